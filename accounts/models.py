@@ -1,0 +1,216 @@
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from wechathhu.core.models import TimestampedModel
+
+
+class Department(TimestampedModel):
+    """系所: an academic department or office of the college."""
+
+    name = models.CharField(_("名称"), max_length=150, unique=True)
+
+    class Meta:
+        verbose_name = _("系所")
+        verbose_name_plural = _("系所")
+        ordering = ("name", "id")
+
+    def __str__(self):
+        return self.name
+
+
+class SchoolClass(TimestampedModel):
+    """班级: a class of students, with its counsellors (辅导员) and head teacher (班主任)."""
+
+    name = models.CharField(_("班级名称"), max_length=100, unique=True)
+    grade = models.PositiveSmallIntegerField(
+        _("年级"), null=True, blank=True, help_text=_("入学年份，如 2024")
+    )
+    major = models.CharField(_("专业"), max_length=100, blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("系所"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="classes",
+    )
+    counsellors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("辅导员"), blank=True, related_name="counselled_classes"
+    )
+    head_teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("班主任"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="headed_classes",
+    )
+
+    class Meta:
+        verbose_name = _("班级")
+        verbose_name_plural = _("班级")
+        ordering = ("-grade", "name")
+
+    def __str__(self):
+        return self.name
+
+
+class UserKind(models.TextChoices):
+    TEACHER = "teacher", _("教师")
+    STUDENT = "student", _("学生")
+    STAFF = "staff", _("职工")
+
+
+class PortalUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        return self.get(username=username)
+
+
+username_validator = RegexValidator(
+    r"^[A-Za-z0-9_.@+-]+$", _("工号/学号只能包含字母、数字和 _ . @ + - 字符。"), code="invalid_username"
+)
+
+
+class User(AbstractUser):
+    """A person of the college: a teacher, a student or a member of staff.
+
+    ``username`` is the staff or student number (工号/学号). Contact details (the mini-program's
+    "user meta") live on the user itself, so every active user is in the directory.
+    """
+
+    username = models.CharField(
+        _("工号/学号"),
+        max_length=32,
+        unique=True,
+        validators=[username_validator],
+        error_messages={"unique": _("该工号/学号已存在。")},
+    )
+    first_name = models.CharField(_("名"), max_length=30, blank=True)
+    last_name = models.CharField(_("姓"), max_length=150, blank=True)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    kind = models.CharField(_("身份"), max_length=16, choices=UserKind.choices, default=UserKind.TEACHER)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("系所"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="department_users",
+    )
+    school_class = models.ForeignKey(
+        SchoolClass,
+        verbose_name=_("班级"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="students",
+    )
+    wechat_openid = models.CharField(_("微信 openid"), max_length=64, unique=True, null=True, blank=True)
+    avatar = models.ImageField(_("头像"), upload_to="avatars/%Y/%m/", blank=True)
+
+    # Directory card (the original's UserMeta).
+    post = models.CharField(_("职位"), max_length=255, blank=True)
+    phone = models.CharField(_("手机"), max_length=32, blank=True)
+    tel = models.CharField(_("办公电话"), max_length=32, blank=True)
+    qq = models.CharField(_("QQ"), max_length=32, blank=True)
+    wechat = models.CharField(_("微信号"), max_length=255, blank=True)
+    description = models.TextField(_("简介"), blank=True)
+
+    # Search and sort keys derived from the name (see accounts.pinyin), kept by the services.
+    name_pinyin = models.CharField(_("姓名拼音"), max_length=255, blank=True, db_index=True)
+    name_initials = models.CharField(_("姓名首字母"), max_length=64, blank=True, db_index=True)
+    alpha = models.CharField(_("首字母"), max_length=1, default="?", db_index=True)
+
+    objects = PortalUserManager()
+
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        ordering = ("username",)
+        indexes = [
+            models.Index(fields=["kind", "is_active"], name="user_kind_active"),
+            models.Index(fields=["alpha", "name_pinyin", "username"], name="user_directory_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.username}-{self.full_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.last_name}{self.first_name}"
+
+
+class CampusGroup(TimestampedModel):
+    """A named group that messages and activities can target: 班干部, 学生会, a 协会 …"""
+
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    description = models.TextField(_("说明"), blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("成员"),
+        through="GroupMembership",
+        related_name="campus_groups",
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("分组")
+        verbose_name_plural = _("分组")
+        ordering = ("name",)
+
+    def __str__(self):
+        return self.name
+
+
+class GroupMembership(TimestampedModel):
+    group = models.ForeignKey(
+        CampusGroup, verbose_name=_("分组"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("成员"),
+        on_delete=models.CASCADE,
+        related_name="group_memberships",
+    )
+    title = models.CharField(_("职务"), max_length=50, blank=True, help_text=_("如 班长、主席"))
+    is_manager = models.BooleanField(_("可管理本组"), default=False)
+
+    class Meta:
+        verbose_name = _("分组成员")
+        verbose_name_plural = _("分组成员")
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="group_membership_unique")]
+
+    def __str__(self):
+        return f"{self.group} · {self.user}"
+
+
+def generate_token_key() -> str:
+    return secrets.token_hex(20)
+
+
+class AuthToken(models.Model):
+    """One login on one device. Deleting the row logs that device out, and only that one."""
+
+    key = models.CharField(_("令牌"), max_length=40, unique=True, default=generate_token_key, editable=False)
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="auth_tokens"
+    )
+    device = models.CharField(_("设备"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("登录时间"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最近使用"), db_index=True)
+
+    class Meta:
+        verbose_name = _("登录令牌")
+        verbose_name_plural = _("登录令牌")
+        ordering = ("-last_used_at",)
+        indexes = [models.Index(fields=["user", "device"], name="token_user_device")]
+
+    def __str__(self):
+        return f"{self.user.username} @ {self.device or '未知设备'}"

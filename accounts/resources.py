@@ -1,0 +1,114 @@
+"""Excel/CSV import and export of users (django-import-export), shared by the admin and
+``manage.py import_users``.
+
+Rows are matched by 工号/学号, so importing the same file twice changes nothing. A row with an
+empty 初始密码 creates an account that cannot log in until a password is set; an existing
+account's password is only replaced when the row gives one.
+"""
+
+from import_export import fields, resources, widgets
+
+from .models import Department, SchoolClass, User, UserKind
+from .services import user_refresh_name_keys
+
+KIND_BY_LABEL = {str(label): value for value, label in UserKind.choices}
+
+
+class KindWidget(widgets.Widget):
+    """身份 as its Chinese label (教师/学生/职工) or its code (teacher/student/staff)."""
+
+    def clean(self, value, row=None, **kwargs):
+        text = str(value or "").strip()
+        if not text:
+            return UserKind.TEACHER
+        if text in UserKind.values:
+            return text
+        if text in KIND_BY_LABEL:
+            return KIND_BY_LABEL[text]
+        raise ValueError(f"身份“{text}”无效，应为 教师、学生 或 职工。")
+
+    def render(self, value, obj=None, **kwargs):
+        return str(UserKind(value).label) if value in UserKind.values else ""
+
+
+class NamedForeignKeyWidget(widgets.ForeignKeyWidget):
+    """A foreign key given by name; an unknown name is a row error, never a new row."""
+
+    def __init__(self, model, label):
+        super().__init__(model, field="name")
+        self.label = label
+
+    def clean(self, value, row=None, **kwargs):
+        text = str(value or "").strip()
+        if not text:
+            return None
+        try:
+            return self.model.objects.get(name=text)
+        except self.model.DoesNotExist:
+            raise ValueError(f"{self.label}“{text}”不存在，请先在后台添加。")
+
+
+class UserResource(resources.ModelResource):
+    username = fields.Field(attribute="username", column_name="工号/学号")
+    last_name = fields.Field(attribute="last_name", column_name="姓")
+    first_name = fields.Field(attribute="first_name", column_name="名")
+    kind = fields.Field(attribute="kind", column_name="身份", widget=KindWidget())
+    email = fields.Field(attribute="email", column_name="电子邮箱")
+    department = fields.Field(
+        attribute="department", column_name="系所", widget=NamedForeignKeyWidget(Department, "系所")
+    )
+    school_class = fields.Field(
+        attribute="school_class", column_name="班级", widget=NamedForeignKeyWidget(SchoolClass, "班级")
+    )
+    post = fields.Field(attribute="post", column_name="职位")
+    phone = fields.Field(attribute="phone", column_name="手机")
+    tel = fields.Field(attribute="tel", column_name="办公电话")
+
+    PASSWORD_COLUMN = "初始密码"  # noqa: S105 - a column title, not a password
+
+    class Meta:
+        model = User
+        import_id_fields = ("username",)
+        fields = (
+            "username",
+            "last_name",
+            "first_name",
+            "kind",
+            "email",
+            "department",
+            "school_class",
+            "post",
+            "phone",
+            "tel",
+        )
+        export_order = fields
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        use_bulk = False
+
+    def before_import_row(self, row, **kwargs):
+        username = str(row.get("工号/学号") or "").strip()
+        if not username:
+            raise ValueError("工号/学号不能为空。")
+        row["工号/学号"] = username
+        for column in ("姓", "名", "电子邮箱", "职位", "手机", "办公电话"):
+            if column in row and row[column] is None:
+                row[column] = ""
+
+    def import_instance(self, instance, row, **kwargs):
+        super().import_instance(instance, row, **kwargs)
+        password = str(row.get(self.PASSWORD_COLUMN) or "").strip()
+        if password:
+            instance.set_password(password)
+        elif not instance.pk:
+            instance.set_unusable_password()
+        user_refresh_name_keys(instance)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if str(row.get(self.PASSWORD_COLUMN) or "").strip():
+            return False  # a new password is a change even when the other columns are equal
+        return super().skip_row(instance, original, row, import_validation_errors)
+
+    def get_export_queryset(self, request=None):
+        return User.objects.select_related("department", "school_class").order_by("username")

@@ -1,0 +1,88 @@
+"""The message-center envelope: ``{"code", "message", "data", "timestamp"}`` (seed 001).
+
+Views under ``/api/v1/`` return plain data (optionally with a message, see ``EnvelopeResponse``);
+this renderer is the one place that wraps it. ``code`` is 200 on success (also for a 201 create)
+and the HTTP status on errors.
+"""
+
+from django.utils import timezone
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+
+DEFAULT_MESSAGES = {
+    400: "请求参数错误",
+    401: "未认证",
+    403: "无权限",
+    404: "资源不存在",
+    405: "请求方法不被允许",
+    429: "请求过于频繁",
+    500: "服务器内部错误",
+    503: "服务暂不可用",
+}
+
+
+class EnvelopeResponse(Response):
+    """A DRF response carrying the envelope's human-readable ``message``."""
+
+    def __init__(self, data=None, message="成功", status=None, **kwargs):
+        super().__init__(data, status=status, **kwargs)
+        self.envelope_message = message
+
+
+def _first_error(errors, prefix=""):
+    """The first human-readable error in a DRF error structure, with its field path."""
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            found = _first_error(value, key if key in ("non_field_errors", "detail") else str(key))
+            if found:
+                return found
+        return ""
+    if isinstance(errors, list | tuple):
+        for value in errors:
+            found = _first_error(value, prefix)
+            if found:
+                return found
+        return ""
+    text = str(errors)
+    if prefix and prefix not in ("non_field_errors", "detail"):
+        return f"{prefix}: {text}"
+    return text
+
+
+def envelope(data, *, status_code: int, message: str | None = None) -> dict:
+    if status_code < 400:
+        return {
+            "code": 200,
+            "message": message or "成功",
+            "data": data,
+            "timestamp": timezone.localtime().isoformat(),
+        }
+    if isinstance(data, dict) and set(data) == {"detail"}:
+        text, payload = str(data["detail"]), None
+    else:
+        text, payload = _first_error(data), data
+    return {
+        "code": status_code,
+        "message": text or DEFAULT_MESSAGES.get(status_code, "请求失败"),
+        "data": payload,
+        "timestamp": timezone.localtime().isoformat(),
+    }
+
+
+class EnvelopeJSONRenderer(JSONRenderer):
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None and not getattr(response, "envelope_rendered", False):
+            data = envelope(
+                data,
+                status_code=response.status_code,
+                message=getattr(response, "envelope_message", None),
+            )
+        return super().render(data, accepted_media_type, renderer_context)
+
+
+class EnvelopeBrowsableAPIRenderer(BrowsableAPIRenderer):
+    """The browsable API, showing exactly the enveloped JSON a client receives."""
+
+    def get_default_renderer(self, view):
+        return EnvelopeJSONRenderer()

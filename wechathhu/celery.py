@@ -1,0 +1,27 @@
+"""The Celery application. Tasks live in each app's ``tasks.py``; periodic jobs are listed here."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wechathhu.settings")
+
+app = Celery("wechathhu")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Periodic jobs, defined in code in one place. django-celery-beat's DatabaseScheduler picks
+# them up at start, so staff can also pause or re-time them in the admin.
+app.conf.beat_schedule = {
+    "messaging-publish-due": {
+        # every minute: https://crontab.guru/#*_*_*_*_*
+        "task": "messaging.publish_due",
+        "schedule": crontab(),
+    },
+    "reservations-send-reminders": {
+        # every 5 minutes: https://crontab.guru/#*/5_*_*_*_*
+        "task": "reservations.send_reminders",
+        "schedule": crontab(minute="*/5"),
+    },
+}

@@ -1,0 +1,115 @@
+"""The only module that talks to WeChat.
+
+It uses wechatpy, pointed at ``settings.WECHAT_API_BASE_URL`` (the real API by default, a local
+fake in tests and staging), with a timeout on every call. wechatpy's access token is kept in
+Django's cache (Redis in a full deployment), so every worker shares one token.
+"""
+
+import logging
+from dataclasses import dataclass
+
+import requests
+from django.conf import settings
+from django.core.cache import cache
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+from wechatpy.session import SessionStorage
+
+logger = logging.getLogger(__name__)
+
+
+class WeChatError(Exception):
+    """WeChat refused a call or could not be reached. ``errcode`` is WeChat's own code, if any."""
+
+    def __init__(self, message: str, *, errcode: int | None = None):
+        super().__init__(message)
+        self.errcode = errcode
+
+
+class WeChatDisabled(WeChatError):
+    """No WeChat credentials are configured."""
+
+
+class WeChatUnavailable(WeChatError):
+    """WeChat could not be reached or did not answer in time."""
+
+
+@dataclass(frozen=True)
+class WeChatSession:
+    openid: str
+    unionid: str | None = None
+
+
+class DjangoCacheStorage(SessionStorage):
+    """wechatpy session storage on Django's cache, shared by every process."""
+
+    prefix = "wechatpy:"
+
+    def get(self, key, default=None):
+        return cache.get(self.prefix + key, default)
+
+    def set(self, key, value, ttl=None):
+        cache.set(self.prefix + key, value, timeout=ttl)
+
+    def delete(self, key):
+        cache.delete(self.prefix + key)
+
+
+class TimeoutSession(requests.Session):
+    """A requests session that never waits forever: wechatpy's token fetch passes no timeout."""
+
+    def __init__(self, timeout: float):
+        super().__init__()
+        self.default_timeout = timeout
+
+    def request(self, method, url, **kwargs):
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.default_timeout
+        return super().request(method, url, **kwargs)
+
+
+class PortalWeChatClient(WeChatClient):
+    """wechatpy's client, with a configurable base URL and a timeout on the token fetch too."""
+
+    def __init__(self, *args, base_url: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._http = TimeoutSession(self.timeout)
+        self.base_url = base_url.rstrip("/") + "/"
+        self.API_BASE_URL = self.base_url + "cgi-bin/"
+        self.wxa.API_BASE_URL = self.base_url
+
+    def fetch_access_token(self):
+        return self._fetch_access_token(
+            url=self.API_BASE_URL + "token",
+            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+        )
+
+
+def get_client() -> PortalWeChatClient:
+    if not settings.WECHAT_ENABLED:
+        raise WeChatDisabled("未配置微信登录。")
+    return PortalWeChatClient(
+        settings.WECHAT_APP_ID,
+        settings.WECHAT_APP_SECRET,
+        session=DjangoCacheStorage(),
+        timeout=settings.WECHAT_TIMEOUT,
+        base_url=settings.WECHAT_API_BASE_URL,
+    )
+
+
+def code_to_session(code: str) -> WeChatSession:
+    """Exchange a ``wx.login()`` code for the user's openid (code2session)."""
+    client = get_client()
+    try:
+        result = client.wxa.code_to_session(code)
+    except WeChatClientException as exc:
+        logger.warning("WeChat code2session refused: errcode=%s errmsg=%s", exc.errcode, exc.errmsg)
+        raise WeChatError("微信登录凭证无效或已过期，请重试。", errcode=exc.errcode)
+    except requests.RequestException as exc:
+        logger.warning("WeChat code2session unreachable: %r", exc)
+        raise WeChatUnavailable("暂时无法连接微信服务器，请稍后重试。")
+    openid = result.get("openid") if isinstance(result, dict) else None
+    if not openid:
+        logger.warning("WeChat code2session answered without openid: %r", result)
+        raise WeChatError("微信登录凭证无效或已过期，请重试。", errcode=(result or {}).get("errcode"))
+    return WeChatSession(openid=openid, unionid=result.get("unionid"))

@@ -1,0 +1,140 @@
+"""The shared API pieces: envelope renderer, exception handler, both pagination styles, docs."""
+
+import pytest
+from django.db import OperationalError
+from rest_framework import serializers
+from rest_framework.test import APIRequestFactory
+
+from accounts.models import User
+from accounts.tests.factories import UserFactory
+from wechathhu.api.exceptions import exception_handler, is_transient_database_error
+from wechathhu.api.pagination import EnvelopePagination
+from wechathhu.api.renderers import envelope
+from wechathhu.core.errors import ApplicationError
+
+pytestmark = pytest.mark.django_db
+
+
+def test_v1_success_is_enveloped(make_client, user):
+    response = make_client(user, keyword="Bearer").get("/api/v1/me")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"code", "message", "data", "timestamp"}
+    assert body["code"] == 200 and body["message"] == "获取当前用户成功"
+    assert body["data"] == {"id": user.pk, "username": user.username, "real_name": user.full_name}
+
+
+def test_v1_401_is_enveloped_with_the_status_as_code(anon_client):
+    response = anon_client.get("/api/v1/me")
+    assert response.status_code == 401
+    body = response.json()
+    assert body["code"] == 401 and body["data"] is None
+    assert body["message"] == "身份认证信息未提供。"
+
+
+def test_mini_program_errors_stay_plain_drf(anon_client):
+    response = anon_client.get("/current-user/")
+    assert response.json() == {"detail": "身份认证信息未提供。"}
+
+
+def test_validation_errors_in_the_envelope_name_the_field():
+    body = envelope({"title": ["该字段是必填项。"]}, status_code=400)
+    assert body["code"] == 400
+    assert body["message"] == "title: 该字段是必填项。"
+    assert body["data"] == {"title": ["该字段是必填项。"]}
+    assert envelope({"non_field_errors": ["不行"]}, status_code=400)["message"] == "不行"
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "data"),
+    [
+        (ApplicationError("冲突了", field="non_field_errors"), 400, {"non_field_errors": ["冲突了"]}),
+        (ApplicationError("没有邮箱"), 400, {"detail": "没有邮箱"}),
+        (ApplicationError("忙", status=503), 503, {"detail": "忙"}),
+    ],
+)
+def test_application_errors_keep_the_contract_shape(exc, status, data):
+    response = exception_handler(exc, {})
+    assert (response.status_code, response.data) == (status, data)
+
+
+def test_a_deadlock_is_a_503_asking_to_retry():
+    deadlock = OperationalError(1213, "Deadlock found when trying to get lock; try restarting transaction")
+    assert is_transient_database_error(deadlock)
+    response = exception_handler(deadlock, {})
+    assert response.status_code == 503
+    assert response.data == {"detail": "服务繁忙，请稍后重试。"}
+    assert response["Retry-After"] == "2"
+    assert not is_transient_database_error(OperationalError(1146, "Table doesn't exist"))
+
+
+class _Paginated:
+    pagination_results_key = "users"
+    list_message = "获取用户列表成功"
+
+
+def _page(params):
+    request = APIRequestFactory().get("/x", params)
+    from rest_framework.request import Request
+
+    paginator = EnvelopePagination()
+    rows = paginator.paginate_queryset(User.objects.order_by("pk"), Request(request), view=_Paginated())
+    return rows, paginator
+
+
+def test_envelope_pagination_pages_and_caps_page_size():
+    UserFactory.create_batch(12)
+    rows, paginator = _page({"page": 2, "page_size": 5})
+    assert len(rows) == 5
+    assert paginator.get_pagination_data() == {
+        "current_page": 2,
+        "page_size": 5,
+        "total_items": 12,
+        "total_pages": 3,
+        "has_next": True,
+        "has_prev": True,
+    }
+    rows, paginator = _page({"page_size": 1000})
+    assert paginator.get_pagination_data()["page_size"] == 100
+    response = paginator.get_paginated_response([])
+    assert set(response.data) == {"users", "pagination"}
+    assert response.envelope_message == "获取用户列表成功"
+
+
+def test_envelope_pagination_beyond_the_end_is_an_empty_page():
+    UserFactory.create_batch(3)
+    rows, paginator = _page({"page": 9})
+    assert rows == []
+    data = paginator.get_pagination_data()
+    assert (data["current_page"], data["total_items"], data["has_next"], data["has_prev"]) == (
+        9,
+        3,
+        False,
+        True,
+    )
+
+
+@pytest.mark.parametrize("params", [{"page": 0}, {"page": "x"}, {"page_size": -1}])
+def test_envelope_pagination_refuses_bad_numbers(params):
+    with pytest.raises(serializers.ValidationError):
+        _page(params)
+
+
+def test_schema_and_swagger_ui_are_served_with_local_assets(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/auth/get-token/" in schema.content
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    page = docs.content.decode()
+    assert "swagger-ui" in page and "cdn" not in page.lower()
+
+
+def test_browsable_api_renders(api_client):
+    response = api_client.get("/current-user/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert "text/html" in response["Content-Type"]
+
+
+def test_health(client):
+    assert client.get("/health/").json() == {"status": "ok"}

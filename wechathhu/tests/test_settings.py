@@ -1,0 +1,40 @@
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+
+def test_language_and_time_zone():
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert settings.TIME_ZONE == "Asia/Shanghai"
+    assert settings.USE_TZ is True
+
+
+def _check_deploy(env):
+    return subprocess.run(  # noqa: S603 - our own manage.py with a fixed argument list
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("debug", ["false"])
+def test_production_settings_pass_check_deploy(debug, tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DEBUG": debug,
+        "SECRET_KEY": "x" * 10 + "production-secret-from-the-environment-0123456789",
+        "ALLOWED_HOSTS": "portal.example.edu.cn",
+        "VAR_DIR": str(tmp_path),
+    }
+    result = _check_deploy(env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = _check_deploy({"PATH": "/usr/bin:/bin", "DEBUG": "false", "VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr

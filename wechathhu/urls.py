@@ -1,0 +1,42 @@
+"""URL map.
+
+* The mini-program contract lives at the site root, exactly where the existing client calls it.
+* The message-center contract lives under ``/api/v1/``.
+* The OpenAPI schema is at ``/api/schema/`` with Swagger UI at ``/api/docs/``.
+"""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from wechathhu.api.views import ApiRootView, HealthView
+
+admin.site.site_header = "HHU计信院教师微服务"
+admin.site.site_title = "HHU计信院教师微服务"
+admin.site.index_title = "后台管理"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api-auth/", include("rest_framework.urls")),
+    path("health/", HealthView.as_view(), name="health"),
+    # Message-center contract (seed 001) and its extensions.
+    path("api/v1/", include("messaging.api.urls")),
+    path("api/v1/", include("accounts.api.urls_v1")),
+    # Mini-program contract, at the root.
+    path("", include("accounts.api.urls")),
+    path("", include("reservations.api.urls")),
+    path("", include("activities.api.urls")),
+    path("", include("repairs.api.urls")),
+    path("", include("guides.api.urls")),
+    path("", ApiRootView.as_view(), name="api-root"),
+]
+
+if settings.DEBUG:
+    # Static files for the admin when running `manage.py runserver` without collectstatic.
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()

@@ -4,7 +4,11 @@ Only the outside world is faked (WeChat at the HTTP layer, e-mail through Django
 backend); the database and Redis are the real ones the settings point at.
 """
 
+import email
+import socket
+
 import pytest
+import responses
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -80,6 +84,67 @@ def api_client(user):
 @pytest.fixture
 def staff_client(staff_user):
     return client_for(staff_user)
+
+
+# --- The outside world: WeChat at the HTTP layer, a real local SMTP server ------------------------
+
+WECHAT_BASE = "http://wechat.test/"
+
+
+@pytest.fixture
+def wechat_api(settings):
+    """WeChat enabled and faked at the HTTP layer: the real wechatpy code runs against ``responses``.
+
+    The access-token endpoint answers; register the other endpoints a test needs on the yielded
+    ``responses.RequestsMock`` (paths relative to ``WECHAT_BASE``).
+    """
+    settings.WECHAT_ENABLED = True
+    settings.WECHAT_APP_ID = "wx-test-app"
+    settings.WECHAT_APP_SECRET = "test-app-secret"
+    settings.WECHAT_API_BASE_URL = WECHAT_BASE
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(WECHAT_BASE + "cgi-bin/token", json={"access_token": "ACCESS", "expires_in": 7200})
+        yield mock
+
+
+class _Inbox:
+    """What a real SMTP server received, parsed."""
+
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    @property
+    def messages(self):
+        return [email.message_from_bytes(e.original_content or e.content) for e in self.envelopes]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1, with Django's SMTP backend pointed at it."""
+    from aiosmtpd.controller import Controller
+
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield inbox
+    finally:
+        controller.stop()
 
 
 # --- Engine-specific tests and the CI "nothing skips" rule ---------------------------------------

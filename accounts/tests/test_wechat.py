@@ -8,21 +8,14 @@ import responses
 
 from accounts.models import AuthToken
 from accounts.tests.factories import UserFactory
+from conftest import WECHAT_BASE as BASE
 
 pytestmark = pytest.mark.django_db
 
-BASE = "http://wechat.test/"
-
 
 @pytest.fixture
-def wechat(settings):
-    settings.WECHAT_ENABLED = True
-    settings.WECHAT_APP_ID = "wx-test-app"
-    settings.WECHAT_APP_SECRET = "test-app-secret"
-    settings.WECHAT_API_BASE_URL = BASE
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.get(BASE + "cgi-bin/token", json={"access_token": "ACCESS", "expires_in": 7200})
-        yield mock
+def wechat(wechat_api):
+    return wechat_api
 
 
 def answer_code(mock, code, payload):

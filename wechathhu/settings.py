@@ -70,6 +70,11 @@ if not DEBUG:
     # Compressed, cache-busted static files (admin, Swagger UI) served by the app itself.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
+# Diagnostics for the benchmark: every response carries X-Query-Count.
+QUERY_COUNT_HEADER = env.bool("QUERY_COUNT_HEADER", default=False)
+if QUERY_COUNT_HEADER:
+    MIDDLEWARE.append("wechathhu.middleware.QueryCountHeaderMiddleware")
+
 ROOT_URLCONF = "wechathhu.urls"
 WSGI_APPLICATION = "wechathhu.wsgi.application"
 ASGI_APPLICATION = "wechathhu.asgi.application"

@@ -306,6 +306,10 @@ LOGGING = {
 # Each domain's settings live in its own block below.
 
 # accounts / directory
+# Most people /contacts/ returns as one bare array (without ?page=); narrow with search or my=yes.
+DIRECTORY_CONTACTS_LIMIT = env.int("DIRECTORY_CONTACTS_LIMIT", default=1000)
+# One name in the API schema for the six per-field visibility choices.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["VisibilityEnum"] = "accounts.models.Visibility"
 
 # messaging
 

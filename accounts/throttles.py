@@ -1,3 +1,5 @@
+import hashlib
+
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -27,4 +29,6 @@ class LoginUsernameRateThrottle(SettingsRateThrottle):
         username = request.data.get("username") if hasattr(request.data, "get") else None
         if not username or not isinstance(username, str):
             return None
-        return self.cache_format % {"scope": self.scope, "ident": username.strip().lower()[:150]}
+        # Hashed: an account name is user input and may hold any character.
+        ident = hashlib.sha256(username.strip().lower().encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}

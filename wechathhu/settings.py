@@ -303,6 +303,10 @@ LOGGING = {
 # accounts / directory
 
 # messaging
+# Recipient rows written per INSERT when a targeted message is sent.
+MESSAGING_RECIPIENT_BATCH_SIZE = env.int("MESSAGING_RECIPIENT_BATCH_SIZE", default=2000)
+# Due messages the periodic publishing step (messaging.publish_due) handles per run.
+MESSAGING_PUBLISH_BATCH = env.int("MESSAGING_PUBLISH_BATCH", default=500)
 
 # reservations
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet
+from django.db.models import Count, F, FilteredRelation, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -83,8 +83,10 @@ class Inbox:
         self.everyone = everyone
 
     def _ids(self):
-        return self.targeted.values_list("id", "published_at").union(
-            self.everyone.values_list("id", "published_at"), all=True
+        return (
+            self.targeted.order_by()
+            .values_list("id", "published_at")
+            .union(self.everyone.order_by().values_list("id", "published_at"), all=True)
         )
 
     def count(self) -> int:
@@ -159,7 +161,13 @@ def message_unread_count(*, user: User) -> int:
     """Visible messages the user has not read (archiving marks read), in one query."""
     targeted, everyone = _inbox_halves(user=user)
     unread = Q(state__read_at__isnull=True)
-    return targeted.filter(unread).values("id").union(everyone.filter(unread).values("id"), all=True).count()
+    return (
+        targeted.filter(unread)
+        .order_by()
+        .values("id")
+        .union(everyone.filter(unread).order_by().values("id"), all=True)
+        .count()
+    )
 
 
 def message_stats_for_user(*, user: User) -> dict:
@@ -190,11 +198,16 @@ def message_list_for_sender(*, user: User, filters=None) -> QuerySet[Message]:
     return apply_filterset(SenderMessageFilterSet, filters or {}, queryset)
 
 
-def message_get_for_sender(*, user: User, message_id: int, for_update: bool = False) -> Message:
-    """A message ``user`` may manage (their own; any for a superuser), else 404."""
+def message_get_for_sender(*, user: User, message_id: int, with_recipients: bool = False) -> Message:
+    """A message ``user`` may manage (their own; any for a superuser), else 404.
+
+    ``with_recipients`` loads the recipient rows with their users as ``recipient_rows``.
+    """
     queryset = Message.objects.select_related("sender")
-    if for_update:
-        queryset = queryset.select_for_update(of=("self",))
+    if with_recipients:
+        queryset = queryset.prefetch_related(
+            Prefetch("recipients", queryset=message_recipient_list_all(), to_attr="recipient_rows")
+        )
     if not user.is_superuser:
         queryset = queryset.filter(sender=user)
     message = queryset.filter(pk=message_id).first()
@@ -203,9 +216,9 @@ def message_get_for_sender(*, user: User, message_id: int, for_update: bool = Fa
     return message
 
 
-def message_recipient_list(*, message: Message) -> QuerySet[MessageRecipient]:
-    """The recipient rows of a message with each recipient, in send order."""
-    return MessageRecipient.objects.filter(message=message).select_related("recipient").order_by("id")
+def message_recipient_list_all() -> QuerySet[MessageRecipient]:
+    """Recipient rows with each recipient, in send order."""
+    return MessageRecipient.objects.select_related("recipient").order_by("id")
 
 
 # --- Read rates -------------------------------------------------------------------------------

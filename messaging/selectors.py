@@ -117,7 +117,7 @@ def message_inbox(*, user: User, filters=None) -> Inbox:
     Archived messages are left out unless ``is_archived`` is given (seed 001: 已归档的消息不在常规
     列表中显示).
     """
-    filters = dict(filters or {})
+    filters = filters.copy() if filters else {}  # a QueryDict copy is mutable
     targeted, everyone = _inbox_halves(user=user)
     if filters.get("is_archived") in (None, ""):
         filters["is_archived"] = "false"

@@ -52,7 +52,7 @@ def _search(queryset, name, value):
 
 
 class UserMessageFilterSet(django_filters.FilterSet):
-    """``GET /api/v1/messages``: on a queryset carrying the user's ``state`` relation."""
+    """``GET /api/v1/messages``: on a queryset carrying the user's ``state_*`` annotations."""
 
     type = ChoiceFilter(choices=MessageType.choices)
     priority = ChoiceFilter(choices=MessagePriority.choices)
@@ -66,10 +66,10 @@ class UserMessageFilterSet(django_filters.FilterSet):
         fields = ()
 
     def filter_is_read(self, queryset, name, value):
-        return queryset.filter(state__read_at__isnull=not value)
+        return queryset.filter(state_read_at__isnull=not value)
 
     def filter_is_archived(self, queryset, name, value):
-        return queryset.filter(state__archived_at__isnull=not value)
+        return queryset.filter(state_archived_at__isnull=not value)
 
 
 def _day_start(day):

@@ -55,17 +55,23 @@ def visible_q(*, now=None, prefix: str = "") -> Q:
 
 
 def _with_user_state(queryset: QuerySet[Message], *, user: User) -> QuerySet[Message]:
-    """Join each message to ``user``'s state row (if any) as ``state``."""
-    return queryset.alias(state=FilteredRelation("recipients", condition=Q(recipients__recipient=user)))
+    """Left-join each message to ``user``'s state row, if any (unique per message and user).
 
-
-def _annotate_state(queryset: QuerySet[Message]) -> QuerySet[Message]:
-    return queryset.annotate(state_read_at=F("state__read_at"), state_archived_at=F("state__archived_at"))
+    Filters go through the ``state_*`` annotations, never ``state__…`` lookups: each separate
+    ``filter()`` on a multi-valued relation would add another join.
+    """
+    return queryset.alias(
+        state=FilteredRelation("recipients", condition=Q(recipients__recipient=user))
+    ).annotate(
+        state_id=F("state__id"),
+        state_read_at=F("state__read_at"),
+        state_archived_at=F("state__archived_at"),
+    )
 
 
 def _inbox_halves(*, user: User, now=None) -> tuple[QuerySet[Message], QuerySet[Message]]:
     visible = _with_user_state(Message.objects.filter(visible_q(now=now)), user=user)
-    targeted = visible.filter(is_global=False, state__id__isnull=False)
+    targeted = visible.filter(is_global=False, state_id__isnull=False)
     everyone = visible.filter(is_global=True)
     return targeted, everyone
 
@@ -104,9 +110,9 @@ class Inbox:
             return []
         rows = {
             m.pk: m
-            for m in _annotate_state(
-                _with_user_state(Message.objects.filter(pk__in=ids), user=self.user)
-            ).select_related("sender")
+            for m in _with_user_state(Message.objects.filter(pk__in=ids), user=self.user).select_related(
+                "sender"
+            )
         }
         return [rows[pk] for pk in ids if pk in rows]
 
@@ -129,8 +135,8 @@ def message_inbox(*, user: User, filters=None) -> Inbox:
 def message_get_for_user(*, user: User, message_id: int) -> Message:
     """One visible message addressed to ``user`` (or global), with the user's state; else 404."""
     message = (
-        _annotate_state(_with_user_state(Message.objects.filter(visible_q(), pk=message_id), user=user))
-        .filter(Q(is_global=True) | Q(state__id__isnull=False))
+        _with_user_state(Message.objects.filter(visible_q(), pk=message_id), user=user)
+        .filter(Q(is_global=True) | Q(state_id__isnull=False))
         .select_related("sender")
         .first()
     )
@@ -143,7 +149,7 @@ def message_visible_ids_for_user(*, user: User, message_ids) -> list[tuple[int, 
     """``(id, is_global)`` of those of ``message_ids`` the user can see; the rest are dropped."""
     return list(
         _with_user_state(Message.objects.filter(visible_q(), pk__in=list(message_ids)), user=user)
-        .filter(Q(is_global=True) | Q(state__id__isnull=False))
+        .filter(Q(is_global=True) | Q(state_id__isnull=False))
         .values_list("id", "is_global")
     )
 
@@ -151,8 +157,8 @@ def message_visible_ids_for_user(*, user: User, message_ids) -> list[tuple[int, 
 def _state_counts(queryset: QuerySet[Message]) -> dict:
     return queryset.aggregate(
         total=Count("id"),
-        read=Count("id", filter=Q(state__read_at__isnull=False)),
-        archived=Count("id", filter=Q(state__archived_at__isnull=False)),
+        read=Count("id", filter=Q(state_read_at__isnull=False)),
+        archived=Count("id", filter=Q(state_archived_at__isnull=False)),
         **{t.value: Count("id", filter=Q(type=t.value)) for t in MessageType},
     )
 
@@ -160,7 +166,7 @@ def _state_counts(queryset: QuerySet[Message]) -> dict:
 def message_unread_count(*, user: User) -> int:
     """Visible messages the user has not read (archiving marks read), in one query."""
     targeted, everyone = _inbox_halves(user=user)
-    unread = Q(state__read_at__isnull=True)
+    unread = Q(state_read_at__isnull=True)
     return (
         targeted.filter(unread)
         .order_by()

@@ -312,6 +312,10 @@ DIRECTORY_CONTACTS_LIMIT = env.int("DIRECTORY_CONTACTS_LIMIT", default=1000)
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["VisibilityEnum"] = "accounts.models.Visibility"
 
 # messaging
+# Recipient rows written per INSERT when a targeted message is sent.
+MESSAGING_RECIPIENT_BATCH_SIZE = env.int("MESSAGING_RECIPIENT_BATCH_SIZE", default=2000)
+# Due messages the periodic publishing step (messaging.publish_due) handles per run.
+MESSAGING_PUBLISH_BATCH = env.int("MESSAGING_PUBLISH_BATCH", default=500)
 
 # reservations
 

@@ -87,7 +87,6 @@ class GuideMailRequestAdmin(admin.ModelAdmin):
     list_filter = ("status", "delivery", "created_at")
     list_select_related = ("user",)
     search_fields = ("guide_name", "email", "user__username", "user__last_name", "user__first_name")
-    date_hierarchy = "created_at"
     readonly_fields = (
         "user",
         "guide",

@@ -1,4 +1,7 @@
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.db import models
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html
@@ -51,6 +54,17 @@ class GuideAdmin(admin.ModelAdmin):
         "download",
     )
     actions = ("publish", "unpublish")
+    # MEDIA is never served by URL, so no "currently: <link>" widget; the 下载 link is the way in.
+    formfield_overrides = {models.FileField: {"widget": forms.FileInput}}
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.base_fields["file"].help_text = "允许的类型：{}；不超过 {}。{}".format(
+            "、".join(settings.GUIDES_ALLOWED_EXTENSIONS),
+            filesizeformat(settings.GUIDES_MAX_UPLOAD_SIZE),
+            "不选择文件则保留现有文件。" if obj else "",
+        )
+        return form
 
     @admin.display(description=_("大小"), ordering="file_size")
     def size(self, obj):

@@ -59,7 +59,7 @@ def guide_save(*, guide: Guide) -> Guide:
         guide.file_size = upload.size
         digest = hashlib.sha256()
         upload.seek(0)
-        for chunk in upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(65536), b""):
+        for chunk in upload.chunks():
             digest.update(chunk)
         upload.seek(0)
         guide.file_sha256 = digest.hexdigest()

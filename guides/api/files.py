@@ -121,15 +121,19 @@ def guide_file_response(request, guide: Guide, *, as_attachment: bool = True) ->
         _set_headers(response, validators)
         return response
 
-    if byte_range is None:
-        response = FileResponse(fh, content_type=guide.content_type)
-        response.headers["Content-Length"] = str(size)
-    else:
+    status, length = 200, size
+    if byte_range:
         first, last = byte_range
-        response = FileResponse(
-            _Slice(fh, first, last - first + 1), status=206, content_type=guide.content_type
-        )
-        response.headers["Content-Length"] = str(last - first + 1)
+        status, length = 206, last - first + 1
+    if request.method == "HEAD":
+        fh.close()
+        response = HttpResponse(status=status, content_type=guide.content_type)
+    elif byte_range:
+        response = FileResponse(_Slice(fh, first, length), status=206, content_type=guide.content_type)
+    else:
+        response = FileResponse(fh, content_type=guide.content_type)
+    response.headers["Content-Length"] = str(length)
+    if byte_range:
         response.headers["Content-Range"] = f"bytes {first}-{last}/{size}"
     response.headers["Content-Disposition"] = content_disposition(
         guide.file_name, as_attachment=as_attachment

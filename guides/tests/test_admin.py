@@ -207,3 +207,14 @@ def test_mail_requests_are_listed_and_failed_ones_can_be_resent(
     assert failed.status == MailStatus.SENT
     assert len(mail.outbox) == 1
     assert admin_client.get(reverse("admin:guides_guidemailrequest_add")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_add_page_names_the_allowed_types_and_links_no_media_url(settings, admin_client):
+    settings.GUIDES_ALLOWED_EXTENSIONS = ["pdf", "docx"]
+    page = admin_client.get(reverse("admin:guides_guide_add")).content.decode()
+    assert "允许的类型：pdf、docx" in page
+    guide = GuideFactory()
+    page = admin_client.get(reverse("admin:guides_guide_change", args=[guide.pk])).content.decode()
+    assert settings.MEDIA_URL not in page
+    assert reverse("guides:guide-detail", kwargs={"pk": guide.pk}) in page

@@ -143,3 +143,15 @@ def test_download_works_with_a_bearer_token_too(make_client, user, guide, pdf_by
     response = make_client(user, keyword="Bearer").get(url(guide))
     assert response.status_code == 200
     assert body(response) == pdf_bytes
+
+
+@pytest.mark.django_db
+def test_head_gives_the_headers_without_the_file(api_client, guide, pdf_bytes):
+    response = api_client.head(url(guide))
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response["Content-Length"] == str(len(pdf_bytes))
+    assert response["Content-Type"] == "application/pdf"
+    assert response["ETag"] == f'"{guide.file_sha256}"'
+    partial = api_client.head(url(guide), HTTP_RANGE="bytes=0-9")
+    assert (partial.status_code, partial["Content-Length"]) == (206, "10")

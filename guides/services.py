@@ -178,16 +178,17 @@ def guide_mail_request_send(*, mail_request_id: int) -> GuideMailRequest | None:
     ``MailDeliveryError`` for the task to retry; a permanent one marks the row failed.
     """
     with transaction.atomic():
+        # Lock this row only: no join, or the guide's row would be locked too and a second
+        # request for the same guide would be skipped while the first one is being sent.
         mail_request = (
             GuideMailRequest.objects.select_for_update(skip_locked=True)
-            .select_related("guide")
             .filter(pk=mail_request_id, status=MailStatus.PENDING)
             .first()
         )
         if mail_request is None:
             return None
         mail_request.attempts += 1
-        guide = mail_request.guide
+        guide = Guide.objects.filter(pk=mail_request.guide_id).first() if mail_request.guide_id else None
         if guide is None or not guide.is_published:
             return _fail(mail_request, "该指南已删除或已下架。")
         try:

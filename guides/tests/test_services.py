@@ -89,3 +89,40 @@ def test_two_workers_sending_the_same_request_send_one_mail(guide, user):
     assert sorted(r is None for r in results) == [False, True]
     record.refresh_from_db()
     assert (record.status, record.attempts) == (MailStatus.SENT, 1)
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_for_the_same_guide_sent_at_once_are_both_sent(guide, smtp_server):
+    """Each worker locks its own request row only, so neither skips the other's request."""
+    import asyncio
+
+    from accounts.tests.factories import UserFactory
+
+    records = [
+        GuideMailRequest.objects.create(user=u, guide=guide, guide_name=guide.name, email=u.email)
+        for u in (UserFactory(), UserFactory())
+    ]
+    receive = smtp_server.handle_DATA
+
+    async def slow_receive(server, session, envelope):
+        await asyncio.sleep(0.5)  # both workers are mid-send at the same time
+        return await receive(server, session, envelope)
+
+    smtp_server.handle_DATA = slow_receive
+    barrier = threading.Barrier(2)
+
+    def worker(record):
+        try:
+            barrier.wait()
+            services.guide_mail_request_send(mail_request_id=record.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(r,)) for r in records]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(r.email for r in records)
+    assert set(GuideMailRequest.objects.values_list("status", flat=True)) == {MailStatus.SENT}

@@ -84,12 +84,16 @@ class GuideAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("发布所选指南"), permissions=("change",))
     def publish(self, request, queryset):
-        count = services.guide_set_published(guides=queryset, published=True)
+        count = services.guide_set_published(
+            guide_ids=list(queryset.values_list("pk", flat=True)), published=True
+        )
         self.message_user(request, f"已发布 {count} 个指南。", messages.SUCCESS)
 
     @admin.action(description=_("下架所选指南"), permissions=("change",))
     def unpublish(self, request, queryset):
-        count = services.guide_set_published(guides=queryset, published=False)
+        count = services.guide_set_published(
+            guide_ids=list(queryset.values_list("pk", flat=True)), published=False
+        )
         self.message_user(request, f"已下架 {count} 个指南。", messages.SUCCESS)
 
 

@@ -82,9 +82,12 @@ def guide_create(
 
 
 @transaction.atomic
-def guide_set_published(*, guides, published: bool) -> int:
-    return Guide.objects.filter(pk__in=[g.pk for g in guides]).update(
-        is_published=published, updated_at=timezone.now()
+def guide_set_published(*, guide_ids, published: bool) -> int:
+    """Publish or unpublish guides; returns how many were changed."""
+    return (
+        Guide.objects.filter(pk__in=guide_ids)
+        .exclude(is_published=published)
+        .update(is_published=published, updated_at=timezone.now())
     )
 
 

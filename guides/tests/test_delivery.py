@@ -161,7 +161,7 @@ def test_sending_is_idempotent(guide, user):
 @pytest.mark.django_db
 def test_a_request_for_a_guide_unpublished_meanwhile_is_not_sent(guide, user):
     record = GuideMailRequest.objects.create(user=user, guide=guide, guide_name=guide.name, email=user.email)
-    services.guide_set_published(guides=[guide], published=False)
+    services.guide_set_published(guide_ids=[guide.pk], published=False)
     services.guide_mail_request_send(mail_request_id=record.pk)
     record.refresh_from_db()
     assert record.status == MailStatus.FAILED

@@ -85,5 +85,5 @@ def test_the_link_stops_working_when_the_guide_is_unpublished(
     api_client, anon_client, guide, django_capture_on_commit_callbacks
 ):
     path = mail_link(api_client, guide, django_capture_on_commit_callbacks).split("example.edu.cn")[1]
-    services.guide_set_published(guides=[guide], published=False)
+    services.guide_set_published(guide_ids=[guide.pk], published=False)
     assert anon_client.get(path).status_code == 404

@@ -236,6 +236,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "wechathhu.api.exceptions.exception_handler",
+    "DEFAULT_METADATA_CLASS": "wechathhu.api.metadata.PortalMetadata",
     "DEFAULT_THROTTLE_RATES": {
         "login": env("THROTTLE_LOGIN", default="10/min"),
         "login_user": env("THROTTLE_LOGIN_USER", default="20/hour"),

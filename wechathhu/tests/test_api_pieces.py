@@ -154,3 +154,9 @@ def test_query_count_header_counts_the_requests_queries(settings, make_client, u
     ):
         response = make_client(user).get("/departments/")
     assert response["X-Query-Count"] == "2"  # the token lookup and the departments
+
+
+def test_options_on_an_action_view_without_serializer_class_is_not_a_500(staff_client):
+    response = staff_client.options("/api/v1/messages/read")
+    assert response.status_code == 200
+    assert response.json()["data"]["name"]  # the envelope around DRF's OPTIONS description

@@ -89,7 +89,9 @@ class Activity(TimestampedModel):
         ordering = ("-time_start", "-id")
         constraints = [
             models.CheckConstraint(
-                condition=Q(time_start__lt=F("time_end")), name="activity_start_before_end"
+                condition=Q(time_start__lt=F("time_end")),
+                name="activity_start_before_end",
+                violation_error_message=_("结束时间必须晚于开始时间。"),
             ),
         ]
         indexes = [models.Index(fields=["open_for_enrollment", "-time_start"], name="activity_open_start")]
@@ -129,7 +131,11 @@ class Enrollment(TimestampedModel):
         verbose_name_plural = _("报名记录")
         ordering = ("-created_at", "-id")
         constraints = [
-            models.UniqueConstraint(fields=["activity", "user"], name="enrollment_one_per_user"),
+            models.UniqueConstraint(
+                fields=["activity", "user"],
+                name="enrollment_one_per_user",
+                violation_error_message=_("你已经报名过该活动。"),
+            ),
         ]
         indexes = [
             models.Index(fields=["activity", "status", "created_at"], name="enrollment_activity_status"),
@@ -179,8 +185,16 @@ class ClockinItem(TimestampedModel):
         verbose_name_plural = _("打卡项")
         ordering = ("from_time", "created_at", "id")
         constraints = [
-            models.UniqueConstraint(fields=["activity", "label"], name="clockin_item_label_unique"),
-            models.CheckConstraint(condition=Q(from_time__lt=F("to_time")), name="clockin_item_window"),
+            models.UniqueConstraint(
+                fields=["activity", "label"],
+                name="clockin_item_label_unique",
+                violation_error_message=_("该活动已有同名的打卡项。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(from_time__lt=F("to_time")),
+                name="clockin_item_window",
+                violation_error_message=_("打卡结束时间必须晚于开始时间。"),
+            ),
         ]
 
     def __str__(self):
@@ -226,7 +240,11 @@ class ClockinRecord(TimestampedModel):
         verbose_name_plural = _("打卡记录")
         ordering = ("-created_at", "-id")
         constraints = [
-            models.UniqueConstraint(fields=["item", "user"], name="clockin_record_once"),
+            models.UniqueConstraint(
+                fields=["item", "user"],
+                name="clockin_record_once",
+                violation_error_message=_("已存在该打卡记录。"),
+            ),
         ]
         indexes = [models.Index(fields=["enrollment", "item"], name="clockin_record_enrollment")]
 

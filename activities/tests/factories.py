@@ -55,6 +55,9 @@ class ClockinRecordFactory(DjangoModelFactory):
 
     item = factory.SubFactory(ClockinItemFactory)
     enrollment = factory.LazyAttribute(
-        lambda r: Enrollment.objects.get_or_create(activity=r.item.activity, user=r.user)[0]
+        lambda r: (
+            Enrollment.objects.filter(activity=r.item.activity, user=r.user).first()
+            or EnrollmentFactory(activity=r.item.activity, user=r.user)
+        )
     )
     user = factory.SubFactory(UserFactory)

@@ -93,7 +93,6 @@ class ActivityAdmin(admin.ModelAdmin):
     list_filter = ("open_for_enrollment", "time_start")
     list_editable = ("open_for_enrollment",)
     search_fields = ("name", "location")
-    date_hierarchy = "time_start"
     autocomplete_fields = ("audience_departments", "audience_classes", "audience_groups")
     fieldsets = (
         (None, {"fields": ("name", "description", "location", ("time_start", "time_end"))}),

@@ -124,6 +124,7 @@ class EnrollmentSerializer(serializers.ModelSerializer):
     """An enrollment; ``participating_metas`` is the cleaned answers as a JSON string."""
 
     enroll_time = serializers.DateTimeField(source="created_at", read_only=True)
+    status = serializers.CharField(read_only=True, help_text="enrolled 已报名 / waiting 候补中")
     waiting_position = serializers.SerializerMethodField(help_text="候补时的位次（从 1 起），否则为 null")
 
     class Meta:
@@ -148,6 +149,7 @@ class EnrollmentSerializer(serializers.ModelSerializer):
 
 class ClockinItemSerializer(serializers.ModelSerializer):
     is_clockin = serializers.BooleanField(read_only=True, help_text="我是否已打卡")
+    kind = serializers.CharField(read_only=True, help_text="check_in 签到 / check_out 签退 / other 其他")
     clocked_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="我的打卡时间")
 
     class Meta:

@@ -232,15 +232,16 @@ def enrollment_promote_waiting(*, activity: Activity) -> list[Enrollment]:
 
 @transaction.atomic
 def enrollment_cancel(*, enrollment: Enrollment, user) -> None:
-    """The person withdraws. Closed once the activity has started; a freed place goes to the
-    first person on the waiting list (who is notified)."""
+    """The person withdraws. Closed once the activity has started (leaving the waiting list is
+    always possible); a freed place goes to the first person on the waiting list (who is notified)."""
     if enrollment.user_id != user.pk:
         raise NotFound()
     activity = _lock_activity(enrollment.activity_id)
-    if timezone.now() >= activity.time_start:
+    holds_a_place = enrollment.status == EnrollmentStatus.ENROLLED
+    if holds_a_place and timezone.now() >= activity.time_start:
         raise ApplicationError(CANCEL_AFTER_START)
     deleted, _ = Enrollment.objects.filter(pk=enrollment.pk).delete()
-    if deleted:
+    if deleted and holds_a_place:
         _promote_locked(activity)
 
 

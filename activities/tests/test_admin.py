@@ -13,6 +13,7 @@ from accounts.tests.factories import UserFactory
 from activities import qr
 from activities.models import Activity, ClockinRecord, ClockinSource, Enrollment, EnrollmentStatus
 from activities.tests.factories import (
+    ActivityFactory,
     ClockinItemFactory,
     ClockinRecordFactory,
     EnrollmentFactory,
@@ -224,3 +225,80 @@ def test_activity_changelist_and_search(admin_client, activity):
     response = admin_client.get(reverse("admin:activities_activity_changelist"), {"q": activity.name})
     assert response.status_code == 200
     assert activity.name in response.content.decode()
+
+
+def test_manual_record_added_in_the_records_admin(admin_client, superuser, activity, sign_in):
+    enrollment = EnrollmentFactory(activity=activity)
+    stranger = UserFactory()
+    url = reverse("admin:activities_clockinrecord_add")
+
+    refused = admin_client.post(url, {"item": sign_in.pk, "user": stranger.pk})
+    added = admin_client.post(url, {"item": sign_in.pk, "user": enrollment.user.pk})
+
+    assert refused.status_code == 200 and "未报名" in refused.content.decode()
+    assert added.status_code == 302
+    record = ClockinRecord.objects.get()
+    assert (record.user, record.source, record.recorded_by, record.enrollment) == (
+        enrollment.user,
+        ClockinSource.MANUAL,
+        superuser,
+        enrollment,
+    )
+
+
+def test_answers_edited_in_the_admin_are_validated(admin_client, activity):
+    enrollment = EnrollmentFactory(activity=activity)
+    url = reverse("admin:activities_enrollment_change", args=[enrollment.pk])
+
+    bad = admin_client.post(url, {"participating_metas": json.dumps({"姓名": "", "爱好": ["编程"]})})
+    good = admin_client.post(
+        url, {"participating_metas": json.dumps({"姓名": "李四", "爱好": ["音乐"]}, ensure_ascii=False)}
+    )
+
+    assert bad.status_code == 200 and "必填项姓名不得为空" in bad.content.decode()
+    assert good.status_code == 302
+    enrollment.refresh_from_db()
+    assert json.loads(enrollment.participating_metas)["姓名"] == "李四"
+
+
+def test_deleting_an_enrollment_in_the_admin_promotes_the_waiting_list(admin_client, monkeypatch):
+    from activities import services
+
+    monkeypatch.setattr(services, "_queue_promotion_notices", lambda ids: None)
+    activity = ActivityFactory(participants_total_limit=1)
+    holder = EnrollmentFactory(activity=activity)
+    waiting = EnrollmentFactory(activity=activity, status=EnrollmentStatus.WAITING)
+
+    response = admin_client.post(
+        reverse("admin:activities_enrollment_changelist") + f"?activity={activity.pk}",
+        {"action": "delete_selected_enrollments", "_selected_action": [holder.pk]},
+    )
+
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    assert waiting.status == EnrollmentStatus.ENROLLED
+
+
+def test_statistics_count_late_and_left_early(activity):
+    from activities.selectors import activity_statistics
+
+    sign_in = ClockinItemFactory(activity=activity, label="签到", kind="check_in")
+    sign_out = ClockinItemFactory(activity=activity, label="签退", kind="check_out")
+    on_time, late = EnrollmentFactory(activity=activity), EnrollmentFactory(activity=activity)
+    EnrollmentFactory(activity=activity)  # never came
+    EnrollmentFactory(activity=activity, status=EnrollmentStatus.WAITING)  # not counted
+    for enrollment, minutes in ((on_time, -5), (late, 10)):
+        record = ClockinRecord.objects.create(item=sign_in, enrollment=enrollment, user=enrollment.user)
+        ClockinRecord.objects.filter(pk=record.pk).update(
+            created_at=activity.time_start + timedelta(minutes=minutes)
+        )
+    early = ClockinRecord.objects.create(item=sign_out, enrollment=on_time, user=on_time.user)
+    ClockinRecord.objects.filter(pk=early.pk).update(created_at=activity.time_end - timedelta(minutes=30))
+
+    stats = activity_statistics(activity=activity)
+
+    assert (stats.enrolled, stats.waiting) == (3, 1)
+    first, second = stats.items
+    assert (first.clocked, first.late, first.missing, first.rate) == (2, 1, 1, 66.7)
+    assert (second.clocked, second.left_early, second.missing) == (1, 1, 2)
+    assert [(g.enrolled, g.clocked.get(sign_in.pk, 0)) for g in stats.by_department] != []

@@ -294,3 +294,11 @@ def test_the_same_person_enrolling_twice_at_once_gets_one_enrollment():
 
     assert sorted(r.status_code for r in results) == [201] + [400] * 5
     assert Enrollment.objects.filter(activity=activity, user=person).count() == 1
+
+
+def test_leaving_the_waiting_list_is_possible_after_the_start(api_client, user):
+    started = ActivityFactory(time_start=timezone.now() - timedelta(minutes=5))
+    waiting = EnrollmentFactory(activity=started, user=user, status=EnrollmentStatus.WAITING)
+
+    assert api_client.delete(f"/enrollments/{waiting.pk}/").status_code == 204
+    assert not Enrollment.objects.filter(pk=waiting.pk).exists()

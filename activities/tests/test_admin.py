@@ -261,10 +261,7 @@ def test_answers_edited_in_the_admin_are_validated(admin_client, activity):
     assert json.loads(enrollment.participating_metas)["姓名"] == "李四"
 
 
-def test_deleting_an_enrollment_in_the_admin_promotes_the_waiting_list(admin_client, monkeypatch):
-    from activities import services
-
-    monkeypatch.setattr(services, "_queue_promotion_notices", lambda ids: None)
+def test_deleting_an_enrollment_in_the_admin_promotes_the_waiting_list(admin_client):
     activity = ActivityFactory(participants_total_limit=1)
     holder = EnrollmentFactory(activity=activity)
     waiting = EnrollmentFactory(activity=activity, status=EnrollmentStatus.WAITING)

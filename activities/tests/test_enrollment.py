@@ -18,6 +18,7 @@ from activities import services
 from activities.models import Enrollment, EnrollmentStatus
 from activities.tests.factories import ActivityFactory, EnrollmentFactory
 from conftest import client_for
+from messaging.models import MessageRecipient
 
 pytestmark = pytest.mark.django_db
 ANSWERS = {"姓名": "张三", "爱好": ["编程"]}
@@ -181,11 +182,7 @@ def test_no_waiting_list_when_disabled(api_client):
     assert response.data == {"non_field_errors": ["报名人数已经达到上限，无法继续报名。"]}
 
 
-def test_cancel_promotes_the_waiting_list_in_order(
-    make_client, django_capture_on_commit_callbacks, monkeypatch
-):
-    notified = []
-    monkeypatch.setattr(services, "_queue_promotion_notices", notified.append)
+def test_cancel_promotes_the_waiting_list_in_order(make_client, django_capture_on_commit_callbacks):
     activity = ActivityFactory(participants_total_limit=1)
     holder, first, second = UserFactory(), UserFactory(), UserFactory()
     enrollment_id = enroll(make_client(holder), activity).data["id"]
@@ -198,12 +195,11 @@ def test_cancel_promotes_the_waiting_list_in_order(
     assert response.status_code == 204
     statuses = dict(Enrollment.objects.values_list("user_id", "status"))
     assert statuses == {first.pk: EnrollmentStatus.ENROLLED, second.pk: EnrollmentStatus.WAITING}
-    assert notified == [[first_id]]
+    assert list(MessageRecipient.objects.values_list("recipient_id", flat=True)) == [first.pk]
     assert Enrollment.objects.get(pk=first_id).promoted_at is not None
 
 
-def test_raising_the_capacity_promotes(make_client, monkeypatch):
-    monkeypatch.setattr(services, "_queue_promotion_notices", lambda ids: None)
+def test_raising_the_capacity_promotes(make_client):
     activity = ActivityFactory(participants_total_limit=0)
     for _ in range(3):
         enroll(make_client(UserFactory()), activity, join_waiting_list=True)

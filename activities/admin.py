@@ -354,12 +354,15 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         activity = self._activity(request)
+        known = item_ids = None
         if activity is not None:
-            known = [item.label for item in activity.clockin_items.all()]
-        else:
+            item_ids = {item.label: item.pk for item in activity.clockin_items.all()}
+        elif search_term.strip():
             known = ClockinItem.objects.values_list("label", flat=True).distinct()
         try:
-            condition = selectors.enrollment_clockin_filter_q(search_term, known_labels=known)
+            condition = selectors.enrollment_clockin_filter_q(
+                search_term, known_labels=known, item_ids=item_ids
+            )
         except FilterError as exc:
             messages.error(request, f"打卡筛选有误，{exc.message}　→　{exc.marked}")
             return queryset.none(), False

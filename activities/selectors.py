@@ -221,16 +221,23 @@ def enrollment_records_prefetch() -> Prefetch:
     )
 
 
-def enrollment_clockin_filter_q(expression: str, *, known_labels=None) -> Q:
+def enrollment_clockin_filter_q(expression: str, *, known_labels=None, item_ids=None) -> Q:
     """Compile a clock-in filter expression to one ``Q`` over enrollments (``FilterError`` on mistakes).
 
-    Each label becomes ``EXISTS (a record of this enrollment for the item with that label)``, so the
-    whole filter runs inside the one query that lists the enrollments.
+    Each label becomes ``EXISTS (a record of this enrollment for that item)``, so the whole filter
+    runs inside the one query that lists the enrollments. With ``item_ids`` (label → item id, for
+    one activity) the sub-queries use the (enrollment, item) index directly; without it they match
+    the label across activities, and ``known_labels`` (if given) limits which labels are accepted.
     """
+    if item_ids is not None:
+        known_labels = item_ids.keys()
     tree = filterlang.parse(expression, known_labels=known_labels)
 
     def leaf(label: str) -> Q:
-        return Q(Exists(ClockinRecord.objects.filter(enrollment_id=OuterRef("pk"), item__label=label)))
+        records = ClockinRecord.objects.filter(enrollment_id=OuterRef("pk"))
+        if item_ids is not None:
+            return Q(Exists(records.filter(item_id=item_ids[label])))
+        return Q(Exists(records.filter(item__label=label)))
 
     return filterlang.to_q(tree, leaf)
 
@@ -238,15 +245,15 @@ def enrollment_clockin_filter_q(expression: str, *, known_labels=None) -> Q:
 def enrollment_list_for_activity(
     *, activity_id: int | None = None, expression: str = ""
 ) -> QuerySet[Enrollment]:
+    """报名记录 with everything the list and the export show, filtered by a clock-in expression."""
     qs = Enrollment.objects.select_related(
         "activity", "user", "user__department", "user__school_class"
     ).prefetch_related(enrollment_records_prefetch())
+    item_ids = None
     if activity_id is not None:
         qs = qs.filter(activity_id=activity_id)
-    known = None
-    if activity_id is not None:
-        known = list(ClockinItem.objects.filter(activity_id=activity_id).values_list("label", flat=True))
-    return qs.filter(enrollment_clockin_filter_q(expression, known_labels=known))
+        item_ids = dict(ClockinItem.objects.filter(activity_id=activity_id).values_list("label", "pk"))
+    return qs.filter(enrollment_clockin_filter_q(expression, item_ids=item_ids))
 
 
 # --- Statistics ---------------------------------------------------------------------------------

@@ -299,3 +299,18 @@ def test_statistics_count_late_and_left_early(activity):
     assert (first.clocked, first.late, first.missing, first.rate) == (2, 1, 1, 66.7)
     assert (second.clocked, second.left_early, second.missing) == (1, 1, 2)
     assert [(g.enrolled, g.clocked.get(sign_in.pk, 0)) for g in stats.by_department] != []
+
+
+def test_filter_box_works_across_activities_without_an_activity_filter(admin_client, activity, sign_in):
+    other_item = ClockinItemFactory(label="签到")
+    came_here, came_there = UserFactory(username="here"), UserFactory(username="there")
+    ClockinRecordFactory(item=sign_in, user=came_here)
+    ClockinRecordFactory(item=other_item, user=came_there)
+    EnrollmentFactory(activity=activity, user=came_there)  # enrolled here too, but did not come here
+
+    response = admin_client.get(reverse("admin:activities_enrollment_changelist"), {"q": "签到"})
+    unknown = admin_client.get(reverse("admin:activities_enrollment_changelist"), {"q": "午饭"})
+
+    rows = {(e.activity_id, e.user.username) for e in response.context["cl"].result_list}
+    assert rows == {(activity.pk, "here"), (other_item.activity_id, "there")}
+    assert "没有名为「午饭」的打卡项" in unknown.content.decode()

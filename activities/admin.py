@@ -33,6 +33,19 @@ from .widgets import FormBuilderWidget
 # --- Activities ---------------------------------------------------------------------------------
 
 
+def warn_officers_without_admin(model_admin, request, items) -> None:
+    """Officers who cannot log in to the admin can show the code only in the mini-program."""
+    not_staff = sorted(
+        {u.username for item in items for u in item.officers.all() if not (u.is_staff and u.is_active)}
+    )
+    if not_staff:
+        model_admin.message_user(
+            request,
+            f"打卡员 {'、'.join(not_staff)} 不是后台用户，只能在小程序中出示二维码，无法打开投影页。",
+            messages.WARNING,
+        )
+
+
 class ActivityForm(djforms.ModelForm):
     class Meta:
         model = Activity
@@ -144,20 +157,7 @@ class ActivityAdmin(admin.ModelAdmin):
         promoted = services.enrollment_promote_waiting(activity=activity)
         if promoted:
             self.message_user(request, f"名额增加，已从候补名单递补 {len(promoted)} 人并通知本人。")
-        not_staff = sorted(
-            {
-                u.username
-                for item in activity.clockin_items.all()
-                for u in item.officers.all()
-                if not u.is_staff
-            }
-        )
-        if not_staff:
-            self.message_user(
-                request,
-                f"打卡员 {'、'.join(not_staff)} 不是后台用户，只能在小程序中出示二维码，无法打开投影页。",
-                messages.WARNING,
-            )
+        warn_officers_without_admin(self, request, activity.clockin_items.all())
 
     def get_urls(self):
         return [
@@ -201,6 +201,10 @@ class ClockinItemAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         qs = selectors.clockin_items_for_staff(user=request.user)
         return qs.annotate(n_records=Count("records"))
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        warn_officers_without_admin(self, request, [form.instance])
 
     def _is_officer(self, request, obj=None):
         items = request.user.clockin_duties

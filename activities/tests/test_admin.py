@@ -314,3 +314,28 @@ def test_filter_box_works_across_activities_without_an_activity_filter(admin_cli
     rows = {(e.activity_id, e.user.username) for e in response.context["cl"].result_list}
     assert rows == {(activity.pk, "here"), (other_item.activity_id, "there")}
     assert "没有名为「午饭」的打卡项" in unknown.content.decode()
+
+
+def test_saving_an_item_warns_about_officers_who_cannot_open_the_admin(admin_client, activity):
+    outsider = UserFactory(username="T-no-admin", is_staff=False)
+    now = timezone.localtime()
+    day = (now + timedelta(days=1)).strftime("%Y-%m-%d")
+
+    response = admin_client.post(
+        reverse("admin:activities_clockinitem_add"),
+        {
+            "activity": activity.pk,
+            "label": "签退",
+            "kind": "check_out",
+            "from_time_0": day,
+            "from_time_1": "10:00:00",
+            "to_time_0": day,
+            "to_time_1": "11:00:00",
+            "officers": [outsider.pk],
+        },
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "T-no-admin 不是后台用户" in response.content.decode()
+    assert activity.clockin_items.get().officers.get() == outsider

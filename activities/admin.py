@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-
 import segno
 from django import forms as djforms
 from django.contrib import admin, messages
@@ -378,7 +376,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
         if activity is None:
             return [*columns, "activity", "answers_column", "clockins_column"]
         schema = forms.form_schema_validate(activity.form_metas)
-        columns += [self._answer_column(label) for label in schema]
+        columns += [self._answer_column(i, label) for i, label in enumerate(schema)]
         columns += [self._clockin_column(item) for item in activity.clockin_items.all()]
         return columns
 
@@ -405,23 +403,21 @@ class EnrollmentAdmin(admin.ModelAdmin):
     @staticmethod
     def _answers(obj) -> dict:
         if not hasattr(obj, "_answers"):
-            try:
-                value = json.loads(obj.participating_metas or "{}")
-            except ValueError:
-                value = {}
-            obj._answers = value if isinstance(value, dict) else {}
+            obj._answers = forms.answers_load(obj.participating_metas)
         return obj._answers
 
     @staticmethod
     def _records(obj) -> dict:
-        return {r.item_id: r for r in obj.clockin_records.all()}
+        if not hasattr(obj, "_records_by_item"):
+            obj._records_by_item = {r.item_id: r for r in obj.clockin_records.all()}
+        return obj._records_by_item
 
-    def _answer_column(self, label):
+    def _answer_column(self, index, label):
         def column(obj):
             return forms.answer_display(self._answers(obj).get(label))
 
         column.short_description = label
-        column.__name__ = f"answer_{abs(hash(label))}"
+        column.__name__ = f"answer_{index}"
         return column
 
     def _clockin_column(self, item):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from io import BytesIO
 
 from django.utils import timezone
@@ -31,7 +30,7 @@ def enrollments_workbook(*, queryset, activity: Activity | None) -> bytes:
     else:
         fields, items = [], []
         for enrollment in rows:
-            for key in _answers(enrollment):
+            for key in forms.answers_load(enrollment.participating_metas):
                 if key not in fields:
                     fields.append(key)
             for record in enrollment.clockin_records.all():
@@ -45,7 +44,7 @@ def enrollments_workbook(*, queryset, activity: Activity | None) -> bytes:
     sheet.append(header)
     for enrollment in rows:
         user = enrollment.user
-        answers = _answers(enrollment)
+        answers = forms.answers_load(enrollment.participating_metas)
         records = {r.item.label: r for r in enrollment.clockin_records.all()}
         line = [
             enrollment.activity.name,
@@ -69,11 +68,3 @@ def enrollments_workbook(*, queryset, activity: Activity | None) -> bytes:
     out = BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def _answers(enrollment) -> dict:
-    try:
-        value = json.loads(enrollment.participating_metas or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

@@ -279,6 +279,15 @@ def answers_validate(schema: dict, answers: dict) -> dict:
     return cleaned
 
 
+def answers_load(text: str) -> dict:
+    """Stored answers (JSON text) as a dict; anything unreadable reads as no answers."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def answer_display(value: Any) -> str:
     if isinstance(value, list):
         return "、".join(str(v) for v in value)

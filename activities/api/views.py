@@ -117,9 +117,9 @@ class ClockinScanView(APIView):
     def post(self, request):
         serializer = ClockinScanSerializer(data=request.data)
         if not serializer.is_valid():
-            if "key" in serializer.errors:
-                raise ApplicationError(services.QR_INVALID)
-            raise ApplicationError(services.LOCATION_INVALID)
+            if {"latitude", "longitude"} & set(serializer.errors) and "key" not in serializer.errors:
+                raise ApplicationError(services.LOCATION_INVALID)
+            raise ApplicationError(services.QR_INVALID)
         result = services.clockin_scan(user=request.user, **serializer.validated_data)
         record = result.record
         data = {

@@ -251,3 +251,14 @@ def test_many_people_scanning_at_once_are_all_recorded_once():
 
     assert all(r.status_code == 200 and r.data["already_clocked_in"] is False for r in responses)
     assert ClockinRecord.objects.filter(item=item).count() == 12
+
+
+@pytest.mark.parametrize("body", [[], {}, {"key": None}, {"key": 123}, {"key": ["x"]}])
+def test_odd_bodies_get_a_clear_400_never_a_500(api_client, body):
+    response = api_client.post(SCAN, body, format="json")
+    assert response.status_code == 400
+    assert response.data == {"detail": "打卡二维码异常或已过期，请重试。"}
+
+
+def test_anonymous_scan_is_401(anon_client, sign_in):
+    assert anon_client.post(SCAN, {"key": qr.make_key(sign_in.pk)}, format="json").status_code == 401

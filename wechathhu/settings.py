@@ -321,6 +321,10 @@ MESSAGING_PUBLISH_BATCH = env.int("MESSAGING_PUBLISH_BATCH", default=500)
 # reservations
 
 # activities
+# The clock-in QR code rotates every this many seconds; the previous code is accepted as well.
+ACTIVITIES_CLOCKIN_STEP_SECONDS = env.int("ACTIVITIES_CLOCKIN_STEP_SECONDS", default=25)
+# Key of the QR codes' HMAC; empty means derived from SECRET_KEY (set it to rotate codes apart).
+ACTIVITIES_CLOCKIN_SECRET = env("ACTIVITIES_CLOCKIN_SECRET", default="")
 
 # repairs
 

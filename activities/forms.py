@@ -1,0 +1,296 @@
+"""Enrollment forms: the schema staff build (``form_metas``) and the answers people send.
+
+The schema is a JSON object mapping each field's label to its rules, in display order::
+
+    {"姓名": {"type": "text", "required": true, "max": 20, "help": "请填写真实姓名"},
+     "年龄": {"type": "number", "min": 16, "max": 80},
+     "性别": {"type": "radio", "choices": ["男", "女"], "default": "男"},
+     "爱好": {"type": "checkbox", "choices": ["编程", "音乐"], "default": [], "max": 2}}
+
+Types: text, textarea (min/max = length), number (min/max = value), radio, checkbox (min/max =
+how many are ticked), date (``YYYY-MM-DD``, min/max = dates), phone, email. Keys: type, required,
+default, choices, min, max, help. Anything else is refused, so a typo never passes silently.
+
+The answer messages keep the original's wording (§3.2) where it had one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+FIELD_TYPES = {
+    "text": "单行文本",
+    "textarea": "多行文本",
+    "number": "数字",
+    "radio": "单选",
+    "checkbox": "多选",
+    "date": "日期",
+    "phone": "电话",
+    "email": "电子邮箱",
+}
+ALLOWED_KEYS = {"type", "required", "default", "choices", "min", "max", "help"}
+CHOICE_TYPES = {"radio", "checkbox"}
+LIMIT_TYPES = {"text", "textarea", "number", "checkbox", "date"}
+DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 2000}
+MAX_FIELDS = 50
+MAX_LABEL_LENGTH = 50
+MAX_CHOICES = 100
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{4,22}[0-9]$")
+
+FORM_INVALID = "报名失败：报名表单不合法。"
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# --- The schema ---------------------------------------------------------------------------------
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _parse_date(value: Any) -> date | None:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _check_limits(label: str, kind: str, rules: dict) -> None:
+    lo, hi = rules.get("min"), rules.get("max")
+    if lo is None and hi is None:
+        return
+    if kind not in LIMIT_TYPES:
+        raise ValidationError(f"字段「{label}」：{FIELD_TYPES[kind]}类型不支持最小/最大值。")
+    if kind == "date":
+        parsed = [_parse_date(v) if v is not None else None for v in (lo, hi)]
+        for raw, value in zip((lo, hi), parsed, strict=True):
+            if raw is not None and value is None:
+                raise ValidationError(f"字段「{label}」：日期范围须写成 YYYY-MM-DD。")
+        lo, hi = parsed
+    elif kind == "number":
+        for value in (lo, hi):
+            if value is not None and not _is_number(value):
+                raise ValidationError(f"字段「{label}」：最小/最大值必须是数字。")
+    else:
+        for value in (lo, hi):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                raise ValidationError(f"字段「{label}」：最小/最大值必须是不小于 0 的整数。")
+    if lo is not None and hi is not None and lo > hi:
+        raise ValidationError(f"字段「{label}」：最小值不能大于最大值。")
+
+
+def form_schema_validate(raw: str | dict) -> dict:
+    """Parse and check a form schema; returns it as a dict (insertion order = field order).
+
+    Raises ``ValidationError`` with a message naming the field at fault.
+    """
+    if isinstance(raw, str):
+        if not raw.strip():
+            return {}
+        try:
+            schema = json.loads(raw)
+        except ValueError as exc:
+            raise ValidationError(f"报名表单不是合法的 JSON：{exc}") from exc
+    else:
+        schema = raw
+    if not isinstance(schema, dict):
+        raise ValidationError("报名表单必须是一个 JSON 对象（字段名 → 字段定义）。")
+    if len(schema) > MAX_FIELDS:
+        raise ValidationError(f"报名表单最多 {MAX_FIELDS} 个字段。")
+    for label, rules in schema.items():
+        if not label.strip() or len(label) > MAX_LABEL_LENGTH or label != label.strip():
+            raise ValidationError(
+                f"字段名「{label}」不合法：不能为空、首尾不能有空格，最多 {MAX_LABEL_LENGTH} 个字。"
+            )
+        if not isinstance(rules, dict):
+            raise ValidationError(f"字段「{label}」的定义必须是一个对象。")
+        unknown = sorted(set(rules) - ALLOWED_KEYS)
+        if unknown:
+            raise ValidationError(f"字段「{label}」含有未知的属性：{'、'.join(unknown)}。")
+        kind = rules.get("type")
+        if kind not in FIELD_TYPES:
+            raise ValidationError(f"字段「{label}」的类型不合法，可选：{'、'.join(FIELD_TYPES)}。")
+        if "required" in rules and not isinstance(rules["required"], bool):
+            raise ValidationError(f"字段「{label}」：required 必须是 true 或 false。")
+        if "help" in rules and not isinstance(rules["help"], str):
+            raise ValidationError(f"字段「{label}」：帮助文字必须是字符串。")
+        if kind in CHOICE_TYPES:
+            choices = rules.get("choices")
+            if (
+                not isinstance(choices, list)
+                or not choices
+                or len(choices) > MAX_CHOICES
+                or not all(isinstance(c, str) and c.strip() for c in choices)
+            ):
+                raise ValidationError(f"字段「{label}」：选项必须是非空的文字列表。")
+            if len(set(choices)) != len(choices):
+                raise ValidationError(f"字段「{label}」：选项不能重复。")
+        elif "choices" in rules:
+            raise ValidationError(f"字段「{label}」：只有单选、多选字段可以设置选项。")
+        _check_limits(label, kind, rules)
+        if "default" in rules and rules["default"] not in ("", None, []):
+            try:
+                _clean_value(label, {**rules, "required": False}, rules["default"])
+            except ValidationError as exc:
+                raise ValidationError(f"字段「{label}」的默认值不合法：{exc.messages[0]}") from exc
+    return schema
+
+
+def form_schema_dumps(raw: str | dict) -> str:
+    """The validated schema as the JSON text that is stored and served."""
+    return dumps(form_schema_validate(raw))
+
+
+# --- The answers --------------------------------------------------------------------------------
+
+
+def _empty(kind: str, value: Any) -> bool:
+    return value is None or value == "" or (kind == "checkbox" and value == [])
+
+
+def _type_default(kind: str):
+    if kind == "checkbox":
+        return []
+    if kind == "number":
+        return None
+    return ""
+
+
+def _clean_number(label: str, rules: dict, value: Any):
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValidationError(f"数字不合法（字段：{label}）")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationError(f"数字不合法（字段：{label}）")
+    if not number.is_finite():
+        raise ValidationError(f"数字不合法（字段：{label}）")
+    lo, hi = rules.get("min"), rules.get("max")
+    if lo is not None and number < Decimal(str(lo)):
+        raise ValidationError(f"数字不得小于 {lo}（字段：{label}）")
+    if hi is not None and number > Decimal(str(hi)):
+        raise ValidationError(f"数字不得大于 {hi}（字段：{label}）")
+    if number == number.to_integral_value():
+        return int(number)
+    return float(number)
+
+
+def _clean_value(label: str, rules: dict, value: Any):
+    kind = rules["type"]
+    if kind in ("text", "textarea"):
+        if not isinstance(value, str):
+            raise ValidationError(f"文本不合法（字段：{label}）")
+        value = value.strip() if kind == "text" else value
+        lo, hi = rules.get("min"), rules.get("max", DEFAULT_MAX_LENGTH[kind])
+        if lo is not None and len(value) < lo:
+            raise ValidationError(f"至少填写 {lo} 个字（字段：{label}）")
+        if len(value) > hi:
+            raise ValidationError(f"最多填写 {hi} 个字（字段：{label}）")
+        return value
+    if kind == "number":
+        return _clean_number(label, rules, value)
+    if kind == "radio":
+        if not isinstance(value, str) or value not in rules["choices"]:
+            raise ValidationError(f"单选项不合法（字段：{label}）")
+        return value
+    if kind == "checkbox":
+        if not isinstance(value, list) or not all(
+            isinstance(v, str) and v in rules["choices"] for v in value
+        ):
+            raise ValidationError(f"多选项不合法（字段：{label}）")
+        if len(set(value)) != len(value):
+            raise ValidationError(f"多选项不合法（字段：{label}）")
+        lo, hi = rules.get("min"), rules.get("max")
+        if lo is not None and len(value) < lo:
+            raise ValidationError(f"至少选择 {lo} 项（字段：{label}）")
+        if hi is not None and len(value) > hi:
+            raise ValidationError(f"最多选择 {hi} 项（字段：{label}）")
+        return [c for c in rules["choices"] if c in value]  # in the form's order
+    if kind == "date":
+        parsed = _parse_date(value.strip() if isinstance(value, str) else value)
+        if parsed is None:
+            raise ValidationError(f"日期不合法，应为 YYYY-MM-DD（字段：{label}）")
+        lo, hi = rules.get("min"), rules.get("max")
+        if lo is not None and parsed < date.fromisoformat(lo):
+            raise ValidationError(f"日期不得早于 {lo}（字段：{label}）")
+        if hi is not None and parsed > date.fromisoformat(hi):
+            raise ValidationError(f"日期不得晚于 {hi}（字段：{label}）")
+        return parsed.isoformat()
+    if kind == "phone":
+        if not isinstance(value, str) or not PHONE_RE.fullmatch(value.strip()):
+            raise ValidationError(f"电话号码不合法（字段：{label}）")
+        return value.strip()
+    # email
+    if not isinstance(value, str):
+        raise ValidationError(f"电子邮箱不合法（字段：{label}）")
+    try:
+        validate_email(value.strip())
+    except ValidationError:
+        raise ValidationError(f"电子邮箱不合法（字段：{label}）")
+    return value.strip()
+
+
+def answers_parse(raw: Any) -> dict:
+    """``participating_metas`` as sent: a JSON string (the mini-program) or an object."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            raw = None
+    if not isinstance(raw, dict):
+        raise ValidationError(FORM_INVALID)
+    return raw
+
+
+def answers_validate(schema: dict, answers: dict) -> dict:
+    """Check ``answers`` against ``schema``; returns the cleaned answers in the form's order.
+
+    Missing optional fields get their default (or an empty value of their type); keys that are not
+    in the form are refused.
+    """
+    unknown = [key for key in answers if key not in schema]
+    if unknown:
+        raise ValidationError(f"报名表单中没有该字段（字段：{unknown[0]}）")
+    cleaned = {}
+    for label, rules in schema.items():
+        kind = rules["type"]
+        value = answers.get(label)
+        if _empty(kind, value):
+            if rules.get("required"):
+                raise ValidationError(f"必填项{label}不得为空。（字段：{label}）")
+            default = rules.get("default")
+            cleaned[label] = (
+                _type_default(kind) if _empty(kind, default) else _clean_value(label, rules, default)
+            )
+            continue
+        cleaned[label] = _clean_value(label, rules, value)
+    return cleaned
+
+
+def answers_load(text: str) -> dict:
+    """Stored answers (JSON text) as a dict; anything unreadable reads as no answers."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def answer_display(value: Any) -> str:
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if value is None:
+        return ""
+    return str(value)

@@ -1,0 +1,368 @@
+"""Writes for activities: enrollment under a row lock, the waiting list, clock-ins.
+
+Locking rule: every change to who holds a place in an activity (enroll, un-enroll, promote,
+capacity change) locks the activity row first (``select_for_update``), so the count of places
+is exact with any number of web workers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from wechathhu.core.errors import ApplicationError, NotFound
+
+from . import forms, qr
+from .models import (
+    Activity,
+    ClockinItem,
+    ClockinRecord,
+    ClockinSource,
+    Enrollment,
+    EnrollmentStatus,
+)
+
+NOT_OPEN = "报名通道暂未开启。"
+ENDED = "该活动已结束，无法继续报名。"
+DEADLINE_PASSED = "报名已截止，无法继续报名。"
+FULL = "报名人数已经达到上限，无法继续报名。"
+NOT_IN_AUDIENCE = "您不在该活动的报名范围内。"
+DUPLICATE_ENROLLMENT = "你已经报名过该活动。"
+CANCEL_AFTER_START = "活动已开始，无法取消报名。"
+
+QR_INVALID = "打卡二维码异常或已过期，请重试。"
+QR_EXPIRED = "打卡二维码已过期，请重试。"
+OUT_OF_WINDOW = "打卡时间不在指定的时间范围内。"
+NOT_ENROLLED = "您尚未报名该活动，无法进行本次打卡。"
+ON_WAITING_LIST = "您在候补名单中，尚未获得参加名额，无法进行本次打卡。"
+DUPLICATE_CLOCKIN = "已存在该打卡记录。"
+LOCATION_REQUIRED = "该活动要求在活动地点打卡，请允许小程序获取位置后重试。"
+LOCATION_INVALID = "位置信息不合法。"
+
+
+def _lock_activity(activity_id: int) -> Activity:
+    activity = Activity.objects.select_for_update().filter(pk=activity_id).first()
+    if activity is None:
+        raise NotFound("该活动不存在。")
+    return activity
+
+
+def _enrolled_count(activity: Activity) -> int:
+    return Enrollment.objects.filter(activity=activity, status=EnrollmentStatus.ENROLLED).count()
+
+
+def _has_room(activity: Activity) -> bool:
+    limit = activity.participants_total_limit
+    return limit is None or _enrolled_count(activity) < limit
+
+
+def _check_open(activity: Activity, *, user, now) -> None:
+    from .selectors import activity_audience_q
+
+    if not activity.open_for_enrollment or (activity.enroll_from and now < activity.enroll_from):
+        raise ApplicationError(NOT_OPEN, field="activity")
+    if now > activity.time_end:
+        raise ApplicationError(ENDED, field="activity")
+    if activity.enroll_until and now > activity.enroll_until:
+        raise ApplicationError(DEADLINE_PASSED, field="activity")
+    if not Activity.objects.filter(activity_audience_q(user), pk=activity.pk).exists():
+        raise ApplicationError(NOT_IN_AUDIENCE, field="activity")
+
+
+@transaction.atomic
+def enrollment_create(
+    *, user, activity: Activity, participating_metas, join_waiting_list: bool = False
+) -> Enrollment:
+    """Enroll ``user`` in ``activity`` with the form answers ``participating_metas``.
+
+    Checks, in the original's order: the activity is open (errors under ``activity``), no earlier
+    enrollment (``non_field_errors``), the answers against the form (``non_field_errors``), then the
+    capacity, counted under the activity's row lock. When the activity is full and has a waiting
+    list, ``join_waiting_list=True`` puts the person on it instead of refusing.
+    """
+    now = timezone.now()
+    activity = _lock_activity(activity.pk)
+    _check_open(activity, user=user, now=now)
+    if Enrollment.objects.filter(activity=activity, user=user).exists():
+        raise ApplicationError(DUPLICATE_ENROLLMENT, field="non_field_errors")
+    try:
+        schema = forms.form_schema_validate(activity.form_metas)
+        answers = forms.answers_validate(schema, forms.answers_parse(participating_metas))
+    except ValidationError as exc:
+        raise ApplicationError(exc.messages[0], field="non_field_errors")
+    status = EnrollmentStatus.ENROLLED
+    if not _has_room(activity):
+        if not (join_waiting_list and activity.waiting_list_enabled):
+            raise ApplicationError(FULL, field="non_field_errors")
+        status = EnrollmentStatus.WAITING
+    enrollment = Enrollment(
+        activity=activity, user=user, status=status, participating_metas=forms.dumps(answers)
+    )
+    enrollment.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            enrollment.save()
+    except IntegrityError:  # the same person's concurrent second request
+        raise ApplicationError(DUPLICATE_ENROLLMENT, field="non_field_errors")
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_create_by_staff(*, activity: Activity, user, participating_metas) -> Enrollment:
+    """Staff add someone by hand: the form is still validated, the capacity still holds (an
+    over-full activity puts them on the waiting list), but the enrollment window does not apply."""
+    activity = _lock_activity(activity.pk)
+    schema = forms.form_schema_validate(activity.form_metas)
+    answers = forms.answers_validate(schema, forms.answers_parse(participating_metas))
+    if Enrollment.objects.filter(activity=activity, user=user).exists():
+        raise ValidationError(DUPLICATE_ENROLLMENT)
+    status = EnrollmentStatus.ENROLLED if _has_room(activity) else EnrollmentStatus.WAITING
+    enrollment = Enrollment(
+        activity=activity, user=user, status=status, participating_metas=forms.dumps(answers)
+    )
+    enrollment.full_clean()
+    enrollment.save()
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_update_answers(*, enrollment: Enrollment, participating_metas) -> Enrollment:
+    """Staff correct someone's answers; they are validated against the form like a new enrollment."""
+    schema = forms.form_schema_validate(enrollment.activity.form_metas)
+    answers = forms.answers_validate(schema, forms.answers_parse(participating_metas))
+    enrollment.participating_metas = forms.dumps(answers)
+    enrollment.full_clean(validate_unique=False, validate_constraints=False)
+    enrollment.save(update_fields=["participating_metas", "updated_at"])
+    return enrollment
+
+
+def _promote_locked(activity: Activity) -> list[Enrollment]:
+    """Fill free places from the waiting list, oldest first. The caller holds the activity lock."""
+    limit = activity.participants_total_limit
+    waiting = Enrollment.objects.filter(activity=activity, status=EnrollmentStatus.WAITING).order_by(
+        "created_at", "id"
+    )
+    if limit is not None:
+        free = limit - _enrolled_count(activity)
+        if free <= 0:
+            return []
+        waiting = waiting[:free]
+    promoted = list(waiting)
+    if not promoted:
+        return []
+    now = timezone.now()
+    Enrollment.objects.filter(pk__in=[e.pk for e in promoted]).update(
+        status=EnrollmentStatus.ENROLLED, promoted_at=now, updated_at=now
+    )
+    ids = [e.pk for e in promoted]
+    transaction.on_commit(lambda: _queue_promotion_notices(ids))
+    for enrollment in promoted:
+        enrollment.status, enrollment.promoted_at = EnrollmentStatus.ENROLLED, now
+    return promoted
+
+
+def _queue_promotion_notices(enrollment_ids: list[int]) -> None:
+    from .tasks import notify_promoted_task
+
+    notify_promoted_task.delay(enrollment_ids=enrollment_ids)
+
+
+def enrollment_notify_promoted(*, enrollment_ids: list[int]) -> int:
+    """Tell promoted people through the message center; idempotent through ``promotion_notified_at``.
+
+    Each row is claimed under a row lock before its notice is sent, so a re-run or a concurrent
+    worker never sends a second notice. Returns how many were sent.
+    """
+    from messaging.services import message_send
+
+    sent = 0
+    for enrollment_id in enrollment_ids:
+        with transaction.atomic():
+            enrollment = (
+                Enrollment.objects.select_for_update()
+                .select_related("activity")
+                .filter(
+                    pk=enrollment_id,
+                    status=EnrollmentStatus.ENROLLED,
+                    promoted_at__isnull=False,
+                    promotion_notified_at__isnull=True,
+                )
+                .first()
+            )
+            if enrollment is None:
+                continue
+            activity = enrollment.activity
+            start = timezone.localtime(activity.time_start).strftime("%Y-%m-%d %H:%M")
+            message_send(
+                title=f"候补成功：{activity.name}",
+                content=(
+                    f"您在「{activity.name}」的候补名单中已递补为正式报名。"
+                    f"活动时间：{start}，地点：{activity.location or '见活动详情'}。"
+                    "如不能参加，请在活动开始前取消报名，以便名额留给他人。"
+                ),
+                type="notification",
+                priority="high",
+                recipient_ids=[enrollment.user_id],
+            )
+            enrollment.promotion_notified_at = timezone.now()
+            enrollment.save(update_fields=["promotion_notified_at", "updated_at"])
+            sent += 1
+    return sent
+
+
+def enrollment_record_notice_failure(*, enrollment_ids: list[int], error: str) -> None:
+    """The notice task gave up: keep the reason on the rows still waiting for their notice."""
+    Enrollment.objects.filter(pk__in=enrollment_ids, promotion_notified_at__isnull=True).update(
+        promotion_notice_error=error[:255], updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def enrollment_promote_waiting(*, activity: Activity) -> list[Enrollment]:
+    """Promote waiting people while there is room (after a capacity change, for example)."""
+    if timezone.now() >= activity.time_end:
+        return []
+    return _promote_locked(_lock_activity(activity.pk))
+
+
+@transaction.atomic
+def enrollment_cancel(*, enrollment: Enrollment, user) -> None:
+    """The person withdraws. Closed once the activity has started (leaving the waiting list is
+    always possible); a freed place goes to the first person on the waiting list (who is notified)."""
+    if enrollment.user_id != user.pk:
+        raise NotFound()
+    activity = _lock_activity(enrollment.activity_id)
+    holds_a_place = enrollment.status == EnrollmentStatus.ENROLLED
+    if holds_a_place and timezone.now() >= activity.time_start:
+        raise ApplicationError(CANCEL_AFTER_START)
+    deleted, _ = Enrollment.objects.filter(pk=enrollment.pk).delete()
+    if deleted and holds_a_place:
+        _promote_locked(activity)
+
+
+@transaction.atomic
+def enrollment_delete_by_staff(*, enrollment: Enrollment) -> None:
+    activity = _lock_activity(enrollment.activity_id)
+    Enrollment.objects.filter(pk=enrollment.pk).delete()
+    if timezone.now() < activity.time_end:
+        _promote_locked(activity)
+
+
+# --- Clock-in -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ClockinResult:
+    record: ClockinRecord
+    created: bool
+
+
+def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    r = 6371000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def _coordinate(value, bound: int) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        raise ApplicationError(LOCATION_INVALID)
+    if not number.is_finite() or abs(number) > bound:
+        raise ApplicationError(LOCATION_INVALID)
+    return number.quantize(Decimal("0.000001"))
+
+
+def _insert_record(**fields) -> ClockinResult:
+    try:
+        with transaction.atomic():
+            record = ClockinRecord.objects.create(**fields)
+        return ClockinResult(record, True)
+    except IntegrityError:
+        # A concurrent scan of the same person won the unique constraint: answer with its record.
+        existing = ClockinRecord.objects.filter(item=fields["item"], user=fields["user"]).first()
+        if existing is None:
+            raise
+        return ClockinResult(existing, False)
+
+
+def clockin_scan(*, user, key, latitude=None, longitude=None) -> ClockinResult:
+    """Clock ``user`` in with a scanned QR text.
+
+    Refusals are ``ApplicationError`` with the original's messages. A repeated scan after success
+    (a retry, or a second phone tap) changes nothing and returns the existing record with
+    ``created=False``; two concurrent scans are settled by the unique constraint.
+    """
+    verdict = qr.check_key(key)
+    if not verdict.valid:
+        raise ApplicationError(QR_INVALID)
+    item = ClockinItem.objects.select_related("activity").filter(pk=verdict.item_id).first()
+    if item is None:
+        raise ApplicationError(QR_INVALID)
+    if not verdict.fresh:
+        raise ApplicationError(QR_EXPIRED)
+    enrollment = Enrollment.objects.filter(activity_id=item.activity_id, user=user).first()
+    if enrollment is None:
+        raise ApplicationError(NOT_ENROLLED)
+    if enrollment.status == EnrollmentStatus.WAITING:
+        raise ApplicationError(ON_WAITING_LIST)
+    existing = ClockinRecord.objects.filter(item=item, user=user).first()
+    if existing is not None:
+        return ClockinResult(existing, False)
+    now = timezone.now()
+    if not item.from_time <= now <= item.to_time:
+        raise ApplicationError(OUT_OF_WINDOW)
+    lat, lon = _coordinate(latitude, 90), _coordinate(longitude, 180)
+    activity = item.activity
+    if activity.has_geofence:
+        if lat is None or lon is None:
+            raise ApplicationError(LOCATION_REQUIRED)
+        distance = _distance_m(float(lat), float(lon), float(activity.latitude), float(activity.longitude))
+        if distance > activity.geofence_radius:
+            raise ApplicationError(f"您不在活动地点附近（相距约 {round(distance)} 米），无法打卡。")
+    return _insert_record(
+        item=item, enrollment=enrollment, user=user, source=ClockinSource.QR, latitude=lat, longitude=lon
+    )
+
+
+def clockin_record_manual(*, item: ClockinItem, user, by) -> ClockinResult:
+    """Staff clock someone in by hand (e.g. from a paper list); recorded as such, with who did it.
+
+    The person must hold a place in the activity; the time window does not apply.
+    """
+    enrollment = Enrollment.objects.filter(activity_id=item.activity_id, user=user).first()
+    if enrollment is None or enrollment.status != EnrollmentStatus.ENROLLED:
+        raise ApplicationError(f"{user} 未报名（或仍在候补）该活动，不能补录打卡。")
+    return _insert_record(
+        item=item, enrollment=enrollment, user=user, source=ClockinSource.MANUAL, recorded_by=by
+    )
+
+
+@transaction.atomic
+def clockin_records_manual_bulk(*, item: ClockinItem, enrollments, by) -> tuple[int, int]:
+    """Clock in several enrollments of ``item``'s activity by hand; returns (created, skipped)."""
+    created = skipped = 0
+    for enrollment in enrollments:
+        if enrollment.activity_id != item.activity_id or enrollment.status != EnrollmentStatus.ENROLLED:
+            skipped += 1
+            continue
+        result = _insert_record(
+            item=item,
+            enrollment=enrollment,
+            user=enrollment.user,
+            source=ClockinSource.MANUAL,
+            recorded_by=by,
+        )
+        created += int(result.created)
+        skipped += int(not result.created)
+    return created, skipped

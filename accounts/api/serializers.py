@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from accounts.models import AuthToken, Department, User, Visibility
+from accounts.models import AuthToken, CampusGroup, Department, GroupMembership, SchoolClass, User, Visibility
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
@@ -233,3 +233,78 @@ class ContactQuerySerializer(serializers.Serializer):
         max_length=200,
         help_text="姓名、拼音（全拼或首字母）、职位、系所、电话、手机、QQ；多个词以空格或逗号分隔，须全部匹配",
     )
+
+
+# --- Groups and classes ---------------------------------------------------------------------------
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    """Who someone is, without any contact detail (those go through the directory's privacy)."""
+
+    fullname = serializers.CharField(source="full_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ("id", "username", "fullname", "kind")
+        read_only_fields = fields
+
+
+class GroupSerializer(serializers.ModelSerializer):
+    member_count = serializers.IntegerField(read_only=True)
+    my_title = serializers.CharField(
+        read_only=True, allow_null=True, help_text="我在本组的职务；不是成员时为 null"
+    )
+    i_manage = serializers.BooleanField(read_only=True, help_text="我是否是本组的管理者")
+
+    class Meta:
+        model = CampusGroup
+        fields = ("id", "name", "description", "member_count", "my_title", "i_manage")
+        read_only_fields = fields
+
+
+class GroupMemberSerializer(serializers.ModelSerializer):
+    user = PersonSerializer(read_only=True)
+    department = serializers.CharField(
+        source="user.department.name", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = GroupMembership
+        fields = ("user", "department", "title", "is_manager", "created_at")
+        read_only_fields = fields
+
+
+class GroupMemberCreateSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    title = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    is_manager = serializers.BooleanField(required=False, default=False)
+
+
+class GroupMemberUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    is_manager = serializers.BooleanField(required=False)
+
+
+class SchoolClassSerializer(serializers.ModelSerializer):
+    department = DepartmentSerializer(read_only=True, allow_null=True)
+    head_teacher = PersonSerializer(read_only=True, allow_null=True)
+    counsellors = PersonSerializer(many=True, read_only=True)
+    student_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = SchoolClass
+        fields = (
+            "id",
+            "name",
+            "grade",
+            "major",
+            "department",
+            "head_teacher",
+            "counsellors",
+            "student_count",
+        )
+        read_only_fields = fields
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, allow_blank=True, max_length=200)

@@ -15,5 +15,13 @@ urlpatterns = [
     path("current-user/meta/", views.CurrentUserMetaView.as_view(), name="current-user-meta"),
     path("contacts/", views.ContactListView.as_view(), name="contact-list"),
     path("friends/<int:user_id>/", views.FriendView.as_view(), name="friend"),
+    path("groups/", views.GroupListView.as_view(), name="group-list"),
+    path("groups/<int:group_id>/members/", views.GroupMemberListView.as_view(), name="group-member-list"),
+    path(
+        "groups/<int:group_id>/members/<int:user_id>/",
+        views.GroupMemberDetailView.as_view(),
+        name="group-member-detail",
+    ),
+    path("classes/", views.SchoolClassListView.as_view(), name="class-list"),
     path("departments/", views.DepartmentListView.as_view(), name="department-list"),
 ]

@@ -56,9 +56,10 @@ class UserAdmin(ImportExportModelAdmin, DjangoUserAdmin):
         ("school_class", admin.RelatedOnlyFieldListFilter),
         "campus_groups",
         "is_active",
+        "awaiting_approval",
         "is_staff",
     )
-    actions = ("add_to_group",)
+    actions = ("add_to_group", "issue_claim_codes", "approve_registrations", "reject_registrations")
     list_select_related = ("department", "school_class")
     search_fields = ("username", "last_name", "first_name", "name_pinyin", "name_initials", "phone", "email")
     search_help_text = _("按工号/学号、姓名、拼音或手机号查找")
@@ -86,7 +87,7 @@ class UserAdmin(ImportExportModelAdmin, DjangoUserAdmin):
                 "classes": ("collapse",),
             },
         ),
-        (_("微信"), {"fields": ("wechat_openid",)}),
+        (_("微信与认领"), {"fields": ("wechat_openid", "claimed_at", "awaiting_approval")}),
         (
             _("权限"),
             {
@@ -151,6 +152,26 @@ class UserAdmin(ImportExportModelAdmin, DjangoUserAdmin):
             "action": "add_to_group",
         }
         return TemplateResponse(request, "admin/accounts/user/add_to_group.html", context)
+
+    @admin.action(description=_("为所选用户生成一次性认领码（下载 Excel）"), permissions=["change"])
+    def issue_claim_codes(self, request, queryset):
+        """Codes are shown only in this file; accounts already claimed or inactive get none."""
+        users = list(queryset.filter(is_active=True, claimed_at__isnull=True).order_by("username"))
+        issued = [(user, services.claim_code_issue(user=user, by=request.user)) for user in users]
+        if not issued:
+            self.message_user(request, _("所选用户都已认领或未激活，没有生成认领码。"), messages.WARNING)
+            return None
+        return xlsx_response(exports.claim_code_sheet(issued=issued), "认领码")
+
+    @admin.action(description=_("批准所选的注册申请"), permissions=["change"])
+    def approve_registrations(self, request, queryset):
+        approved = services.user_approve_registrations(user_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, _("已批准 %(n)d 个注册申请。") % {"n": approved}, messages.SUCCESS)
+
+    @admin.action(description=_("拒绝所选的注册申请（删除申请的账号）"), permissions=["delete"])
+    def reject_registrations(self, request, queryset):
+        rejected = services.user_reject_registrations(user_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, _("已拒绝 %(n)d 个注册申请。") % {"n": rejected}, messages.SUCCESS)
 
 
 class ContactSheetMixin:

@@ -103,3 +103,26 @@ def school_class_contact_sheet(*, classes: Iterable[SchoolClass]) -> bytes:
         ]
         sections.append((school_class.name, list(dict.fromkeys(leaders)) + students[school_class.pk]))
     return _workbook(sections)
+
+
+def claim_code_sheet(*, issued: list[tuple[User, str]]) -> bytes:
+    """The one-time claim codes just issued, to print and hand out (the only copy)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    expires = timezone.localtime(
+        timezone.now() + timezone.timedelta(seconds=settings.ACCOUNTS_CLAIM_CODE_TTL)
+    )
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "认领码"
+    sheet.append(["工号/学号", "姓名", "认领码", "有效期至"])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for user, code in issued:
+        sheet.append([user.username, user.full_name, code, f"{expires:%Y-%m-%d %H:%M}"])
+    for column, width in zip("ABCD", (14, 12, 14, 18), strict=True):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

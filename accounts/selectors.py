@@ -184,3 +184,25 @@ def school_class_list(*, search: str | None = None) -> QuerySet[SchoolClass]:
             Q(name__icontains=term) | Q(major__icontains=term) | Q(department__name__icontains=term)
         )
     return queryset.order_by("-grade", "name", "id")
+
+
+def user_search(*, query: str) -> QuerySet[User]:
+    """Active users matching every term of ``query`` by number (exact or prefix), name or pinyin
+    (full or initials): never by a contact field, so privacy cannot be probed. Exact number
+    matches come first, then the directory order."""
+    queryset = User.objects.filter(is_active=True).select_related("department")
+    terms = search_terms(query)
+    if not terms:
+        return queryset.none()
+    queryset = queryset.annotate(directory_name=Concat("last_name", "first_name"))
+    for term in terms:
+        q = Q(username__istartswith=term) | Q(directory_name__icontains=term)
+        if term.isascii() and term.isalpha():
+            q |= Q(name_pinyin__startswith=term.lower()) | Q(name_initials__startswith=term.lower())
+        queryset = queryset.filter(q)
+    exact = Case(
+        When(username__iexact=terms[0], then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return directory_order(queryset.annotate(exact_number=exact)).order_by(
+        "exact_number", "alpha_last", "alpha", "name_pinyin", "username"
+    )

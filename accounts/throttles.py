@@ -28,3 +28,12 @@ class LoginUsernameRateThrottle(SettingsRateThrottle):
         if not username or not isinstance(username, str):
             return None
         return self.cache_format % {"scope": self.scope, "ident": username.strip().lower()[:150]}
+
+
+class RegisterRateThrottle(SettingsRateThrottle):
+    """Sign-ups per client address."""
+
+    scope = "register"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

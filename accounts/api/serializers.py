@@ -1,6 +1,26 @@
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import AuthToken, CampusGroup, Department, GroupMembership, SchoolClass, User, Visibility
+
+
+@extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+class AvatarUrlField(serializers.Field):
+    """The avatar's URL (``/avatars/<user id>/<key>.jpg``: unguessable, so the mini-program's
+    ``<image>`` can load it without a token), or null."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(source="*", read_only=True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, user):
+        if not user.avatar:
+            return None
+        key = user.avatar.name.rsplit("/", 1)[-1].split(".", 1)[0]
+        url = reverse("accounts:avatar", kwargs={"user_id": user.pk, "key": key})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
@@ -14,7 +34,7 @@ class UserSerializer(serializers.ModelSerializer):
 
     department = DepartmentSerializer(read_only=True, allow_null=True)
     full_name = serializers.CharField(read_only=True)
-    avatar = serializers.ImageField(read_only=True, allow_null=True, use_url=True)
+    avatar = AvatarUrlField()
 
     class Meta:
         model = User
@@ -164,7 +184,7 @@ class ContactUserSerializer(serializers.ModelSerializer):
     department = DepartmentSerializer(read_only=True, allow_null=True)
     full_name = serializers.CharField(read_only=True)
     email = VisibleCharField()
-    avatar = serializers.ImageField(read_only=True, allow_null=True, use_url=True)
+    avatar = AvatarUrlField()
 
     class Meta:
         model = User
@@ -308,3 +328,75 @@ class SchoolClassSerializer(serializers.ModelSerializer):
 
 class SearchQuerySerializer(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+# --- Claiming, registration, avatar ---------------------------------------------------------------
+
+
+class ClaimSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=32, help_text="工号/学号")
+    name = serializers.CharField(max_length=180, help_text="姓名（姓+名）")
+    password = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=128, help_text="初始密码"
+    )
+    claim_code = serializers.CharField(
+        required=False, allow_blank=True, max_length=32, help_text="管理员发放的一次性认领码（代替初始密码）"
+    )
+    code = serializers.CharField(max_length=256, help_text="wx.login() 取得的微信登录凭证")
+    new_password = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=128,
+        help_text="同时设置的新密码（可选）",
+    )
+    device = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+    def validate(self, attrs):
+        if not attrs.get("password") and not attrs.get("claim_code"):
+            raise serializers.ValidationError({"non_field_errors": ["请填写初始密码或认领码。"]})
+        return attrs
+
+
+REGISTRATION_KINDS = [("teacher", "教师"), ("student", "学生")]
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.RegexField(
+        r"^[A-Za-z0-9_.@+-]+$",
+        max_length=32,
+        error_messages={"invalid": "工号/学号只能包含字母、数字和 _ . @ + - 字符。"},
+        help_text="工号/学号",
+    )
+    last_name = serializers.CharField(max_length=150)
+    first_name = serializers.CharField(max_length=30)
+    password = serializers.CharField(trim_whitespace=False, max_length=128, write_only=True)
+    kind = serializers.ChoiceField(choices=REGISTRATION_KINDS)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(), required=False, allow_null=True
+    )
+    school_class = serializers.PrimaryKeyRelatedField(
+        queryset=SchoolClass.objects.all(), required=False, allow_null=True
+    )
+
+
+class RegistrationSerializer(serializers.ModelSerializer):
+    fullname = serializers.CharField(source="full_name", read_only=True)
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ("id", "username", "fullname", "kind", "status")
+        read_only_fields = fields
+
+    def get_status(self, obj) -> str:
+        return "awaiting_approval" if obj.awaiting_approval else "active"
+
+
+class AvatarUploadSerializer(serializers.Serializer):
+    avatar = serializers.FileField(help_text="JPEG、PNG、GIF 或 WebP 图片")
+
+
+class UserSearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=100, help_text="工号/学号、姓名或拼音（全拼或首字母）")

@@ -42,6 +42,30 @@ def user_refresh_name_keys(user: User) -> None:
     user.name_pinyin, user.name_initials, user.alpha = keys.pinyin, keys.initials, keys.alpha
 
 
+def user_refresh_all_name_keys(*, batch_size: int = 1000) -> int:
+    """Recompute every user's pinyin keys (after ``accounts.pinyin`` learns new readings), in
+    batches; returns how many rows changed."""
+    changed = 0
+    last_pk = 0
+    while True:
+        batch = list(
+            User.objects.filter(pk__gt=last_pk)
+            .order_by("pk")
+            .only("pk", "last_name", "first_name", "name_pinyin", "name_initials", "alpha")[:batch_size]
+        )
+        if not batch:
+            return changed
+        last_pk = batch[-1].pk
+        stale = []
+        for user in batch:
+            before = (user.name_pinyin, user.name_initials, user.alpha)
+            user_refresh_name_keys(user)
+            if (user.name_pinyin, user.name_initials, user.alpha) != before:
+                stale.append(user)
+        User.objects.bulk_update(stale, ["name_pinyin", "name_initials", "alpha"])
+        changed += len(stale)
+
+
 @transaction.atomic
 def user_create(*, username: str, password: str | None = None, **fields) -> User:
     """Create a user. Without a password the account cannot log in until one is set."""

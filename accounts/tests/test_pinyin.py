@@ -31,3 +31,24 @@ def test_name_keys(last, first, pinyin, initials, alpha):
 def test_surname_reading_applies_to_the_surname_only():
     # 曾 in a given name keeps its ordinary reading
     assert name_keys("王", "曾").pinyin == "wangceng"
+
+
+@pytest.mark.django_db
+def test_refresh_name_keys_fixes_stale_rows():
+    import io
+
+    from django.core.management import call_command
+
+    from accounts.models import User
+    from accounts.tests.factories import UserFactory
+
+    stale = UserFactory(
+        last_name="单", first_name="雄信", name_pinyin="danxiongxin", name_initials="dxx", alpha="D"
+    )
+    fresh = UserFactory(last_name="张", first_name="三")
+    out = io.StringIO()
+    call_command("refresh_name_keys", stdout=out)
+    assert "已更新 1 位用户" in out.getvalue()
+    stale.refresh_from_db()
+    assert (stale.name_pinyin, stale.name_initials, stale.alpha) == ("shanxiongxin", "sxx", "S")
+    assert User.objects.get(pk=fresh.pk).name_pinyin == "zhangsan"

@@ -175,7 +175,10 @@ def school_class_list(*, search: str | None = None) -> QuerySet[SchoolClass]:
     queryset = (
         SchoolClass.objects.select_related("department", "head_teacher")
         .prefetch_related(
-            Prefetch("counsellors", queryset=User.objects.order_by("alpha", "name_pinyin", "username"))
+            Prefetch(
+                "counsellors",
+                queryset=User.objects.filter(is_active=True).order_by("alpha", "name_pinyin", "username"),
+            )
         )
         .annotate(student_count=Count("students", filter=Q(students__is_active=True)))
     )

@@ -209,3 +209,41 @@ def test_only_students_may_have_a_class():
 
 def test_class_admin_import_page(admin_client):
     assert admin_client.get(reverse("admin:accounts_schoolclass_import")).status_code == 200
+
+
+def test_group_change_page_edits_titles_and_adds_members_in_constant_queries(
+    admin_client, django_assert_max_num_queries
+):
+    group = CampusGroupFactory(name="学生会")
+    member = GroupMembershipFactory(group=group, title="干事")
+    url = reverse("admin:accounts_campusgroup_change", args=[group.pk])
+    admin_client.get(url)
+    with django_assert_max_num_queries(6):
+        admin_client.get(url)
+    GroupMembershipFactory.create_batch(10, group=group)
+    with django_assert_max_num_queries(6):
+        assert admin_client.get(url).status_code == 200
+
+    newcomer = StudentFactory()
+    memberships = list(
+        GroupMembership.objects.filter(group=group).order_by("-is_manager", "title", "user__username")
+    )
+    data = {
+        "name": "学生会",
+        "description": "",
+        "memberships-TOTAL_FORMS": len(memberships),
+        "memberships-INITIAL_FORMS": len(memberships),
+        "new-memberships-TOTAL_FORMS": 1,
+        "new-memberships-INITIAL_FORMS": 0,
+        "new-memberships-0-user": newcomer.pk,
+        "new-memberships-0-title": "宣传委员",
+        "new-memberships-0-group": group.pk,
+    }
+    for i, membership in enumerate(memberships):
+        data[f"memberships-{i}-id"] = membership.pk
+        data[f"memberships-{i}-group"] = group.pk
+        data[f"memberships-{i}-title"] = "主席" if membership.pk == member.pk else membership.title
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert GroupMembership.objects.get(pk=member.pk).title == "主席"
+    assert GroupMembership.objects.get(group=group, user=newcomer).title == "宣传委员"

@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse
@@ -11,6 +13,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
+
+from wechathhu.core.errors import ApplicationError
 
 from . import exports, services
 from .models import AuthToken, CampusGroup, Department, Friendship, GroupMembership, SchoolClass, User
@@ -23,6 +27,17 @@ def xlsx_response(content: bytes, stem: str) -> HttpResponse:
     filename = f"{stem}-{timezone.localdate():%Y%m%d}.xlsx"
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
+
+
+class PortalUserChangeForm(UserChangeForm):
+    def clean_avatar(self):
+        upload = self.cleaned_data.get("avatar")
+        if isinstance(upload, UploadedFile):
+            try:
+                services.avatar_image_open(upload)
+            except ApplicationError as exc:
+                raise forms.ValidationError(exc.message)
+        return upload
 
 
 class AddToGroupForm(forms.Form):
@@ -121,9 +136,17 @@ class UserAdmin(ImportExportModelAdmin, DjangoUserAdmin):
     def full_name(self, obj):
         return obj.full_name
 
+    form = PortalUserChangeForm
+
     def save_model(self, request, obj, form, change):
+        """Names refresh the pinyin keys; an uploaded avatar is re-encoded like the API's."""
+        upload = form.cleaned_data.get("avatar") if "avatar" in form.changed_data else None
+        if isinstance(upload, UploadedFile):
+            obj.avatar = form.initial.get("avatar") or ""
         user_refresh_name_keys(obj)
         super().save_model(request, obj, form, change)
+        if isinstance(upload, UploadedFile):
+            services.user_set_avatar(user=obj, upload=upload)
 
     @admin.action(description=_("将所选用户加入分组…"), permissions=["change"])
     def add_to_group(self, request, queryset):

@@ -122,6 +122,10 @@ def contact_list(
     return directory_order(queryset)
 
 
+def user_get(*, user_id: int) -> User | None:
+    return User.objects.filter(pk=user_id).first()
+
+
 def user_get_active(*, user_id: int) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True).first()
 

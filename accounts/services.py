@@ -434,6 +434,8 @@ def user_register(
         raise ApplicationError("身份只能是教师或学生。", field="kind")
     if school_class is not None and kind != UserKind.STUDENT:
         raise ApplicationError("只有学生可以选择班级。", field="school_class")
+    if school_class is not None and department is None:
+        department = school_class.department
     if User.objects.filter(username=username).exists():
         raise ApplicationError("该工号/学号已存在。如果这是您的账号，请使用账号认领。", field="username")
     candidate = User(username=username, last_name=last_name, first_name=first_name, email=email or "")
@@ -475,7 +477,9 @@ AVATAR_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 AVATAR_NOT_IMAGE = "请上传 JPEG、PNG、GIF 或 WebP 格式的图片。"
 
 
-def _avatar_image(upload) -> Image.Image:
+def avatar_image_open(upload) -> Image.Image:
+    """The uploaded avatar as a loaded image; a 400 ``{"avatar": [...]}`` for anything that is
+    not a JPEG, PNG, GIF or WebP image within the size limits."""
     limit = settings.AVATAR_MAX_BYTES
     if upload.size > limit:
         raise ApplicationError(f"头像文件不能超过 {limit / 1024 / 1024:g} MB。", field="avatar")
@@ -516,7 +520,7 @@ def _avatar_jpeg(image: Image.Image) -> bytes:
 def user_set_avatar(*, user: User, upload) -> User:
     """Replace the avatar with the uploaded image, re-encoded (a non-image or a file over
     ``AVATAR_MAX_BYTES`` is refused with a 400). The old file is removed after commit."""
-    data = _avatar_jpeg(_avatar_image(upload))
+    data = _avatar_jpeg(avatar_image_open(upload))
     old_name = user.avatar.name
     user.avatar.save(f"{uuid.uuid4().hex}.jpg", ContentFile(data), save=False)
     user.save(update_fields=["avatar"])

@@ -1,4 +1,6 @@
-"""Login, devices and the signed-in user's profile (mini-program contract, §2.1 and §3)."""
+"""Mini-program endpoints of accounts (contract §2.1, §2.4, §3): login and devices, the signed-in
+user's profile and card, the directory with its privacy rules, friends, groups and classes,
+account claiming, registration, avatars and user search."""
 
 from django.conf import settings
 from django.http import FileResponse
@@ -327,7 +329,7 @@ class FriendView(APIView):
 
     @extend_schema(tags=["directory"], request=None, responses={200: None, 404: DETAIL})
     def delete(self, request, user_id: int):
-        friend = selectors.user_get_active(user_id=user_id)
+        friend = selectors.user_get(user_id=user_id)  # a friend who has left can still be removed
         if friend is None:
             raise exceptions.NotFound()
         services.friendship_delete(user=request.user, friend=friend)

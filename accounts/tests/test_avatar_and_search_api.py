@@ -153,3 +153,37 @@ def test_search_query_count_is_constant(api_client, django_assert_num_queries):
     UserFactory.create_batch(5, last_name="张", department=department)
     with django_assert_num_queries(4):
         assert api_client.get("/users/search/", {"q": "张"}).json()["count"] == 6
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "TEXT", "BMP"])
+def test_staff_upload_an_avatar_in_the_admin_re_encoded_or_refused(client, superuser, fmt):
+    from django.urls import reverse
+
+    member = UserFactory()
+    client.force_login(superuser)
+    url = reverse("admin:accounts_user_change", args=[member.pk])
+    form = client.get(url).context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if name in ("groups", "user_permissions"):
+            data[name] = [getattr(v, "pk", v) for v in (value or [])]
+        elif value not in (None, "") and name not in ("avatar", "password"):
+            data[name] = getattr(value, "pk", value)
+    if fmt == "PNG":
+        data["avatar"] = image_file()
+    elif fmt == "BMP":  # an image Django accepts, but not one of ours
+        data["avatar"] = image_file("BMP", mode="RGB", name="a.bmp")
+    else:
+        data["avatar"] = SimpleUploadedFile("x.png", b"not an image", content_type="image/png")
+    response = client.post(url, data)
+    member.refresh_from_db()
+    if fmt == "PNG":
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        with member.avatar.open("rb") as fh:
+            assert Image.open(fh).size == (512, 512)
+        assert member.avatar.name.endswith(".jpg")
+    else:
+        assert response.status_code == 200
+        assert list(response.context["adminform"].form.errors) == ["avatar"]
+        assert not member.avatar

@@ -247,3 +247,27 @@ def test_group_change_page_edits_titles_and_adds_members_in_constant_queries(
     assert response.status_code == 302, response.content.decode()[-3000:]
     assert GroupMembership.objects.get(pk=member.pk).title == "主席"
     assert GroupMembership.objects.get(group=group, user=newcomer).title == "宣传委员"
+
+
+def test_contact_sheets_take_constant_queries(django_assert_num_queries):
+    from accounts import exports
+
+    department = DepartmentFactory(name="信息安全系")
+    school_class = SchoolClassFactory(department=department, head_teacher=UserFactory())
+    school_class.counsellors.add(UserFactory())
+
+    def add_people(n):
+        UserFactory.create_batch(n, department=department)
+        StudentFactory.create_batch(n, department=department, school_class=school_class)
+
+    add_people(1)
+    with django_assert_num_queries(1) as before:  # their people (the departments are given)
+        exports.department_contact_sheet(departments=[department])
+    with django_assert_num_queries(3):  # the classes, their counsellors, their students
+        exports.school_class_contact_sheet(classes=[school_class])
+    add_people(8)
+    with django_assert_num_queries(len(before.captured_queries)):
+        sheet = exports.department_contact_sheet(departments=[department])
+    with django_assert_num_queries(3):
+        exports.school_class_contact_sheet(classes=[school_class])
+    assert len(read_xlsx(sheet)["信息安全系"]) == 1 + 18  # a header, 9 teachers and 9 students

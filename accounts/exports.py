@@ -81,7 +81,7 @@ def _members(queryset: QuerySet[User], key: str, ids: list[int]) -> dict[int, li
 
 
 def department_contact_sheet(*, departments: Iterable[Department]) -> bytes:
-    """One sheet per department (its active members), two queries whatever the size."""
+    """One sheet per department (its active members); one query whatever the size."""
     departments = list(departments)
     members = _members(User.objects.all(), "department_id", [d.pk for d in departments])
     return _workbook((d.name, members[d.pk]) for d in departments)

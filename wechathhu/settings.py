@@ -301,7 +301,7 @@ LOGGING = {
 # Each domain's settings live in its own block below.
 
 # accounts / directory
-# Most people /contacts/ returns as one bare array (without ?page=); narrow with search or my=yes.
+# At most this many people in the bare array of GET /contacts/ (without ?page=); narrow with search or my=yes.
 DIRECTORY_CONTACTS_LIMIT = env.int("DIRECTORY_CONTACTS_LIMIT", default=1000)
 # Open registration (POST /auth/register/); new accounts wait for staff approval.
 ACCOUNTS_OPEN_REGISTRATION = env.bool("ACCOUNTS_OPEN_REGISTRATION", default=False)

@@ -119,6 +119,10 @@ class User(AbstractUser):
         related_name="students",
     )
     wechat_openid = models.CharField(_("微信 openid"), max_length=64, unique=True, null=True, blank=True)
+    # An imported account is claimed once, by its owner, from the mini-program (see services).
+    claimed_at = models.DateTimeField(_("认领时间"), null=True, blank=True)
+    # Signed up through open registration; stays inactive until staff approve it.
+    awaiting_approval = models.BooleanField(_("待审核"), default=False)
     avatar = models.ImageField(_("头像"), upload_to="avatars/%Y/%m/", blank=True)
 
     # Directory card (the original's UserMeta).
@@ -246,6 +250,34 @@ class Friendship(TimestampedModel):
 
     def __str__(self):
         return f"{self.user} → {self.friend}"
+
+
+class ClaimCode(TimestampedModel):
+    """A one-time code staff hand to a person so they can claim their imported account.
+
+    Only a keyed hash of the code is stored; issuing a new code replaces the old one.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="claim_code"
+    )
+    code_hash = models.CharField(_("认领码摘要"), max_length=64)
+    expires_at = models.DateTimeField(_("有效期至"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签发人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("认领码")
+        verbose_name_plural = _("认领码")
+
+    def __str__(self):
+        return f"{self.user} 的认领码"
 
 
 def generate_token_key() -> str:

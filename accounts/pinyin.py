@@ -14,6 +14,8 @@ SURNAME_READINGS: dict[str, list[str]] = {
     "尉迟": ["yu", "chi"],
     "万俟": ["mo", "qi"],
     "长孙": ["zhang", "sun"],
+    "单于": ["chan", "yu"],
+    "澹台": ["tan", "tai"],
     "单": ["shan"],
     "曾": ["zeng"],
     "解": ["xie"],
@@ -51,6 +53,13 @@ SURNAME_READINGS: dict[str, list[str]] = {
     "阚": ["kan"],
     "隗": ["wei"],
     "吾": ["wu"],
+    "薄": ["bo"],
+    "佴": ["nai"],
+    "粘": ["nian"],
+    "番": ["pan"],
+    "洗": ["xian"],
+    "蔚": ["yu"],
+    "郇": ["xun"],
 }
 
 
@@ -73,7 +82,13 @@ def surname_syllables(last_name: str) -> list[str]:
 
 
 def name_keys(last_name: str, first_name: str) -> NameKeys:
-    syllables = surname_syllables(last_name.strip()) + _syllables(first_name.strip())
+    """Keys for a person. When only ``first_name`` is filled (a whole name typed in one box),
+    it is read as surname + given name."""
+    last_name, first_name = last_name.strip(), first_name.strip()
+    if last_name:
+        syllables = surname_syllables(last_name) + _syllables(first_name)
+    else:
+        syllables = surname_syllables(first_name)
     spelled = "".join(syllables)
     initials = "".join(s[0] for s in syllables if s)
     first = spelled[:1].upper()

@@ -1,10 +1,17 @@
-"""Excel/CSV import and export of users (django-import-export), shared by the admin and
-``manage.py import_users``.
+"""Excel/CSV import and export of users and classes (django-import-export), shared by the admin
+and ``manage.py import_users``.
 
-Rows are matched by 工号/学号, so importing the same file twice changes nothing. A row with an
+Users are matched by 工号/学号, so importing the same file twice changes nothing. A row with an
 empty 初始密码 creates an account that cannot log in until a password is set; an existing
-account's password is only replaced when the row gives one.
+account's password is only replaced when the row gives one. Students come with their 班级
+(by name; import the classes first): a row with a 班级 and no 身份 is a student, and only
+students may have a class.
+
+Classes are matched by name, with their 班主任 and 辅导员 given by 工号 (several separated by
+commas or 、).
 """
+
+import re
 
 from import_export import fields, resources, widgets
 
@@ -46,6 +53,43 @@ class NamedForeignKeyWidget(widgets.ForeignKeyWidget):
             return self.model.objects.get(name=text)
         except self.model.DoesNotExist:
             raise ValueError(f"{self.label}“{text}”不存在，请先在后台添加。")
+
+
+class UserByNumberWidget(widgets.ForeignKeyWidget):
+    """A user given by 工号; an unknown number is a row error."""
+
+    def __init__(self, label):
+        super().__init__(User, field="username")
+        self.label = label
+
+    def clean(self, value, row=None, **kwargs):
+        text = str(value or "").strip()
+        if not text:
+            return None
+        try:
+            return User.objects.get(username=text)
+        except User.DoesNotExist:
+            raise ValueError(f"{self.label}工号“{text}”不存在。")
+
+
+class UsersByNumberWidget(widgets.ManyToManyWidget):
+    """Users given by 工号, separated by commas or 、; any unknown number is a row error."""
+
+    SPLIT = re.compile(r"[,，、;；\s]+")
+
+    def __init__(self, label):
+        super().__init__(User, separator=",", field="username")
+        self.label = label
+
+    def clean(self, value, row=None, **kwargs):
+        numbers = [n for n in self.SPLIT.split(str(value or "").strip()) if n]
+        if not numbers:
+            return User.objects.none()
+        found = User.objects.filter(username__in=numbers)
+        missing = sorted(set(numbers) - set(found.values_list("username", flat=True)))
+        if missing:
+            raise ValueError(f"{self.label}工号“{'、'.join(missing)}”不存在。")
+        return found
 
 
 class UserResource(resources.ModelResource):
@@ -95,6 +139,12 @@ class UserResource(resources.ModelResource):
         for column in ("姓", "名", "电子邮箱", "职位", "手机", "办公电话"):
             if column in row and row[column] is None:
                 row[column] = ""
+        school_class = str(row.get("班级") or "").strip()
+        kind = str(row.get("身份") or "").strip()
+        if school_class and not kind:
+            row["身份"] = UserKind.STUDENT
+        elif school_class and KindWidget().clean(kind) != UserKind.STUDENT:
+            raise ValueError(f"只有学生可以属于班级（身份为“{kind}”，班级为“{school_class}”）。")
 
     def import_instance(self, instance, row, **kwargs):
         super().import_instance(instance, row, **kwargs)
@@ -112,3 +162,43 @@ class UserResource(resources.ModelResource):
 
     def get_export_queryset(self, request=None):
         return User.objects.select_related("department", "school_class").order_by("username")
+
+
+class SchoolClassResource(resources.ModelResource):
+    name = fields.Field(attribute="name", column_name="班级")
+    grade = fields.Field(attribute="grade", column_name="年级", widget=widgets.IntegerWidget())
+    major = fields.Field(attribute="major", column_name="专业")
+    department = fields.Field(
+        attribute="department", column_name="系所", widget=NamedForeignKeyWidget(Department, "系所")
+    )
+    head_teacher = fields.Field(
+        attribute="head_teacher", column_name="班主任工号", widget=UserByNumberWidget("班主任")
+    )
+    counsellors = fields.Field(
+        attribute="counsellors", column_name="辅导员工号", widget=UsersByNumberWidget("辅导员")
+    )
+
+    class Meta:
+        model = SchoolClass
+        import_id_fields = ("name",)
+        fields = ("name", "grade", "major", "department", "head_teacher", "counsellors")
+        export_order = fields
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        use_bulk = False
+
+    def before_import_row(self, row, **kwargs):
+        name = str(row.get("班级") or "").strip()
+        if not name:
+            raise ValueError("班级名称不能为空。")
+        row["班级"] = name
+        if row.get("专业") is None:
+            row["专业"] = ""
+
+    def get_export_queryset(self, request=None):
+        return (
+            SchoolClass.objects.select_related("department", "head_teacher")
+            .prefetch_related("counsellors")
+            .order_by("-grade", "name")
+        )

@@ -1,11 +1,12 @@
 """Reads for accounts, shaped for their consumers (no query per row)."""
 
 import re
+from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Concat
 
-from .models import AuthToken, Department, Friendship, User
+from .models import AuthToken, CampusGroup, Department, Friendship, GroupMembership, SchoolClass, User
 from .privacy import ContactVisibility
 
 SEARCH_SPLIT = re.compile(r"[\s,，、;；]+")
@@ -33,28 +34,41 @@ def audience_user_ids(
     kinds=(),
     everyone: bool = False,
 ) -> QuerySet:
-    """The ids of the active users in any of the given audiences, as one query (a values list).
+    """The ids of the active users in any of the given audiences (their union), as one query.
 
-    The result is a lazy ``values_list`` so callers can iterate it in batches or use it as a
-    sub-query; duplicates across overlapping audiences are removed.
+    ``class_ids`` means the students of those classes; ``group_ids`` the members of those groups;
+    ``kinds`` are ``UserKind`` values. Inactive users (left, or waiting for approval) are never
+    included; a user in several of the audiences comes once. ``everyone`` is every active user.
+
+    The result is a lazy ``values_list`` ordered by id, so callers can iterate it in batches or use
+    it as a sub-query. Groups are matched through a sub-query (no join), so there are no duplicate
+    rows to remove and the cost is one pass over the user table, whatever the mix.
     """
     active = User.objects.filter(is_active=True)
     if everyone:
         return active.values_list("pk", flat=True).order_by("pk")
     condition = Q()
     if user_ids:
-        condition |= Q(pk__in=list(user_ids))
+        condition |= Q(pk__in=_ids(user_ids))
     if department_ids:
-        condition |= Q(department_id__in=list(department_ids))
+        condition |= Q(department_id__in=_ids(department_ids))
     if class_ids:
-        condition |= Q(school_class_id__in=list(class_ids))
+        condition |= Q(school_class_id__in=_ids(class_ids))
     if group_ids:
-        condition |= Q(group_memberships__group_id__in=list(group_ids))
+        members = GroupMembership.objects.filter(group_id__in=_ids(group_ids)).values("user_id")
+        condition |= Q(pk__in=members)
     if kinds:
-        condition |= Q(kind__in=list(kinds))
+        condition |= Q(kind__in=sorted(set(kinds)))
     if not condition:
         return User.objects.none().values_list("pk", flat=True)
-    return active.filter(condition).values_list("pk", flat=True).distinct().order_by("pk")
+    return active.filter(condition).values_list("pk", flat=True).order_by("pk")
+
+
+def _ids(values) -> list[int] | QuerySet:
+    """Distinct ids from any iterable (a list, a set, a values_list …), sorted."""
+    if isinstance(values, QuerySet):
+        return values  # a sub-query stays a sub-query
+    return sorted({int(v) for v in values})
 
 
 # --- Directory ------------------------------------------------------------------------------------
@@ -109,5 +123,112 @@ def contact_list(
     return directory_order(queryset)
 
 
+def user_get(*, user_id: int) -> User | None:
+    return User.objects.filter(pk=user_id).first()
+
+
 def user_get_active(*, user_id: int) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+# --- Groups and classes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ManagedAudiences:
+    """What a person is responsible for: the classes they counsel or head, the groups they
+    manage. Other domains use it to decide who may message or gather whom."""
+
+    class_ids: frozenset[int]
+    group_ids: frozenset[int]
+
+
+def user_managed_audiences(*, user: User) -> ManagedAudiences:
+    """Classes ``user`` counsels (辅导员) or heads (班主任), groups ``user`` manages; two queries."""
+    classes = SchoolClass.objects.filter(Q(counsellors=user) | Q(head_teacher=user)).values_list(
+        "pk", flat=True
+    )
+    groups = GroupMembership.objects.filter(user=user, is_manager=True).values_list("group_id", flat=True)
+    return ManagedAudiences(class_ids=frozenset(classes), group_ids=frozenset(groups))
+
+
+def group_can_manage(*, group: CampusGroup, user: User) -> bool:
+    """Staff manage every group; a member flagged ``is_manager`` manages theirs."""
+    if user.is_staff:
+        return True
+    return GroupMembership.objects.filter(group=group, user=user, is_manager=True).exists()
+
+
+def group_list_for_user(*, user: User) -> QuerySet[CampusGroup]:
+    """The groups ``user`` belongs to (all of them for staff), with ``member_count`` and the
+    caller's own ``my_title`` / ``i_manage``."""
+    mine = GroupMembership.objects.filter(group=OuterRef("pk"), user_id=user.pk)
+    queryset = CampusGroup.objects.all()
+    if not user.is_staff:
+        queryset = queryset.filter(Exists(mine))
+    return queryset.annotate(
+        member_count=Count("memberships", filter=Q(memberships__user__is_active=True)),
+        my_title=mine.values("title")[:1],
+        i_manage=Exists(mine.filter(is_manager=True)),
+    ).order_by("name", "id")
+
+
+def group_get_for_user(*, user: User, group_id: int) -> CampusGroup | None:
+    """A group the user may look at (a member, or staff), else None (404: no existence leak)."""
+    return group_list_for_user(user=user).filter(pk=group_id).first()
+
+
+def group_member_list(*, group: CampusGroup) -> QuerySet[GroupMembership]:
+    """Active members of a group: managers first, then by title and the directory order."""
+    return (
+        GroupMembership.objects.filter(group=group, user__is_active=True)
+        .select_related("user", "user__department")
+        .order_by("-is_manager", "title", "user__alpha", "user__name_pinyin", "user__username")
+    )
+
+
+def group_membership_get(*, group: CampusGroup, user_id: int) -> GroupMembership | None:
+    return (
+        GroupMembership.objects.select_related("group", "user").filter(group=group, user_id=user_id).first()
+    )
+
+
+def school_class_list(*, search: str | None = None) -> QuerySet[SchoolClass]:
+    """Classes with their department, head teacher, counsellors and ``student_count``."""
+    queryset = (
+        SchoolClass.objects.select_related("department", "head_teacher")
+        .prefetch_related(
+            Prefetch(
+                "counsellors",
+                queryset=User.objects.filter(is_active=True).order_by("alpha", "name_pinyin", "username"),
+            )
+        )
+        .annotate(student_count=Count("students", filter=Q(students__is_active=True)))
+    )
+    for term in search_terms(search):
+        queryset = queryset.filter(
+            Q(name__icontains=term) | Q(major__icontains=term) | Q(department__name__icontains=term)
+        )
+    return queryset.order_by("-grade", "name", "id")
+
+
+def user_search(*, query: str) -> QuerySet[User]:
+    """Active users matching every term of ``query`` by number (exact or prefix), name or pinyin
+    (full or initials): never by a contact field, so privacy cannot be probed. Exact number
+    matches come first, then the directory order."""
+    queryset = User.objects.filter(is_active=True).select_related("department")
+    terms = search_terms(query)
+    if not terms:
+        return queryset.none()
+    queryset = queryset.annotate(directory_name=Concat("last_name", "first_name"))
+    for term in terms:
+        q = Q(username__istartswith=term) | Q(directory_name__icontains=term)
+        if term.isascii() and term.isalpha():
+            q |= Q(name_pinyin__startswith=term.lower()) | Q(name_initials__startswith=term.lower())
+        queryset = queryset.filter(q)
+    exact = Case(
+        When(username__iexact=terms[0], then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return directory_order(queryset.annotate(exact_number=exact)).order_by(
+        "exact_number", "alpha_last", "alpha", "name_pinyin", "username"
+    )

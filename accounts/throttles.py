@@ -50,3 +50,12 @@ class LoginUsernameRateThrottle(SettingsRateThrottle):
         # Hashed: an account name is user input and may hold any character.
         ident = hashlib.sha256(username.strip().lower().encode()).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class RegisterRateThrottle(SettingsRateThrottle):
+    """Sign-ups per client address."""
+
+    scope = "register"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

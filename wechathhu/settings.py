@@ -307,10 +307,22 @@ LOGGING = {
 # Each domain's settings live in its own block below.
 
 # accounts / directory
-# Most people /contacts/ returns as one bare array (without ?page=); narrow with search or my=yes.
+# At most this many people in the bare array of GET /contacts/ (without ?page=); narrow with search or my=yes.
 DIRECTORY_CONTACTS_LIMIT = env.int("DIRECTORY_CONTACTS_LIMIT", default=1000)
+# Open registration (POST /auth/register/); new accounts wait for staff approval.
+ACCOUNTS_OPEN_REGISTRATION = env.bool("ACCOUNTS_OPEN_REGISTRATION", default=False)
+# How long a staff-issued one-time claim code stays valid (seconds; default 14 days).
+ACCOUNTS_CLAIM_CODE_TTL = env.int("ACCOUNTS_CLAIM_CODE_TTL", default=14 * 24 * 3600)
+# Avatars: largest upload accepted (bytes), largest image (pixels), stored size (square, px).
+AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=5 * 1024 * 1024)
+AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", default=40_000_000)
+AVATAR_SIZE = env.int("AVATAR_SIZE", default=512)
 # One name in the API schema for the six per-field visibility choices.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["VisibilityEnum"] = "accounts.models.Visibility"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["RegistrationKindEnum"] = (
+    "accounts.api.serializers.REGISTRATION_KINDS"
+)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["UserKindEnum"] = "accounts.models.UserKind"
 
 # messaging
 # Recipient rows written per INSERT when a targeted message is sent.

@@ -1,6 +1,26 @@
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import AuthToken, Department, User, Visibility
+from accounts.models import AuthToken, CampusGroup, Department, GroupMembership, SchoolClass, User, Visibility
+
+
+@extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+class AvatarUrlField(serializers.Field):
+    """The avatar's URL (``/avatars/<user id>/<key>.jpg``: unguessable, so the mini-program's
+    ``<image>`` can load it without a token), or null."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(source="*", read_only=True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, user):
+        if not user.avatar:
+            return None
+        key = user.avatar.name.rsplit("/", 1)[-1].split(".", 1)[0]
+        url = reverse("accounts:avatar", kwargs={"user_id": user.pk, "key": key})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
@@ -14,7 +34,7 @@ class UserSerializer(serializers.ModelSerializer):
 
     department = DepartmentSerializer(read_only=True, allow_null=True)
     full_name = serializers.CharField(read_only=True)
-    avatar = serializers.ImageField(read_only=True, allow_null=True, use_url=True)
+    avatar = AvatarUrlField()
 
     class Meta:
         model = User
@@ -164,7 +184,7 @@ class ContactUserSerializer(serializers.ModelSerializer):
     department = DepartmentSerializer(read_only=True, allow_null=True)
     full_name = serializers.CharField(read_only=True)
     email = VisibleCharField()
-    avatar = serializers.ImageField(read_only=True, allow_null=True, use_url=True)
+    avatar = AvatarUrlField()
 
     class Meta:
         model = User
@@ -233,3 +253,150 @@ class ContactQuerySerializer(serializers.Serializer):
         max_length=200,
         help_text="姓名、拼音（全拼或首字母）、职位、系所、电话、手机、QQ；多个词以空格或逗号分隔，须全部匹配",
     )
+
+
+# --- Groups and classes ---------------------------------------------------------------------------
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    """Who someone is, without any contact detail (those go through the directory's privacy)."""
+
+    fullname = serializers.CharField(source="full_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ("id", "username", "fullname", "kind")
+        read_only_fields = fields
+
+
+class GroupSerializer(serializers.ModelSerializer):
+    member_count = serializers.IntegerField(read_only=True)
+    my_title = serializers.CharField(
+        read_only=True, allow_null=True, help_text="我在本组的职务；不是成员时为 null"
+    )
+    i_manage = serializers.BooleanField(read_only=True, help_text="我是否是本组的管理者")
+
+    class Meta:
+        model = CampusGroup
+        fields = ("id", "name", "description", "member_count", "my_title", "i_manage")
+        read_only_fields = fields
+
+
+class GroupMemberSerializer(serializers.ModelSerializer):
+    user = PersonSerializer(read_only=True)
+    department = serializers.CharField(
+        source="user.department.name", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = GroupMembership
+        fields = ("user", "department", "title", "is_manager", "created_at")
+        read_only_fields = fields
+
+
+class GroupMemberCreateSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    title = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    is_manager = serializers.BooleanField(required=False, default=False)
+
+
+class GroupMemberUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    is_manager = serializers.BooleanField(required=False)
+
+
+class SchoolClassSerializer(serializers.ModelSerializer):
+    department = DepartmentSerializer(read_only=True, allow_null=True)
+    head_teacher = PersonSerializer(read_only=True, allow_null=True)
+    counsellors = PersonSerializer(many=True, read_only=True)
+    student_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = SchoolClass
+        fields = (
+            "id",
+            "name",
+            "grade",
+            "major",
+            "department",
+            "head_teacher",
+            "counsellors",
+            "student_count",
+        )
+        read_only_fields = fields
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+# --- Claiming, registration, avatar ---------------------------------------------------------------
+
+
+class ClaimSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=32, help_text="工号/学号")
+    name = serializers.CharField(max_length=180, help_text="姓名（姓+名）")
+    password = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=128, help_text="初始密码"
+    )
+    claim_code = serializers.CharField(
+        required=False, allow_blank=True, max_length=32, help_text="管理员发放的一次性认领码（代替初始密码）"
+    )
+    code = serializers.CharField(max_length=256, help_text="wx.login() 取得的微信登录凭证")
+    new_password = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=128,
+        help_text="同时设置的新密码（可选）",
+    )
+    device = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+    def validate(self, attrs):
+        if not attrs.get("password") and not attrs.get("claim_code"):
+            raise serializers.ValidationError({"non_field_errors": ["请填写初始密码或认领码。"]})
+        return attrs
+
+
+REGISTRATION_KINDS = [("teacher", "教师"), ("student", "学生")]
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.RegexField(
+        r"^[A-Za-z0-9_.@+-]+$",
+        max_length=32,
+        error_messages={"invalid": "工号/学号只能包含字母、数字和 _ . @ + - 字符。"},
+        help_text="工号/学号",
+    )
+    last_name = serializers.CharField(max_length=150)
+    first_name = serializers.CharField(max_length=30)
+    password = serializers.CharField(trim_whitespace=False, max_length=128, write_only=True)
+    kind = serializers.ChoiceField(choices=REGISTRATION_KINDS)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(), required=False, allow_null=True
+    )
+    school_class = serializers.PrimaryKeyRelatedField(
+        queryset=SchoolClass.objects.all(), required=False, allow_null=True
+    )
+
+
+class RegistrationSerializer(serializers.ModelSerializer):
+    fullname = serializers.CharField(source="full_name", read_only=True)
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ("id", "username", "fullname", "kind", "status")
+        read_only_fields = fields
+
+    def get_status(self, obj) -> str:
+        return "awaiting_approval" if obj.awaiting_approval else "active"
+
+
+class AvatarUploadSerializer(serializers.Serializer):
+    avatar = serializers.FileField(help_text="JPEG、PNG、GIF 或 WebP 图片")
+
+
+class UserSearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=100, help_text="工号/学号、姓名或拼音（全拼或首字母）")

@@ -86,3 +86,14 @@ def test_defaults_follow_the_issue():
 def test_unknown_fields_are_a_programming_error(viewer):
     with pytest.raises(ValueError, match="description"):
         ContactVisibility(viewer).value(viewer, "description")
+
+
+def test_visible_q_works_through_a_relation(viewer):
+    """Other domains filter their own rows by the owner's rule, e.g. memberships by ``user__``."""
+    from accounts.models import GroupMembership
+    from accounts.tests.factories import GroupMembershipFactory
+
+    shown = GroupMembershipFactory(user=UserFactory(qq="1", qq_visibility=Visibility.EVERYONE))
+    GroupMembershipFactory(user=UserFactory(qq="2", qq_visibility=Visibility.NOBODY))
+    rule = ContactVisibility(viewer).visible_q("qq", prefix="user__")
+    assert list(GroupMembership.objects.filter(rule)) == [shown]

@@ -34,6 +34,7 @@ class UserSerializer(serializers.ModelSerializer):
 
     department = DepartmentSerializer(read_only=True, allow_null=True)
     full_name = serializers.CharField(read_only=True)
+    email = serializers.CharField(read_only=True, help_text="电子邮箱，未填写时为空字符串")
     avatar = AvatarUrlField()
 
     class Meta:
@@ -252,6 +253,9 @@ class ContactQuerySerializer(serializers.Serializer):
         allow_blank=True,
         max_length=200,
         help_text="姓名、拼音（全拼或首字母）、职位、系所、电话、手机、QQ；多个词以空格或逗号分隔，须全部匹配",
+    )
+    page = serializers.IntegerField(
+        required=False, min_value=1, max_value=100000, help_text="页码，每页 50 人"
     )
 
 

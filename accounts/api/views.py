@@ -258,16 +258,7 @@ class MeView(APIView):
         return EnvelopeResponse(PublicUserSerializer(request.user).data, message="获取当前用户成功")
 
 
-class ContactPagination(MiniProgramPagination):
-    """Pages only when the client asks for one (``?page=N``): the contact page reads one bare
-    array (C26), capped at ``DIRECTORY_CONTACTS_LIMIT`` rows."""
-
-    page_size = 50
-
-    def paginate_queryset(self, queryset, request, view=None):
-        if self.page_query_param not in request.query_params:
-            return None
-        return super().paginate_queryset(queryset, request, view)
+CONTACT_PAGE_SIZE = 50
 
 
 class ContactListView(APIView):
@@ -275,18 +266,16 @@ class ContactListView(APIView):
 
     Order: letter (``?`` last), pinyin of the full name, number. Each person chooses who may see
     their post, office phone, e-mail, mobile, QQ and WeChat; what the caller may not see is
-    ``null``, and is not searched either. Without ``page`` the answer is a bare array of at most
-    ``DIRECTORY_CONTACTS_LIMIT`` people (header ``X-Contacts-Truncated: 1`` when cut; narrow with
-    ``search`` or ``my=yes``); with ``page`` it is a page of 50.
+    ``null``, and is not searched either. The answer is always a bare array (C26): without
+    ``page``, at most ``DIRECTORY_CONTACTS_LIMIT`` people (header ``X-Contacts-Truncated: 1`` when
+    cut; narrow with ``search`` or ``my=yes``); with ``page=N``, the N-th 50 people, the total in
+    the ``X-Total-Count`` header.
     """
-
-    pagination_class = ContactPagination
 
     @extend_schema(
         tags=["directory"],
         parameters=[
             ContactQuerySerializer,
-            OpenApiParameter("page", int, required=False, description="页码（不填则返回不分页的数组）"),
         ],
         responses={200: ContactSerializer(many=True), 400: OpenApiResponse(description="参数错误")},
     )
@@ -300,10 +289,13 @@ class ContactListView(APIView):
             search=query.validated_data.get("search"),
         )
         context = {"request": request, "visibility": visibility}
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, request, view=self)
+        page = query.validated_data.get("page")
         if page is not None:
-            return paginator.get_paginated_response(ContactSerializer(page, many=True, context=context).data)
+            start = (page - 1) * CONTACT_PAGE_SIZE
+            rows = queryset[start : start + CONTACT_PAGE_SIZE]
+            response = Response(ContactSerializer(rows, many=True, context=context).data)
+            response["X-Total-Count"] = str(queryset.count())
+            return response
         limit = settings.DIRECTORY_CONTACTS_LIMIT
         rows = list(queryset[: limit + 1])
         response = Response(ContactSerializer(rows[:limit], many=True, context=context).data)

@@ -57,6 +57,9 @@ def exception_handler(exc, context):
         return Response(exc.as_data(), status=exc.status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(django_validation_error_data(exc))
+    elif isinstance(exc, OverflowError):
+        # A number too large for the database column (e.g. an id of 2**70): bad input, not a crash.
+        exc = exceptions.ValidationError({"detail": "请求中的数值超出范围。"})
     elif is_transient_database_error(exc) or is_cache_outage(exc):
         logger.warning("Transient backend failure answered with 503: %r", exc)
         return Response(

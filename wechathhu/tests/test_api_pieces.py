@@ -160,3 +160,9 @@ def test_options_on_an_action_view_without_serializer_class_is_not_a_500(staff_c
     response = staff_client.options("/api/v1/messages/read")
     assert response.status_code == 200
     assert response.json()["data"]["name"]  # the envelope around DRF's OPTIONS description
+
+
+def test_a_number_too_large_for_the_database_is_a_400():
+    response = exception_handler(OverflowError("Python int too large to convert to SQLite INTEGER"), {})
+    assert response.status_code == 400
+    assert response.data == {"detail": "请求中的数值超出范围。"}

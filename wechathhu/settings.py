@@ -70,6 +70,11 @@ if not DEBUG:
     # Compressed, cache-busted static files (admin, Swagger UI) served by the app itself.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
+# Diagnostics for the benchmark: every response carries X-Query-Count.
+QUERY_COUNT_HEADER = env.bool("QUERY_COUNT_HEADER", default=False)
+if QUERY_COUNT_HEADER:
+    MIDDLEWARE.append("wechathhu.middleware.QueryCountHeaderMiddleware")
+
 ROOT_URLCONF = "wechathhu.urls"
 WSGI_APPLICATION = "wechathhu.wsgi.application"
 ASGI_APPLICATION = "wechathhu.asgi.application"
@@ -301,6 +306,10 @@ LOGGING = {
 # Each domain's settings live in its own block below.
 
 # accounts / directory
+# Most people /contacts/ returns as one bare array (without ?page=); narrow with search or my=yes.
+DIRECTORY_CONTACTS_LIMIT = env.int("DIRECTORY_CONTACTS_LIMIT", default=1000)
+# One name in the API schema for the six per-field visibility choices.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["VisibilityEnum"] = "accounts.models.Visibility"
 
 # messaging
 

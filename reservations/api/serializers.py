@@ -27,7 +27,9 @@ class AvailableMeetingroomSerializer(serializers.ModelSerializer):
 class BookingInWindowSerializer(serializers.Serializer):
     time_range = serializers.ListField(child=serializers.CharField(), help_text="[开始, 结束]，UTC（Z）")
     reserve_user = serializers.CharField(help_text="预约者：工号-姓名")
-    contact = serializers.CharField(allow_null=True, help_text="预约者手机号；按其通讯录隐私设置可能为 null")
+    contact = serializers.CharField(
+        allow_null=True, help_text="预约者手机号；按其通讯录隐私设置不可见或未填写时为 null"
+    )
     description = serializers.CharField()
 
 

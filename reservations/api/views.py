@@ -18,6 +18,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.privacy import ContactVisibility
 from reservations import selectors, services, timegrid
 from wechathhu.api.pagination import MiniProgramPagination
 from wechathhu.core.errors import ApplicationError
@@ -98,7 +99,7 @@ class AvailableMeetingroomsView(APIView):
 
     **客户端形式**（`query_from`、`query_to`、可选 `people_count`）：座位数足够的每个会议室及其在该时间段内的
     全部预约（跨越时间段边界的预约也包括在内），按座位数升序，`time_range` 为 UTC（`Z`）。预约者的手机号按其
-    通讯录隐私设置给出，不可见时为 `null`。
+    通讯录隐私设置给出（同系所同事、好友、管理员等可见时），不可见或未填写时为 `null`。
 
     **检索形式**（seed 002：`time_from`、`time_to`、可选 `people_count`、`label`、`location`、`length`）：
     按位置分组返回 `[{location, meetingrooms: [{id, info, choices}]}]`。不给 `length` 时，返回整个时间窗都空闲的
@@ -141,14 +142,15 @@ class AvailableMeetingroomsView(APIView):
         )
         people = _parse_int(params, "people_count", "开会人数（people_count）必须是整数。") or 0
         rooms = selectors.meetingroom_bookings(start=start, end=end, people_count=max(people, 0))
+        visibility = ContactVisibility(request.user)  # at most one query, whatever the bookings
         return [
             {
                 "reservations": [
                     {
                         "time_range": [utc_z(r.reserve_from), utc_z(r.reserve_to)],
                         "reserve_user": str(r.user),
-                        # The booker's phone waits for the directory's privacy settings: never leaked.
-                        "contact": None,
+                        # The booker's mobile only where their directory privacy lets the viewer see it.
+                        "contact": visibility.value(r.user, "phone") or None,
                         "description": r.description,
                     }
                     for r in room.reservations

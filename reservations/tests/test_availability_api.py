@@ -249,3 +249,31 @@ def test_next_day_bookings_do_not_count(client):
     )
     body = search(client).json()
     assert body[0]["meetingrooms"][0]["id"] == room.pk
+
+
+def test_the_bookers_phone_respects_their_directory_privacy(make_client):
+    from accounts.models import Visibility
+    from accounts.tests.factories import DepartmentFactory
+
+    department = DepartmentFactory()
+    with time_machine.travel(timezone.make_aware(datetime(2026, 11, 30, 9, 0)), tick=False):
+        booker = UserFactory(
+            department=department, phone="13900000000", phone_visibility=Visibility.COLLEAGUES
+        )
+        room = MeetingroomFactory()
+        ReservationFactory(
+            user=booker, meetingroom=room, reserve_from=local(DAY, "10:00"), reserve_to=local(DAY, "11:00")
+        )
+        params = {"query_from": "2026-11-30T16:00:00Z", "query_to": "2026-12-01T15:59:59Z"}
+
+        def contact(viewer):
+            [entry] = make_client(viewer).get(URL, params).json()
+            return entry["reservations"][0]["contact"]
+
+        assert contact(UserFactory(department=DepartmentFactory())) is None
+        assert contact(UserFactory(department=department)) == "13900000000"
+        assert contact(UserFactory(is_staff=True)) == "13900000000"
+        booker.phone_visibility = Visibility.NOBODY
+        booker.save()
+        assert contact(UserFactory(department=department)) is None
+        assert contact(booker) == "13900000000"

@@ -60,7 +60,7 @@ def test_c16_availability_for_the_chosen_local_day(client, booker):
                 {
                     "time_range": ["2020-02-27T02:00:00Z", "2020-02-27T03:30:00Z"],
                     "reserve_user": "1001-张三",
-                    "contact": None,
+                    "contact": "13800000000",
                     "description": "组会",
                 }
             ],

@@ -168,6 +168,7 @@ def reservation_update(
     reserve_from: datetime,
     reserve_to: datetime,
     description: str,
+    user: User | None = None,
     override_rules: bool = False,
 ) -> Reservation:
     """Move or edit a booking, under the lock of its old and new rooms (locked in id order)."""
@@ -182,6 +183,8 @@ def reservation_update(
         override_rules=override_rules,
     )
     reservation.meetingroom = room
+    if user is not None:
+        reservation.user = user
     reservation.reserve_from = reserve_from
     reservation.reserve_to = reserve_to
     reservation.description = description

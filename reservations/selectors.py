@@ -111,6 +111,7 @@ def meetingroom_search(
         rows = (
             Reservation.objects.filter(reservation_overlapping(start=start, end=end))
             .filter(meetingroom_id__in=[room.pk for room in rooms])
+            .order_by()
             .values_list("meetingroom_id", "reserve_from", "reserve_to")
         )
         for room_id, b0, b1 in rows:
@@ -124,7 +125,7 @@ def meetingroom_search(
         if whole_window:
             choices = [(ws, we)] if runs == [(ws, we)] else []
         else:
-            choices = list(timegrid.slots(runs, length=int(length.total_seconds()), step=step))
+            choices = timegrid.slots(runs, length=int(length.total_seconds()), step=step)
         if choices:
             groups.setdefault(room.location, []).append(RoomChoices(room, choices))
     # Rooms arrive ordered by seats then name, so each group's first room is its smallest.

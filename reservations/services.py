@@ -381,3 +381,53 @@ def series_cancel(*, series: ReservationSeries, by: User, from_date: date | None
         occurrences = occurrences.filter(reserve_from__gte=_occurrence(from_date, time.min))
     cancelled, _ = occurrences.delete()
     return cancelled
+
+
+# --- Reminders ------------------------------------------------------------------------------------
+
+
+def reservation_send_due_reminders(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Remind the bookers of meetings starting within ``RESERVATION_REMINDER_LEAD_MINUTES``.
+
+    Idempotent: each booking is reminded once (``reminded_at``), each in its own transaction, so a
+    re-run or a second worker sends nothing twice. Returns how many reminders were sent.
+    """
+    lead = settings.RESERVATION_REMINDER_LEAD_MINUTES
+    if lead <= 0:
+        return 0
+    now = now or timezone.now()
+    due = (
+        Reservation.objects.filter(
+            reminded_at__isnull=True, reserve_from__gt=now, reserve_from__lte=now + timedelta(minutes=lead)
+        )
+        .order_by("reserve_from")
+        .values_list("pk", flat=True)[:batch]
+    )
+    return sum(reservation_remind(reservation_id=pk, now=now) for pk in list(due))
+
+
+@transaction.atomic
+def reservation_remind(*, reservation_id: int, now: datetime | None = None) -> bool:
+    """Send one booking's reminder, and mark it, in one transaction (a no-op once marked)."""
+    from messaging.services import message_send
+
+    reservation = (
+        Reservation.objects.select_for_update(skip_locked=True)
+        .filter(pk=reservation_id, reminded_at__isnull=True)
+        .select_related("meetingroom")
+        .first()
+    )
+    if reservation is None:
+        return False
+    room = reservation.meetingroom
+    place = f"{room.location} {room.name}".strip()
+    message_send(
+        title="会议即将开始",
+        content=f"您预约的{_booking_text(reservation)}即将开始（地点：{place}）。预约原因：{reservation.description}",
+        type="reminder",
+        recipient_ids=[reservation.user_id],
+        expires_at=reservation.reserve_to,
+    )
+    reservation.reminded_at = now or timezone.now()
+    reservation.save(update_fields=["reminded_at", "updated_at"])
+    return True

@@ -15,7 +15,7 @@ Semantics of the slot search (``free_runs`` + ``slots``):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
@@ -96,10 +96,6 @@ def free_runs(
     return runs
 
 
-def slots(runs: Iterable[Interval], *, length: int, step: int) -> Iterator[Interval]:
+def slots(runs: Iterable[Interval], *, length: int, step: int) -> list[Interval]:
     """The slots of ``length`` seconds offered in ``runs``: each run's earliest, then every ``step``."""
-    for r0, r1 in runs:
-        start = r0
-        while start + length <= r1:
-            yield start, start + length
-            start += step
+    return [(start, start + length) for r0, r1 in runs for start in range(r0, r1 - length + 1, step)]

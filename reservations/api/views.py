@@ -81,6 +81,18 @@ def _window(start: datetime | None, end: datetime | None, *, message: str) -> tu
     return start, end
 
 
+class _IsoTexts(dict):
+    """POSIX seconds -> ISO 8601 text in one zone, computed on first use (dict-speed hits)."""
+
+    def __init__(self, tz):
+        super().__init__()
+        self.tz = tz
+
+    def __missing__(self, ts: int) -> str:
+        text = self[ts] = datetime.fromtimestamp(ts, self.tz).isoformat()
+        return text
+
+
 AVAILABILITY_PARAMETERS = [
     OpenApiParameter("query_from", OpenApiTypes.DATETIME, description="客户端形式：查询开始（UTC，带 Z）"),
     OpenApiParameter("query_to", OpenApiTypes.DATETIME, description="客户端形式：查询结束"),
@@ -203,15 +215,7 @@ class AvailableMeetingroomsView(APIView):
             label=params.get("label", "").strip(),
             location=params.get("location", "").strip(),
         )
-        tz = requested_from.tzinfo
-        formatted: dict[int, str] = {}  # many rooms share the same slot times: format each once
-
-        def fmt(ts: int) -> str:
-            text = formatted.get(ts)
-            if text is None:
-                text = formatted[ts] = datetime.fromtimestamp(ts, tz).isoformat()
-            return text
-
+        text = _IsoTexts(requested_from.tzinfo)  # slots share their times: format each once
         return [
             {
                 "location": location,
@@ -225,7 +229,7 @@ class AvailableMeetingroomsView(APIView):
                             "label": rc.meetingroom.label,
                             "description": rc.meetingroom.description,
                         },
-                        "choices": [[fmt(a), fmt(b)] for a, b in rc.choices],
+                        "choices": [(text[a], text[b]) for a, b in rc.choices],
                     }
                     for rc in rooms
                 ],

@@ -4,6 +4,8 @@ from datetime import date, datetime
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -155,3 +157,17 @@ def test_someone_elses_series_is_404(client, room, make_client):
     assert client.delete(f"{URL}{series_id}/").status_code == 404
     assert client.get(URL).json()["count"] == 0
     assert other.get(URL).json()["count"] == 1
+
+
+def test_series_list_is_constant_in_queries(client, room):
+    client.post(URL, weekly(room), format="json")
+    client.get(URL)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(URL).json()["count"] == 1
+    for k in range(4):
+        client.post(
+            URL, weekly(MeetingroomFactory(), start_time=f"{8 + k}:00", end_time=f"{9 + k}:00"), format="json"
+        )
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(URL).json()["count"] == 5
+    assert len(many) == len(one)

@@ -24,4 +24,9 @@ app.conf.beat_schedule = {
         "task": "reservations.send_reminders",
         "schedule": crontab(minute="*/5"),
     },
+    "guides-resend-pending": {
+        # every 5 minutes: https://crontab.guru/#*/5_*_*_*_*
+        "task": "guides.resend_pending",
+        "schedule": crontab(minute="*/5"),
+    },
 }

@@ -312,6 +312,10 @@ DIRECTORY_CONTACTS_LIMIT = env.int("DIRECTORY_CONTACTS_LIMIT", default=1000)
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["VisibilityEnum"] = "accounts.models.Visibility"
 
 # messaging
+# Recipient rows written per INSERT when a targeted message is sent.
+MESSAGING_RECIPIENT_BATCH_SIZE = env.int("MESSAGING_RECIPIENT_BATCH_SIZE", default=2000)
+# Due messages the periodic publishing step (messaging.publish_due) handles per run.
+MESSAGING_PUBLISH_BATCH = env.int("MESSAGING_PUBLISH_BATCH", default=500)
 
 # reservations
 # Bookings start and end on this grid (minutes from local midnight) and last MIN..MAX minutes.
@@ -338,3 +342,16 @@ RESERVATION_CALENDAR_END_HOUR = env.int("RESERVATION_CALENDAR_END_HOUR", default
 # repairs
 
 # guides
+# File types staff may upload as guides (extensions; each is also checked by its content).
+GUIDES_ALLOWED_EXTENSIONS = env.list(
+    "GUIDES_ALLOWED_EXTENSIONS",
+    default=["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "zip", "png", "jpg", "jpeg", "gif", "webp"],
+)
+GUIDES_MAX_UPLOAD_SIZE = env.int("GUIDES_MAX_UPLOAD_SIZE", default=50 * 1024 * 1024)
+# Larger files are mailed as an expiring download link instead of an attachment.
+GUIDES_MAIL_ATTACHMENT_MAX_SIZE = env.int("GUIDES_MAIL_ATTACHMENT_MAX_SIZE", default=10 * 1024 * 1024)
+GUIDES_LINK_MAX_AGE = env.int("GUIDES_LINK_MAX_AGE", default=7 * 24 * 3600)
+# A mail request still pending this many seconds after its last attempt is queued again
+# (by the periodic `guides.resend_pending`), up to GUIDES_MAIL_MAX_ATTEMPTS attempts in all.
+GUIDES_MAIL_RESEND_AFTER = env.int("GUIDES_MAIL_RESEND_AFTER", default=600)
+GUIDES_MAIL_MAX_ATTEMPTS = env.int("GUIDES_MAIL_MAX_ATTEMPTS", default=8)

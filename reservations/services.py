@@ -20,6 +20,7 @@ from wechathhu.core.errors import ApplicationError
 
 from . import timegrid
 from .models import Meetingroom, Reservation, ReservationSeries, SeriesFrequency
+from .notifications import notify_booker
 from .selectors import reservation_overlapping
 
 OCCUPIED = "会议室在该时间段已经被占用。"
@@ -204,8 +205,6 @@ def reservation_cancel(*, reservation: Reservation, by: User, notify: bool = Fal
     booker_id, text = reservation.user_id, _booking_text(reservation)
     Reservation.objects.filter(pk=reservation.pk).delete()
     if notify and booker_id != by.pk:
-        from .notifications import notify_booker
-
         notify_booker(
             user_id=booker_id,
             title="会议室预约已被取消",
@@ -409,8 +408,6 @@ def reservation_send_due_reminders(*, now: datetime | None = None, batch: int = 
 @transaction.atomic
 def reservation_remind(*, reservation_id: int, now: datetime | None = None) -> bool:
     """Send one booking's reminder, and mark it, in one transaction (a no-op once marked)."""
-    from messaging.services import message_send
-
     reservation = (
         Reservation.objects.select_for_update(skip_locked=True)
         .filter(pk=reservation_id, reminded_at__isnull=True)
@@ -421,11 +418,11 @@ def reservation_remind(*, reservation_id: int, now: datetime | None = None) -> b
         return False
     room = reservation.meetingroom
     place = f"{room.location} {room.name}".strip()
-    message_send(
+    notify_booker(
+        user_id=reservation.user_id,
         title="会议即将开始",
         content=f"您预约的{_booking_text(reservation)}即将开始（地点：{place}）。预约原因：{reservation.description}",
         type="reminder",
-        recipient_ids=[reservation.user_id],
         expires_at=reservation.reserve_to,
     )
     reservation.reminded_at = now or timezone.now()

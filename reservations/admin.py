@@ -86,7 +86,8 @@ class ReservationAdmin(admin.ModelAdmin):
         "description",
         "series",
     )
-    list_filter = ("meetingroom__location", "meetingroom")
+    # No date_hierarchy: on MySQL it needs the server's time-zone tables (CONVERT_TZ).
+    list_filter = ("reserve_from", "meetingroom__location", "meetingroom")
     list_select_related = ("meetingroom", "user", "series")
     search_fields = (
         "meetingroom__name",
@@ -97,7 +98,6 @@ class ReservationAdmin(admin.ModelAdmin):
     )
     search_help_text = _("按会议室、预约者工号/姓名或预约原因查找")
     autocomplete_fields = ("meetingroom", "user")
-    date_hierarchy = "reserve_from"
     ordering = ("-reserve_from",)
     fields = ("meetingroom", "user", "reserve_from", "reserve_to", "description", "override_rules")
 

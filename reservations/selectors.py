@@ -91,17 +91,27 @@ def meetingroom_search(
     people_count: int = 0,
     label: str = "",
     location: str = "",
+    now: datetime | None = None,
 ) -> list[tuple[str, list[RoomChoices]]]:
     """Rooms with free time in ``[start, end)``, grouped by location (seed 002 §2, original §5a).
 
     Without ``length``: the rooms free for the whole window (one choice, the window). With it: for
     each room, the slots of ``length`` (see ``timegrid``: no free run long enough is ever lost).
-    Rooms in a location are ordered by seats then name; locations by their smallest room, then
-    name. Two queries, however many rooms and bookings.
+    Only bookable time is offered: from the current grid cell on, starting within the advance
+    window. Rooms in a location are ordered by seats then name; locations by their smallest
+    room, then name. Two queries, however many rooms and bookings.
     """
     grid = settings.RESERVATION_GRID_MINUTES * 60
     step = max(settings.RESERVATION_SLOT_STEP_MINUTES * 60, grid)
     offset = timegrid.utc_offset_seconds(start)
+    now = now or timezone.now()
+    current_cell = timegrid.grid_floor(timegrid.to_ts(now), grid, offset)
+    start = max(start, datetime.fromtimestamp(current_cell, start.tzinfo))
+    last_start = now + timedelta(days=settings.RESERVATION_MAX_ADVANCE_DAYS)
+    if start > last_start:
+        return []
+    if length is not None:
+        end = min(end, last_start + length)
     ws = timegrid.grid_ceil(timegrid.to_ts(start), grid, offset)
     we = timegrid.grid_floor(timegrid.to_ts(end), grid, offset)
     whole_window = length is None

@@ -2,7 +2,6 @@
 
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -207,5 +206,67 @@ class SeriesCancelSerializer(serializers.Serializer):
     )
 
 
-def max_window_message() -> str:
-    return f"查询的时间跨度不得超过{settings.RESERVATION_SEARCH_MAX_DAYS}天。"
+# --- Availability output (plain data: hundreds of rooms and thousands of slots, built directly) -----
+
+
+def room_bookings_data(rooms, *, visibility) -> list[dict]:
+    """The client's view (§3.3): each room with the bookings meeting the window.
+
+    The booker's mobile appears only where their directory privacy lets the viewer see it.
+    """
+    return [
+        {
+            "reservations": [
+                {
+                    "time_range": [utc_z(r.reserve_from), utc_z(r.reserve_to)],
+                    "reserve_user": str(r.user),
+                    "contact": visibility.value(r.user, "phone") or None,
+                    "description": r.description,
+                }
+                for r in room.reservations
+            ],
+            "meetingroom": {
+                "id": room.meetingroom.pk,
+                "name": room.meetingroom.name,
+                "seats_count": room.meetingroom.seats_count,
+            },
+        }
+        for room in rooms
+    ]
+
+
+class _IsoTexts(dict):
+    """POSIX seconds -> ISO 8601 text in one zone, computed on first use (dict-speed hits)."""
+
+    def __init__(self, tz):
+        super().__init__()
+        self.tz = tz
+
+    def __missing__(self, ts: int) -> str:
+        text = self[ts] = datetime.fromtimestamp(ts, self.tz).isoformat()
+        return text
+
+
+def search_data(groups, *, tz) -> list[dict]:
+    """Seed 002's search in the legacy shape (§5a step 6), times in the request's zone ``tz``."""
+    text = _IsoTexts(tz)  # rooms share their slot times: each is formatted once
+    return [
+        {
+            "location": location,
+            "meetingrooms": [
+                {
+                    "id": rc.meetingroom.pk,
+                    "info": {
+                        "name": rc.meetingroom.name,
+                        "location": rc.meetingroom.location,
+                        "seats_count": rc.meetingroom.seats_count,
+                        "label": rc.meetingroom.label,
+                        "description": rc.meetingroom.description,
+                    },
+                    "choices": [(text[a], text[b]) for a, b in rc.choices],
+                }
+                for rc in rooms
+            ],
+        }
+        for location, rooms in groups
+    ]

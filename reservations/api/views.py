@@ -1,11 +1,5 @@
 """The mini-program's meeting-room endpoints (original §2.3, §3; seed 002 §四)."""
 
-import re
-from datetime import datetime, timedelta
-
-from django.conf import settings
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -19,11 +13,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.privacy import ContactVisibility
-from reservations import selectors, services, timegrid
+from reservations import selectors, services
 from reservations.models import Reservation, ReservationSeries
 from wechathhu.api.pagination import MiniProgramPagination
-from wechathhu.core.errors import ApplicationError
 
+from . import params
 from .serializers import (
     LocationChoicesSerializer,
     ReservationCreateSerializer,
@@ -34,63 +28,14 @@ from .serializers import (
     SeriesDetailSerializer,
     SeriesResultSerializer,
     SeriesSerializer,
-    max_window_message,
-    utc_z,
+    room_bookings_data,
+    search_data,
 )
 
 DETAIL = OpenApiResponse(description='错误：`{"detail": "…"}`')
 FIELD_ERRORS = OpenApiResponse(
     description='错误：`{"non_field_errors": ["会议室在该时间段已经被占用。"]}` 或 `{"字段": ["…"]}`'
 )
-BAD_QUERY_TIMES = "查询的开始和结束时间必须以正确格式给定。"
-# A "+08:00" offset sent unencoded in a query string arrives as " 08:00".
-_SPACE_OFFSET = re.compile(r"^(.*\d)\s(\d{2}:?\d{2})$")
-
-
-def _parse_time(raw: str | None) -> datetime | None:
-    """An ISO-8601 datetime keeping its own offset (naive means local time); None if unusable."""
-    if not raw:
-        return None
-    raw = _SPACE_OFFSET.sub(r"\1+\2", raw.strip())
-    try:
-        value = parse_datetime(raw)
-    except ValueError:
-        return None
-    if value is not None and timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    return value
-
-
-def _parse_int(params, name: str, message: str) -> int | None:
-    raw = params.get(name, "").strip()
-    if raw == "":
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ApplicationError(message)
-
-
-def _window(start: datetime | None, end: datetime | None, *, message: str) -> tuple[datetime, datetime]:
-    if start is None or end is None:
-        raise ApplicationError(message)
-    if start >= end:
-        raise ApplicationError("查询的开始时间必须早于结束时间。")
-    if end - start > timedelta(days=settings.RESERVATION_SEARCH_MAX_DAYS):
-        raise ApplicationError(max_window_message())
-    return start, end
-
-
-class _IsoTexts(dict):
-    """POSIX seconds -> ISO 8601 text in one zone, computed on first use (dict-speed hits)."""
-
-    def __init__(self, tz):
-        super().__init__()
-        self.tz = tz
-
-    def __missing__(self, ts: int) -> str:
-        text = self[ts] = datetime.fromtimestamp(ts, self.tz).isoformat()
-        return text
 
 
 AVAILABILITY_PARAMETERS = [
@@ -138,104 +83,22 @@ class AvailableMeetingroomsView(APIView):
         },
     )
     def get(self, request):
-        params = request.query_params
-        if (
-            "query_from" in params
-            or "query_to" in params
-            or not ("time_from" in params or "time_to" in params)
-        ):
-            return Response(self._client_view(request, params))
-        return Response(self._search(params))
-
-    def _client_view(self, request, params):
-        start, end = _window(
-            _parse_time(params.get("query_from")),
-            _parse_time(params.get("query_to")),
-            message=BAD_QUERY_TIMES,
-        )
-        people = _parse_int(params, "people_count", "开会人数（people_count）必须是整数。") or 0
-        rooms = selectors.meetingroom_bookings(start=start, end=end, people_count=max(people, 0))
-        visibility = ContactVisibility(request.user)  # at most one query, whatever the bookings
-        return [
-            {
-                "reservations": [
-                    {
-                        "time_range": [utc_z(r.reserve_from), utc_z(r.reserve_to)],
-                        "reserve_user": str(r.user),
-                        # The booker's mobile only where their directory privacy lets the viewer see it.
-                        "contact": visibility.value(r.user, "phone") or None,
-                        "description": r.description,
-                    }
-                    for r in room.reservations
-                ],
-                "meetingroom": {
-                    "id": room.meetingroom.pk,
-                    "name": room.meetingroom.name,
-                    "seats_count": room.meetingroom.seats_count,
-                },
-            }
-            for room in rooms
-        ]
-
-    def _search(self, params):
-        requested_from = _parse_time(params.get("time_from"))
-        start, end = _window(
-            requested_from,
-            _parse_time(params.get("time_to")),
-            message="查询的开始和结束时间（time_from、time_to）必须以正确格式给定。",
-        )
-        people = _parse_int(params, "people_count", "开会人数（people_count）必须是整数。") or 0
-        length_minutes = _parse_int(params, "length", "预约时长（length）必须是整数（分钟）。")
-        length = None
-        if length_minutes is not None:
-            low, high, grid = (
-                settings.RESERVATION_MIN_MINUTES,
-                settings.RESERVATION_MAX_MINUTES,
-                settings.RESERVATION_GRID_MINUTES,
+        if params.is_search_form(request.query_params):
+            query = params.parse_search_query(request.query_params)
+            groups = selectors.meetingroom_search(
+                start=query.start,
+                end=query.end,
+                length=query.length,
+                people_count=query.people_count,
+                label=query.label,
+                location=query.location,
             )
-            if not low <= length_minutes <= high:
-                raise ApplicationError(f"预约时长（length）必须在{low}到{high}分钟之间。")
-            if length_minutes % grid:
-                raise ApplicationError(f"预约时长（length）必须是{grid}分钟的整数倍。")
-            length = timedelta(minutes=length_minutes)
-        now = timezone.now()
-        if end <= now:
-            raise ApplicationError(services.END_NOT_FUTURE)
-        # Only bookable time is offered: from the current grid cell, up to the advance window.
-        cell = settings.RESERVATION_GRID_MINUTES * 60
-        current_cell = timegrid.grid_floor(timegrid.to_ts(now), cell, timegrid.utc_offset_seconds(now))
-        start = max(start, datetime.fromtimestamp(current_cell, now.tzinfo))
-        if length is not None:
-            end = min(end, now + timedelta(days=settings.RESERVATION_MAX_ADVANCE_DAYS) + length)
-        groups = selectors.meetingroom_search(
-            start=start,
-            end=end,
-            length=length,
-            people_count=max(people, 0),
-            label=params.get("label", "").strip(),
-            location=params.get("location", "").strip(),
+            return Response(search_data(groups, tz=query.tz))
+        query = params.parse_client_query(request.query_params)
+        rooms = selectors.meetingroom_bookings(
+            start=query.start, end=query.end, people_count=query.people_count
         )
-        text = _IsoTexts(requested_from.tzinfo)  # slots share their times: format each once
-        return [
-            {
-                "location": location,
-                "meetingrooms": [
-                    {
-                        "id": rc.meetingroom.pk,
-                        "info": {
-                            "name": rc.meetingroom.name,
-                            "location": rc.meetingroom.location,
-                            "seats_count": rc.meetingroom.seats_count,
-                            "label": rc.meetingroom.label,
-                            "description": rc.meetingroom.description,
-                        },
-                        "choices": [(text[a], text[b]) for a, b in rc.choices],
-                    }
-                    for rc in rooms
-                ],
-            }
-            for location, rooms in groups
-        ]
+        return Response(room_bookings_data(rooms, visibility=ContactVisibility(request.user)))
 
 
 class ReservationListView(GenericAPIView):

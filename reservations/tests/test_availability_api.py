@@ -277,3 +277,10 @@ def test_the_bookers_phone_respects_their_directory_privacy(make_client):
         booker.save()
         assert contact(UserFactory(department=department)) is None
         assert contact(booker) == "13900000000"
+
+
+def test_a_window_beyond_the_advance_limit_offers_nothing(client, settings):
+    MeetingroomFactory()
+    settings.RESERVATION_MAX_ADVANCE_DAYS = 0
+    assert search(client).json() == []
+    assert search(client, length="60").json() == []

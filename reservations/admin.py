@@ -128,7 +128,7 @@ class ReservationAdmin(admin.ModelAdmin):
             "override_rules": data.get("override_rules", False),
         }
         if change:
-            services.reservation_update(reservation=obj, user=data["user"], **values)
+            services.reservation_update(reservation=obj, user=data["user"], notify_by=request.user, **values)
         else:
             saved = services.reservation_create(user=data["user"], **values)
             obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at

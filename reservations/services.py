@@ -171,10 +171,15 @@ def reservation_update(
     description: str,
     user: User | None = None,
     override_rules: bool = False,
+    notify_by: User | None = None,
 ) -> Reservation:
-    """Move or edit a booking, under the lock of its old and new rooms (locked in id order)."""
-    old_room_id = Reservation.objects.filter(pk=reservation.pk).values_list("meetingroom_id", flat=True).get()
-    for room_id in sorted({old_room_id, meetingroom.pk}):
+    """Move or edit a booking, under the lock of its old and new rooms (locked in id order).
+
+    ``notify_by`` (staff changing someone's booking) tells the booker when the room or the time
+    changed. A booking whose start moved is reminded again.
+    """
+    old = Reservation.objects.select_related("meetingroom").get(pk=reservation.pk)
+    for room_id in sorted({old.meetingroom_id, meetingroom.pk}):
         meetingroom_lock(meetingroom_id=room_id)
     room = reservation_check_available(
         meetingroom_id=meetingroom.pk,
@@ -189,9 +194,18 @@ def reservation_update(
     reservation.reserve_from = reserve_from
     reservation.reserve_to = reserve_to
     reservation.description = description
-    reservation.reminded_at = None  # a moved booking is reminded again at its new time
+    # The marker is the database's (this instance may be stale); a new start is reminded again.
+    reservation.reminded_at = None if reserve_from != old.reserve_from else old.reminded_at
     reservation.full_clean()
     reservation.save()
+    moved = (old.meetingroom_id, old.reserve_from, old.reserve_to) != (room.pk, reserve_from, reserve_to)
+    if notify_by is not None and moved and reservation.user_id != notify_by.pk:
+        notify_booker(
+            user_id=reservation.user_id,
+            title="会议室预约已被调整",
+            content=f"您预约的{_booking_text(old)}已被管理员{notify_by.full_name or notify_by.username}"
+            f"调整为{_booking_text(reservation)}。如有疑问请联系管理员。",
+        )
     return reservation
 
 
@@ -203,8 +217,8 @@ def reservation_cancel(*, reservation: Reservation, by: User, notify: bool = Fal
     cancel any. Cancelling twice is harmless.
     """
     booker_id, text = reservation.user_id, _booking_text(reservation)
-    Reservation.objects.filter(pk=reservation.pk).delete()
-    if notify and booker_id != by.pk:
+    deleted, _ = Reservation.objects.filter(pk=reservation.pk).delete()
+    if deleted and notify and booker_id != by.pk:
         notify_booker(
             user_id=booker_id,
             title="会议室预约已被取消",

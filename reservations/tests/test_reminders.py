@@ -70,19 +70,26 @@ def test_reminders_can_be_switched_off(at_nine, settings):
     assert not Message.objects.exists()
 
 
-def test_a_moved_booking_is_reminded_again(at_nine):
+def test_a_booking_is_reminded_again_only_when_its_start_moves(at_nine, time_machine):
     booker = UserFactory()
     reservation = ReservationFactory(
         user=booker, reserve_from=local(DAY, "09:30"), reserve_to=local(DAY, "10:30")
     )
     assert services.reservation_send_due_reminders() == 1
-    services.reservation_update(
-        reservation=reservation,
-        meetingroom=reservation.meetingroom,
-        reserve_from=local(DAY, "09:30"),
-        reserve_to=local(DAY, "11:00"),
-        description="延长",
-    )
+
+    def move(start, end):
+        services.reservation_update(
+            reservation=reservation,
+            meetingroom=reservation.meetingroom,
+            reserve_from=local(DAY, start),
+            reserve_to=local(DAY, end),
+            description="改期",
+        )
+
+    move("09:30", "11:00")  # longer, same start: already reminded
+    assert services.reservation_send_due_reminders() == 0
+    move("10:00", "11:00")
+    time_machine.move_to(local(DAY, "09:40"), tick=False)
     assert services.reservation_send_due_reminders() == 1
     assert len(inbox(booker)) == 2
 
@@ -119,3 +126,30 @@ def test_users_cancelling_their_own_booking_get_no_message(make_client, django_c
         with django_capture_on_commit_callbacks(execute=True):
             assert make_client(booker).delete(f"/reservations/{reservation.pk}/").status_code == 204
     assert not Message.objects.exists()
+
+
+def test_staff_moving_a_booking_in_the_admin_notifies_the_booker(client, superuser):
+    with time_machine.travel(timezone.make_aware(datetime(2026, 11, 30, 9, 0)), tick=False):
+        client.force_login(superuser)
+        booker = UserFactory()
+        room = MeetingroomFactory(name="A402")
+        reservation = ReservationFactory(
+            user=booker, meetingroom=room, reserve_from=local(DAY, "14:00"), reserve_to=local(DAY, "15:00")
+        )
+        response = client.post(
+            reverse("admin:reservations_reservation_change", args=[reservation.pk]),
+            {
+                "meetingroom": room.pk,
+                "user": booker.pk,
+                "reserve_from_0": "2026-12-01",
+                "reserve_from_1": "16:00:00",
+                "reserve_to_0": "2026-12-01",
+                "reserve_to_1": "17:00:00",
+                "description": "组会",
+            },
+        )
+    assert response.status_code == 302
+    [received] = inbox(booker)
+    assert received.message.title == "会议室预约已被调整"
+    assert "2026-12-01 14:00–15:00" in received.message.content
+    assert "调整为会议室「A402」2026-12-01 16:00–17:00" in received.message.content

@@ -1,7 +1,7 @@
 """No double booking with concurrent requests: real threads, each with its own DB connection."""
 
 import threading
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.db import connection
@@ -91,3 +91,44 @@ def test_concurrent_bookings_of_different_rooms_all_succeed(make_client):
         )
 
     assert [r.status_code for r in _run_concurrently(book, N)] == [201] * N
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db(transaction=True)
+def test_series_and_single_bookings_racing_for_one_slot_give_one_booking(make_client):
+    room = MeetingroomFactory()
+    clients = [make_client(UserFactory()) for _ in range(N)]
+    day = timezone.localdate() + timedelta(days=2)
+
+    def book(i):
+        if i % 2:
+            return clients[i].post(
+                "/reservations/series/",
+                {
+                    "meetingroom_object": room.pk,
+                    "description": "周会",
+                    "frequency": "daily",
+                    "start_date": day.isoformat(),
+                    "count": 1,
+                    "start_time": "14:00",
+                    "end_time": "15:00",
+                },
+                format="json",
+            )
+        start = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time())) + timedelta(
+            hours=14
+        )
+        return clients[i].post(
+            "/reservations/",
+            {
+                "meetingroom_object": room.pk,
+                "reserve_from": start.isoformat(),
+                "reserve_to": (start + timedelta(hours=1)).isoformat(),
+                "description": "单次",
+            },
+            format="json",
+        )
+
+    statuses = sorted(r.status_code for r in _run_concurrently(book, N))
+    assert statuses == [201] + [400] * (N - 1)
+    assert Reservation.objects.filter(meetingroom=room).count() == 1

@@ -115,9 +115,7 @@ def test_series_and_single_bookings_racing_for_one_slot_give_one_booking(make_cl
                 },
                 format="json",
             )
-        start = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time())) + timedelta(
-            hours=14
-        )
+        start = timezone.make_aware(datetime.combine(day, time(14)))
         return clients[i].post(
             "/reservations/",
             {

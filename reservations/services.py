@@ -19,6 +19,7 @@ from accounts.models import User
 from wechathhu.core.errors import ApplicationError
 
 from . import timegrid
+from .errors import ReservationErrorCode as Code
 from .models import Meetingroom, Reservation, ReservationSeries, SeriesFrequency
 from .notifications import notify_booker
 from .selectors import reservation_overlapping
@@ -28,8 +29,8 @@ END_NOT_FUTURE = "结束时间必须在现在以后。"
 NON_FIELD = "non_field_errors"
 
 
-def _fail(message: str, **extra) -> ApplicationError:
-    return ApplicationError(message, field=NON_FIELD, extra=extra or None)
+def _fail(message: str, code: Code, **extra) -> ApplicationError:
+    return ApplicationError(message, field=NON_FIELD, code=code, extra=extra or None)
 
 
 def _minutes_text(minutes: int) -> str:
@@ -61,37 +62,40 @@ def reservation_check_rules(
     now = now or timezone.now()
     grid = settings.RESERVATION_GRID_MINUTES
     if reserve_from >= reserve_to:
-        raise _fail("开始时间必须早于结束时间。")
+        raise _fail("开始时间必须早于结束时间。", Code.INVALID_SPAN)
     if not (timegrid.on_grid(reserve_from, grid) and timegrid.on_grid(reserve_to, grid)):
-        raise _fail(f"预约的开始和结束时间必须以{grid}分钟为单位（如整点或半点）。")
+        raise _fail(f"预约的开始和结束时间必须以{grid}分钟为单位（如整点或半点）。", Code.INVALID_SPAN)
     length = reserve_to - reserve_from
     if length > timedelta(minutes=settings.RESERVATION_HARD_MAX_MINUTES):
-        raise _fail(f"单次预约不得超过{_minutes_text(settings.RESERVATION_HARD_MAX_MINUTES)}。")
+        raise _fail(
+            f"单次预约不得超过{_minutes_text(settings.RESERVATION_HARD_MAX_MINUTES)}。", Code.INVALID_SPAN
+        )
     if override_rules:
         return
     if not meetingroom.is_active:
-        raise _fail("该会议室暂停预约。")
+        raise _fail("该会议室暂停预约。", Code.ROOM_CLOSED)
     if reserve_to <= now:
-        raise _fail(END_NOT_FUTURE)
+        raise _fail(END_NOT_FUTURE, Code.IN_THE_PAST)
     offset = timegrid.utc_offset_seconds(now)
     current_cell = timegrid.grid_floor(timegrid.to_ts(now), grid * 60, offset)
     if timegrid.to_ts(reserve_from) < current_cell:
-        raise _fail("开始时间不能早于现在。")
+        raise _fail("开始时间不能早于现在。", Code.IN_THE_PAST)
     if not (
         timedelta(minutes=settings.RESERVATION_MIN_MINUTES)
         <= length
         <= timedelta(minutes=settings.RESERVATION_MAX_MINUTES)
     ):
-        raise _fail(duration_rule_message())
+        raise _fail(duration_rule_message(), Code.INVALID_SPAN)
     if reserve_from > now + timedelta(days=settings.RESERVATION_MAX_ADVANCE_DAYS):
-        raise _fail(f"最多只能提前{settings.RESERVATION_MAX_ADVANCE_DAYS}天预约。")
+        raise _fail(f"最多只能提前{settings.RESERVATION_MAX_ADVANCE_DAYS}天预约。", Code.TOO_FAR_AHEAD)
     if meetingroom.has_bookable_hours:
         start, end = timezone.localtime(reserve_from), timezone.localtime(reserve_to)
         day_end = datetime.combine(start.date(), meetingroom.bookable_to, start.tzinfo)
         day_start = datetime.combine(start.date(), meetingroom.bookable_from, start.tzinfo)
         if not (day_start <= start and end <= day_end):
             raise _fail(
-                f"该会议室的可预约时间为每天 {meetingroom.bookable_from:%H:%M}–{meetingroom.bookable_to:%H:%M}。"
+                f"该会议室的可预约时间为每天 {meetingroom.bookable_from:%H:%M}–{meetingroom.bookable_to:%H:%M}。",
+                Code.OUTSIDE_HOURS,
             )
 
 
@@ -128,7 +132,7 @@ def reservation_check_available(
         meetingroom=room, reserve_from=reserve_from, reserve_to=reserve_to, override_rules=override_rules
     )
     if _has_overlap(meetingroom=room, start=reserve_from, end=reserve_to, exclude_id=exclude_id):
-        raise _fail(OCCUPIED)
+        raise _fail(OCCUPIED, Code.OCCUPIED)
     return room
 
 
@@ -266,23 +270,25 @@ def series_dates(
     """The dates of a series (daily, or weekly on ISO ``weekdays``), up to ``until`` or ``count``."""
     limit = settings.RESERVATION_SERIES_MAX_OCCURRENCES
     if frequency not in SeriesFrequency.values:
-        raise ApplicationError("重复方式只能是 daily（每天）或 weekly（每周）。", field="frequency")
+        raise ApplicationError(
+            "重复方式只能是 daily（每天）或 weekly（每周）。", field="frequency", code=Code.INVALID_RULE
+        )
     if frequency == SeriesFrequency.WEEKLY and not weekdays:
-        raise ApplicationError("每周重复时必须选择星期几。", field="weekdays")
+        raise ApplicationError("每周重复时必须选择星期几。", field="weekdays", code=Code.INVALID_RULE)
     if until is None and count is None:
-        raise _fail("必须给出截止日期（until）或重复次数（count）。")
+        raise _fail("必须给出截止日期（until）或重复次数（count）。", Code.INVALID_RULE)
     if until is not None and until < start_date:
-        raise ApplicationError("截止日期不能早于首次日期。", field="until")
+        raise ApplicationError("截止日期不能早于首次日期。", field="until", code=Code.INVALID_RULE)
     dates: list[date] = []
     day = start_date
     while (until is None or day <= until) and (count is None or len(dates) < count):
         if frequency == SeriesFrequency.DAILY or day.isoweekday() in weekdays:
             dates.append(day)
             if len(dates) > limit:
-                raise _fail(f"重复预约最多{limit}次。")
+                raise _fail(f"重复预约最多{limit}次。", Code.INVALID_RULE)
         day += timedelta(days=1)
     if not dates:
-        raise _fail("按该重复规则没有任何预约日期。")
+        raise _fail("按该重复规则没有任何预约日期。", Code.INVALID_RULE)
     return dates
 
 
@@ -315,7 +321,7 @@ def series_create(
     answers the plan. Nothing is half-written: it is one transaction.
     """
     if start_time >= end_time:
-        raise _fail("开始时间必须早于结束时间。")
+        raise _fail("开始时间必须早于结束时间。", Code.INVALID_SPAN)
     dates = series_dates(
         frequency=frequency, weekdays=weekdays, start_date=start_date, until=until, count=count
     )
@@ -327,7 +333,7 @@ def series_create(
                 meetingroom=room, reserve_from=start, reserve_to=end, override_rules=override_rules
             )
         except ApplicationError as exc:
-            raise _fail(f"{timezone.localtime(start):%Y-%m-%d}：{exc.message}") from exc
+            raise _fail(f"{timezone.localtime(start):%Y-%m-%d}：{exc.message}", exc.code) from exc
     first, last = plan.occurrences[0][0], plan.occurrences[-1][1]
     existing = list(
         Reservation.objects.filter(meetingroom=room)
@@ -343,9 +349,17 @@ def series_create(
         return plan
     conflict_text = "、".join(f"{d:%Y-%m-%d}" for d in plan.conflicts)
     if plan.conflicts and on_conflict != OnConflict.SKIP:
-        raise _fail(f"以下日期会议室在该时间段已经被占用：{conflict_text}。", conflicts=_iso(plan.conflicts))
+        raise _fail(
+            f"以下日期会议室在该时间段已经被占用：{conflict_text}。",
+            Code.SERIES_CONFLICTS,
+            conflicts=_iso(plan.conflicts),
+        )
     if not plan.free:
-        raise _fail("所有日期会议室均已被占用，未预约任何时段。", conflicts=_iso(plan.conflicts))
+        raise _fail(
+            "所有日期会议室均已被占用，未预约任何时段。",
+            Code.SERIES_CONFLICTS,
+            conflicts=_iso(plan.conflicts),
+        )
     series = ReservationSeries(
         user=user,
         meetingroom=room,

@@ -147,7 +147,7 @@ def test_staff_override_lifts_duration_rules_but_never_allows_overlap(frozen, bo
             description="x",
             override_rules=True,
         )
-    assert exc.value.message == "会议室在该时间段已经被占用。"
+    assert (exc.value.message, exc.value.code) == ("会议室在该时间段已经被占用。", "occupied")
     with pytest.raises(ApplicationError) as exc:
         services.reservation_create(
             user=booker,
@@ -157,7 +157,7 @@ def test_staff_override_lifts_duration_rules_but_never_allows_overlap(frozen, bo
             description="x",
             override_rules=True,
         )
-    assert exc.value.message == "单次预约不得超过24小时。"
+    assert (exc.value.message, exc.value.code) == ("单次预约不得超过24小时。", "invalid_span")
 
 
 def test_update_moves_a_booking_without_conflicting_with_itself(frozen, booker):

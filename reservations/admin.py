@@ -206,11 +206,10 @@ class ReservationAdmin(admin.ModelAdmin):
         room = next((r for r in rooms if str(r.pk) == request.GET.get("room")), None)
         shown = [room] if room else rooms
         start, end = calendar.span_of(view, day)
-        bookings = list(
-            selectors.reservation_list_in_span(start=start, end=end, room_ids=[r.pk for r in shown])
-        )
-        if not shown:
-            bookings = []
+        bookings = []
+        if shown:
+            room_ids = [r.pk for r in shown]
+            bookings = list(selectors.reservation_list_in_span(start=start, end=end, room_ids=room_ids))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -236,7 +235,7 @@ class ReservationAdmin(admin.ModelAdmin):
         else:
             columns = calendar.day_columns(shown, day) if view == "day" else calendar.week_columns(room, day)
             context["columns"] = columns
-            context["rows"] = calendar.time_grid(columns, bookings)
+            context["rows"] = calendar.time_grid(columns, bookings) if columns else []
         return TemplateResponse(request, "admin/reservations/calendar.html", context)
 
     def changelist_view(self, request, extra_context=None):

@@ -212,3 +212,9 @@ def test_calendar_query_count_is_constant(admin_client):
     with CaptureQueriesContext(connection) as many:
         admin_client.get(url, {"date": "2026-12-01"})
     assert len(many) == len(few)
+
+
+def test_calendar_without_rooms_says_so(admin_client):
+    response = admin_client.get(reverse("admin:reservations_calendar"), {"location": "不存在的楼"})
+    assert response.status_code == 200
+    assert "没有符合条件的会议室。" in response.content.decode()

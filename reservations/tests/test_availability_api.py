@@ -284,3 +284,24 @@ def test_a_window_beyond_the_advance_limit_offers_nothing(client, settings):
     settings.RESERVATION_MAX_ADVANCE_DAYS = 0
     assert search(client).json() == []
     assert search(client, length="60").json() == []
+
+
+def test_a_legacy_choice_can_be_booked_verbatim(client):
+    room = MeetingroomFactory()
+    ReservationFactory(meetingroom=room, reserve_from=local(DAY, "09:00"), reserve_to=local(DAY, "10:00"))
+    choice = search(client, length="90").json()[0]["meetingrooms"][0]["choices"][0]
+    assert choice == ["2026-12-01T10:00:00+08:00", "2026-12-01T11:30:00+08:00"]
+    response = client.post(
+        "/reservations/",
+        {
+            "reserve_from": choice[0],
+            "reserve_to": choice[1],
+            "description": "组会",
+            "meetingroom_object": room.pk,
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    assert search(client, length="30").json()[0]["meetingrooms"][0]["choices"] == [
+        ["2026-12-01T11:30:00+08:00", "2026-12-01T12:00:00+08:00"]
+    ]

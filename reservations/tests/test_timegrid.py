@@ -84,19 +84,23 @@ bookings = st.lists(
     ),
     length_cells=st.integers(1, 6),
     step_cells=st.integers(1, 3),
+    hours=st.none() | st.tuples(st.integers(0, 23), st.integers(1, 24)).filter(lambda h: h[0] < h[1]),
 )
-def test_slot_search_matches_a_brute_force_oracle(busy, window, length_cells, step_cells):
-    """Every slot is free, inside the window, on the grid and of the right length; every free run
-    of at least ``length`` yields a slot at its start; slots follow the step through each run."""
+def test_slot_search_matches_a_brute_force_oracle(busy, window, length_cells, step_cells, hours):
+    """Every slot is free, inside the window (and the room's hours), on the grid and of the right
+    length; every free run of at least ``length`` yields a slot at its start; slots follow the
+    step through each run."""
     w0, w1 = window
+    h0, h1 = (hours[0] * 60, hours[1] * 60) if hours else (0, 1440)
     intervals = [(minutes(s), minutes(s + d)) for s, d in busy]
-    runs = timegrid.free_runs([(minutes(w0), minutes(w1))], intervals, grid=GRID, offset=OFFSET)
+    opened = [(minutes(max(w0, h0)), minutes(min(w1, h1)))] if max(w0, h0) < min(w1, h1) else []
+    runs = timegrid.free_runs(opened, intervals, grid=GRID, offset=OFFSET)
     offered = list(timegrid.slots(runs, length=length_cells * GRID, step=step_cells * GRID))
 
-    # Oracle: 30-minute cells wholly inside the window that meet no booking.
+    # Oracle: 30-minute cells wholly inside the window and the hours that meet no booking.
     def cell_free(c: int) -> bool:
         c0, c1 = minutes(c * 30), minutes(c * 30 + 30)
-        inside = minutes(w0) <= c0 and c1 <= minutes(w1)
+        inside = minutes(max(w0, h0)) <= c0 and c1 <= minutes(min(w1, h1))
         return inside and all(not (b0 < c1 and c0 < b1) for b0, b1 in intervals)
 
     cells = [c for c in range(-1, 50) if cell_free(c)]

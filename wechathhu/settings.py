@@ -331,6 +331,24 @@ MESSAGING_RECIPIENT_BATCH_SIZE = env.int("MESSAGING_RECIPIENT_BATCH_SIZE", defau
 MESSAGING_PUBLISH_BATCH = env.int("MESSAGING_PUBLISH_BATCH", default=500)
 
 # reservations
+# Bookings start and end on this grid (minutes from local midnight) and last MIN..MAX minutes.
+RESERVATION_GRID_MINUTES = env.int("RESERVATION_GRID_MINUTES", default=30)
+RESERVATION_MIN_MINUTES = env.int("RESERVATION_MIN_MINUTES", default=30)
+RESERVATION_MAX_MINUTES = env.int("RESERVATION_MAX_MINUTES", default=180)
+# How far ahead a booking may start (days).
+RESERVATION_MAX_ADVANCE_DAYS = env.int("RESERVATION_MAX_ADVANCE_DAYS", default=60)
+# Staff may override the rules above from the admin, but no booking ever exceeds this (minutes).
+RESERVATION_HARD_MAX_MINUTES = env.int("RESERVATION_HARD_MAX_MINUTES", default=24 * 60)
+# Longest window the availability search accepts (days), and the step between offered slots.
+RESERVATION_SEARCH_MAX_DAYS = env.int("RESERVATION_SEARCH_MAX_DAYS", default=31)
+RESERVATION_SLOT_STEP_MINUTES = env.int("RESERVATION_SLOT_STEP_MINUTES", default=30)
+# Most occurrences one recurring booking may have.
+RESERVATION_SERIES_MAX_OCCURRENCES = env.int("RESERVATION_SERIES_MAX_OCCURRENCES", default=100)
+# Bookers get a message-center reminder this many minutes before the start (0 turns it off).
+RESERVATION_REMINDER_LEAD_MINUTES = env.int("RESERVATION_REMINDER_LEAD_MINUTES", default=30)
+# Hours shown by the admin calendar's day and week grids (local time, whole hours).
+RESERVATION_CALENDAR_START_HOUR = env.int("RESERVATION_CALENDAR_START_HOUR", default=7)
+RESERVATION_CALENDAR_END_HOUR = env.int("RESERVATION_CALENDAR_END_HOUR", default=23)
 
 # activities
 # The clock-in QR code rotates every this many seconds; the previous code is accepted as well.

@@ -309,5 +309,15 @@ LOGGING = {
 # activities
 
 # repairs
+# Photos on a repair request: at most this many, each at most this many bytes (JPEG/PNG/GIF/WebP).
+REPAIRS_PHOTO_MAX_COUNT = env.int("REPAIRS_PHOTO_MAX_COUNT", default=4)
+REPAIRS_PHOTO_MAX_BYTES = env.int("REPAIRS_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+# Time to solve a request that has no category (categories carry their own).
+REPAIRS_DEFAULT_RESPONSE_HOURS = env.int("REPAIRS_DEFAULT_RESPONSE_HOURS", default=48)
+# New-request mail: retries with exponential backoff on SMTP errors, then the periodic re-send
+# (repairs.resend_notifications) picks up whatever is still unsent, for this many hours.
+REPAIRS_MAIL_MAX_RETRIES = env.int("REPAIRS_MAIL_MAX_RETRIES", default=5)
+REPAIRS_MAIL_RESEND_AFTER_MINUTES = env.int("REPAIRS_MAIL_RESEND_AFTER_MINUTES", default=10)
+REPAIRS_MAIL_GIVE_UP_HOURS = env.int("REPAIRS_MAIL_GIVE_UP_HOURS", default=48)
 
 # guides

@@ -1,0 +1,172 @@
+"""The workflow: every allowed move and every refused one, from the one transition table."""
+
+import itertools
+
+import pytest
+
+from accounts.tests.factories import UserFactory
+from repairs import services
+from repairs.models import EventKind, RepairEvent, RepairStatus
+from wechathhu.core.errors import ApplicationError
+
+from .factories import RepairRequestFactory
+
+pytestmark = pytest.mark.django_db
+S = RepairStatus
+
+ALLOWED_FOR_STAFF = {
+    (S.PENDING, S.PROCESSING),
+    (S.PENDING, S.SOLVED),
+    (S.PENDING, S.CLOSED),
+    (S.PROCESSING, S.PENDING),
+    (S.PROCESSING, S.SOLVED),
+    (S.SOLVED, S.CLOSED),
+    (S.SOLVED, S.PROCESSING),
+    (S.CLOSED, S.PROCESSING),
+}
+ALLOWED_FOR_REPORTER = {(S.PENDING, S.CLOSED), (S.SOLVED, S.CLOSED), (S.SOLVED, S.PROCESSING)}
+ALL_MOVES = [(a, b) for a, b in itertools.product(S.values, S.values) if a != b]
+
+
+@pytest.mark.parametrize(("from_status", "to_status"), ALL_MOVES)
+def test_staff_moves_follow_the_table(staff_user, from_status, to_status):
+    repair = RepairRequestFactory(status=from_status)
+    if (from_status, to_status) in ALLOWED_FOR_STAFF:
+        changed = services.repair_request_change_status(repair=repair, to_status=to_status, by=staff_user)
+        assert changed.status == to_status
+        event = RepairEvent.objects.get(request=repair, kind=EventKind.STATUS)
+        assert (event.from_status, event.to_status, event.actor) == (from_status, to_status, staff_user)
+    else:
+        with pytest.raises(ApplicationError, match="不能从") as info:
+            services.repair_request_change_status(repair=repair, to_status=to_status, by=staff_user)
+        assert info.value.status == 400
+        repair.refresh_from_db()
+        assert repair.status == from_status
+        assert not RepairEvent.objects.filter(request=repair).exists()
+
+
+@pytest.mark.parametrize(("from_status", "to_status"), ALL_MOVES)
+def test_reporter_moves_follow_the_table(from_status, to_status):
+    repair = RepairRequestFactory(status=from_status)
+    if (from_status, to_status) in ALLOWED_FOR_REPORTER:
+        changed = services.repair_request_change_status(
+            repair=repair, to_status=to_status, by=repair.user, comment="还是不行"
+        )
+        assert changed.status == to_status
+    else:
+        with pytest.raises(ApplicationError):
+            services.repair_request_change_status(
+                repair=repair, to_status=to_status, by=repair.user, comment="x"
+            )
+        repair.refresh_from_db()
+        assert repair.status == from_status
+
+
+def test_another_user_may_not_move_someone_elses_request():
+    repair = RepairRequestFactory(status=S.SOLVED)
+    with pytest.raises(ApplicationError, match="无权"):
+        services.repair_request_change_status(repair=repair, to_status=S.CLOSED, by=UserFactory())
+
+
+def test_setting_the_current_status_again_is_refused_without_a_history_line(staff_user):
+    repair = RepairRequestFactory(status=S.PROCESSING)
+    with pytest.raises(ApplicationError, match="已是“处理中”"):
+        services.repair_request_change_status(repair=repair, to_status=S.PROCESSING, by=staff_user)
+    assert not RepairEvent.objects.filter(request=repair).exists()
+
+
+def test_the_reporter_must_say_why_when_reopening():
+    repair = RepairRequestFactory(status=S.SOLVED)
+    with pytest.raises(ApplicationError) as info:
+        services.repair_request_change_status(repair=repair, to_status=S.PROCESSING, by=repair.user)
+    assert info.value.field == "reason"
+
+
+def test_solved_and_closed_times_are_kept_and_cleared_on_reopen(staff_user):
+    repair = RepairRequestFactory(status=S.PROCESSING)
+    repair = services.repair_request_change_status(repair=repair, to_status=S.SOLVED, by=staff_user)
+    assert repair.solved_at is not None and repair.closed_at is None
+    repair = services.repair_request_change_status(repair=repair, to_status=S.CLOSED, by=repair.user)
+    assert repair.closed_at is not None
+    repair = services.repair_request_change_status(repair=repair, to_status=S.PROCESSING, by=staff_user)
+    assert repair.solved_at is None and repair.closed_at is None
+
+
+def test_assigning_records_an_internal_history_line(staff_user):
+    repair = RepairRequestFactory()
+    fixer = UserFactory(is_staff=True, last_name="李", first_name="工")
+    services.repair_request_assign(repair=repair, assignee=fixer, by=staff_user)
+    repair.refresh_from_db()
+    assert repair.assignee == fixer
+    event = RepairEvent.objects.get(request=repair, kind=EventKind.ASSIGNED)
+    assert event.is_internal and "李工" in event.content
+
+
+def test_only_staff_can_be_assigned(staff_user):
+    repair = RepairRequestFactory()
+    with pytest.raises(ApplicationError, match="工作人员") as info:
+        services.repair_request_assign(repair=repair, assignee=UserFactory(), by=staff_user)
+    assert info.value.field == "assignee"
+
+
+def test_a_reporter_cannot_assign():
+    repair = RepairRequestFactory()
+    with pytest.raises(ApplicationError) as info:
+        services.repair_request_assign(repair=repair, assignee=UserFactory(is_staff=True), by=repair.user)
+    assert info.value.status == 403
+
+
+def test_recategorising_moves_the_deadline(staff_user):
+    from .factories import FaultCategoryFactory
+
+    repair = RepairRequestFactory(category=FaultCategoryFactory(response_hours=24))
+    slow = FaultCategoryFactory(response_hours=72)
+    services.repair_request_set_category(repair=repair, category=slow, by=staff_user)
+    repair.refresh_from_db()
+    assert repair.category == slow
+    assert repair.due_at == repair.created_at + __import__("datetime").timedelta(hours=72)
+
+
+def test_replies_are_public_and_notes_internal(staff_user):
+    repair = RepairRequestFactory()
+    reply = services.repair_request_comment(
+        repair=repair, by=staff_user, content="明天上午上门", internal=False
+    )
+    note = services.repair_request_comment(
+        repair=repair, by=staff_user, content="需要换交换机", internal=True
+    )
+    assert (reply.kind, reply.is_internal) == (EventKind.REPLY, False)
+    assert (note.kind, note.is_internal) == (EventKind.NOTE, True)
+
+
+def test_rating_needs_a_solved_repair_and_happens_once():
+    repair = RepairRequestFactory(status=S.PROCESSING)
+    with pytest.raises(ApplicationError, match="解决后"):
+        services.repair_request_rate(repair=repair, by=repair.user, rating=5)
+    staff = UserFactory(is_staff=True)
+    services.repair_request_change_status(repair=repair, to_status=S.SOLVED, by=staff)
+    repair = services.repair_request_rate(repair=repair, by=repair.user, rating=4, comment="很及时")
+    assert (repair.rating, repair.rating_comment) == (4, "很及时")
+    with pytest.raises(ApplicationError, match="已经评价"):
+        services.repair_request_rate(repair=repair, by=repair.user, rating=5)
+
+
+def test_only_the_reporter_rates(staff_user):
+    repair = RepairRequestFactory(status=S.SOLVED)
+    with pytest.raises(ApplicationError, match="只有报修人"):
+        services.repair_request_rate(repair=repair, by=staff_user, rating=5)
+
+
+def test_confirming_closes_and_may_rate_at_once(staff_user):
+    repair = RepairRequestFactory(status=S.PROCESSING)
+    services.repair_request_change_status(repair=repair, to_status=S.SOLVED, by=staff_user)
+    repair = services.repair_request_confirm(repair=repair, by=repair.user, rating=5, comment="好")
+    assert (repair.status, repair.rating) == (S.CLOSED, 5)
+
+
+def test_confirming_a_pending_request_is_refused():
+    repair = RepairRequestFactory(status=S.PENDING)
+    with pytest.raises(ApplicationError, match="解决后才能确认"):
+        services.repair_request_confirm(repair=repair, by=repair.user)
+    repair.refresh_from_db()
+    assert repair.status == S.PENDING

@@ -246,7 +246,7 @@ class RepairRequestAdmin(admin.ModelAdmin):
         class ListForm(RepairRequestListForm):
             def __init__(self, *args, **kwargs):
                 super().__init__(*args, **kwargs)
-                self.fields["assignee"].choices = choices
+                self.fields["assignee"].widget = forms.Select(choices=choices)
 
         return ListForm
 
@@ -314,14 +314,14 @@ class RepairRequestAdmin(admin.ModelAdmin):
         except ApplicationError as exc:
             self.message_user(request, f"#{obj.pk}：{exc.message}", messages.ERROR)
 
-    def save_related(self, request, form, formsets, change):
-        pass  # the inlines are read-only; nothing else relates to a request
-
     # --- actions ----------------------------------------------------------------------------------
 
-    def _change_status(self, request, queryset, to_status):
+    def _change_status(self, request, queryset, to_status, *, only_from=None):
         done, refused = 0, []
         for repair in queryset:
+            if only_from is not None and repair.status not in only_from:
+                refused.append(f"#{repair.pk}（当前为“{repair.get_status_display()}”）")
+                continue
             try:
                 services.repair_request_change_status(repair=repair, to_status=to_status, by=request.user)
                 done += 1
@@ -334,7 +334,7 @@ class RepairRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("受理（改为处理中）"))
     def accept(self, request, queryset):
-        self._change_status(request, queryset, RepairStatus.PROCESSING)
+        self._change_status(request, queryset, RepairStatus.PROCESSING, only_from={RepairStatus.PENDING})
 
     @admin.action(description=_("标记为已解决"))
     def mark_solved(self, request, queryset):
@@ -346,7 +346,9 @@ class RepairRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("重新打开（改为处理中）"))
     def reopen(self, request, queryset):
-        self._change_status(request, queryset, RepairStatus.PROCESSING)
+        self._change_status(
+            request, queryset, RepairStatus.PROCESSING, only_from={RepairStatus.SOLVED, RepairStatus.CLOSED}
+        )
 
     @admin.action(description=_("指派给我"))
     def assign_to_me(self, request, queryset):

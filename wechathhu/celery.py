@@ -24,4 +24,9 @@ app.conf.beat_schedule = {
         "task": "reservations.send_reminders",
         "schedule": crontab(minute="*/5"),
     },
+    "repairs-resend-notifications": {
+        # every 10 minutes: https://crontab.guru/#*/10_*_*_*_*
+        "task": "repairs.resend_notifications",
+        "schedule": crontab(minute="*/10"),
+    },
 }

@@ -53,7 +53,7 @@ class ClientStatusMixin(serializers.Serializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     is_closed = serializers.SerializerMethodField()
 
-    @extend_schema_field(serializers.ChoiceField(choices=[0, 1, 2], help_text=CLIENT_STATUS_HELP))
+    @extend_schema_field(serializers.IntegerField(min_value=0, max_value=2, help_text=CLIENT_STATUS_HELP))
     def get_status(self, obj) -> int:
         return CLIENT_STATUS[obj.status]
 

@@ -131,11 +131,12 @@ def repair_request_create(
         photo.save()
     _event(repair, actor=user, kind=EventKind.CREATED, to_status=S.PENDING)
 
-    notifications = RepairNotification.objects.bulk_create(
+    RepairNotification.objects.bulk_create(
         RepairNotification(request=repair, recipient=recipient, name=recipient.name, email=recipient.email)
         for recipient in selectors.recipient_route(category_id=repair.category_id)
     )
-    ids = [n.pk for n in notifications]
+    # Read back: MySQL (unlike MariaDB and SQLite) returns no ids from a bulk insert.
+    ids = list(RepairNotification.objects.filter(request=repair).values_list("id", flat=True))
     if ids:
         transaction.on_commit(lambda: repair_notifications_enqueue(notification_ids=ids))
     return repair

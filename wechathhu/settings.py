@@ -314,6 +314,8 @@ REPAIRS_PHOTO_MAX_COUNT = env.int("REPAIRS_PHOTO_MAX_COUNT", default=4)
 REPAIRS_PHOTO_MAX_BYTES = env.int("REPAIRS_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
 # Time to solve a request that has no category (categories carry their own).
 REPAIRS_DEFAULT_RESPONSE_HOURS = env.int("REPAIRS_DEFAULT_RESPONSE_HOURS", default=48)
+# New requests per user (each one mails the category's recipients), DRF rate syntax.
+REPAIRS_CREATE_RATE = env("REPAIRS_CREATE_RATE", default="20/hour")
 # New-request mail: retries with exponential backoff on SMTP errors, then the periodic re-send
 # (repairs.resend_notifications) picks up whatever is still unsent, for this many hours.
 REPAIRS_MAIL_MAX_RETRIES = env.int("REPAIRS_MAIL_MAX_RETRIES", default=5)

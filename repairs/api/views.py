@@ -2,7 +2,7 @@
 
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from .serializers import (
     RepairDetailSerializer,
     RepairListSerializer,
 )
+from .throttles import RepairCreateThrottle
 
 DETAIL = OpenApiResponse(description='错误：`{"detail": "…"}`')
 FIELDS = OpenApiResponse(description='字段错误：`{"<字段>": ["…"]}`')
@@ -47,6 +48,12 @@ class RepairListCreateView(GenericAPIView):
     pagination_class = MiniProgramPagination
     parser_classes = (JSONParser, MultiPartParser, FormParser)
 
+    def get_throttles(self):
+        return [RepairCreateThrottle()] if self.request.method == "POST" else []
+
+    def throttled(self, request, wait):
+        raise exceptions.Throttled(wait=wait, detail="报修提交过于频繁，请稍后再试。")
+
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return RepairRequest.objects.none()
@@ -64,7 +71,7 @@ class RepairListCreateView(GenericAPIView):
             "application/json": RepairCreateInputSerializer,
             "multipart/form-data": RepairCreateInputSerializer,
         },
-        responses={201: RepairCreatedSerializer, 400: FIELDS},
+        responses={201: RepairCreatedSerializer, 400: FIELDS, 429: DETAIL},
     )
     def post(self, request):
         """提交报修：`location`、`description` 必填，`category` 可选；照片用 multipart 的 `photos` 上传。

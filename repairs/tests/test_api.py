@@ -322,3 +322,15 @@ def test_follow_ups_on_someone_elses_request_are_404(api_client):
             ).status_code
             == 404
         )
+
+
+def test_new_requests_are_throttled_per_user_with_a_clear_message(api_client, settings, make_client):
+    settings.REPAIRS_CREATE_RATE = "2/hour"
+    payload = {"description": "断网", "location": "教学楼201"}
+    assert [api_client.post("/repairs/", payload, format="json").status_code for _ in range(2)] == [201, 201]
+    response = api_client.post("/repairs/", payload, format="json")
+    assert response.status_code == 429
+    assert response.json()["detail"].startswith("报修提交过于频繁，请稍后再试。")
+    assert int(response["Retry-After"]) > 0
+    assert api_client.get("/repairs/").status_code == 200  # reading is not throttled
+    assert make_client(UserFactory()).post("/repairs/", payload, format="json").status_code == 201

@@ -50,6 +50,9 @@ class FaultCategoryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(recipient_count=Count("recipients"))
 
+    def save_model(self, request, obj, form, change):
+        services.fault_category_save(category=obj, changed=form.changed_data if change else ())
+
     @admin.display(description=_("邮件提醒人数"), ordering="recipient_count")
     def recipient_count(self, obj):
         return obj.recipient_count
@@ -213,7 +216,7 @@ class RepairRequestAdmin(admin.ModelAdmin):
     search_help_text = _("按编号、地点、描述或报修人查找")
     autocomplete_fields = ("assignee",)
     list_per_page = 50
-    actions = ("accept", "mark_solved", "close", "reopen", "assign_to_me")
+    actions = ("accept", "mark_solved", "close", "reopen", "assign_to_me", "resend_mail")
     fieldsets = (
         (
             _("报修"),
@@ -356,6 +359,11 @@ class RepairRequestAdmin(admin.ModelAdmin):
         for repair in queryset:
             services.repair_request_assign(repair=repair, assignee=request.user, by=request.user)
         self.message_user(request, f"已将 {queryset.count()} 条报修指派给您。")
+
+    @admin.action(description=_("重发未送达的通知邮件"))
+    def resend_mail(self, request, queryset):
+        count = services.repair_requests_resend_mail(repair_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"已重新排队 {count} 封未送达的通知邮件。")
 
     # --- dashboard --------------------------------------------------------------------------------
 

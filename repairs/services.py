@@ -7,12 +7,14 @@ and the admin change form all go through ``repair_request_change_status``.
 import logging
 import smtplib
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import DateTimeField, ExpressionWrapper, F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +24,7 @@ from wechathhu.core.errors import ApplicationError
 
 from . import selectors
 from .models import (
+    OPEN_STATUSES,
     EventKind,
     FaultCategory,
     NotificationStatus,
@@ -87,6 +90,23 @@ def _event(repair: RepairRequest, *, actor, kind: str, **fields) -> RepairEvent:
     event.full_clean()
     event.save()
     return event
+
+
+# --- Categories --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def fault_category_save(*, category: FaultCategory, changed: Iterable[str] = ()) -> FaultCategory:
+    """Save a category; a new time limit moves the deadline of its open requests too."""
+    category.full_clean()
+    category.save()
+    if "response_hours" in changed:
+        RepairRequest.objects.filter(category=category, status__in=OPEN_STATUSES).update(
+            due_at=ExpressionWrapper(
+                F("created_at") + timedelta(hours=category.response_hours), output_field=DateTimeField()
+            )
+        )
+    return category
 
 
 # --- Creating a request and routing its mail ---------------------------------------------------
@@ -159,6 +179,17 @@ def repair_notifications_enqueue(*, notification_ids: Iterable[int]) -> int:
             break
         queued += 1
     return queued
+
+
+def repair_requests_resend_mail(*, repair_ids: Iterable[int]) -> int:
+    """Staff ask for the unsent new-request mail of these requests to be tried again now."""
+    ids = list(
+        RepairNotification.objects.filter(request_id__in=list(repair_ids), sent_at__isnull=True).values_list(
+            "id", flat=True
+        )
+    )
+    transaction.on_commit(lambda: repair_notifications_enqueue(notification_ids=ids))
+    return len(ids)
 
 
 def repair_notifications_resend_due() -> int:

@@ -184,3 +184,53 @@ def test_recipient_and_category_admin_pages(admin_client):
     assert response.status_code == 200 and "全部类别（含未分类）" in response.content.decode()
     assert admin_client.get(reverse("admin:repairs_faultcategory_changelist")).status_code == 200
     assert admin_client.get(reverse("admin:repairs_faultcategory_add")).status_code == 200
+
+
+def test_changing_a_categorys_time_limit_moves_the_deadline_of_its_open_requests(admin_client):
+    category = FaultCategoryFactory(name="网络", response_hours=24)
+    open_one = RepairRequestFactory(category=category, status=S.PROCESSING)
+    solved = RepairRequestFactory(category=category, status=S.SOLVED)
+    solved_due = solved.due_at
+    url = reverse("admin:repairs_faultcategory_change", args=[category.pk])
+    response = admin_client.post(
+        url,
+        {
+            "name": "网络",
+            "position": 0,
+            "response_hours": 4,
+            "is_active": "on",
+            "recipients-TOTAL_FORMS": 0,
+            "recipients-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:1500]
+    open_one.refresh_from_db()
+    solved.refresh_from_db()
+    assert open_one.due_at == open_one.created_at + dt.timedelta(hours=4)
+    assert solved.due_at == solved_due
+
+
+def test_staff_can_resend_the_unsent_mail_of_a_request(admin_client, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from repairs.models import NotificationStatus, RepairNotification
+
+    repair = RepairRequestFactory()
+    failed = RepairNotification.objects.create(
+        request=repair, name="网管", email="net@example.edu.cn", status=NotificationStatus.FAILED, attempts=6
+    )
+    RepairNotification.objects.create(
+        request=repair,
+        name="办公室",
+        email="office@example.edu.cn",
+        status=NotificationStatus.SENT,
+        sent_at=timezone.now(),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse(CHANGELIST), {"action": "resend_mail", "_selected_action": [repair.pk]}, follow=True
+        )
+    assert "已重新排队 1 封未送达的通知邮件。" in response.content.decode()
+    assert [m.to for m in mail.outbox] == [["网管 <net@example.edu.cn>"]]
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == (NotificationStatus.SENT, 7)

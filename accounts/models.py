@@ -66,6 +66,14 @@ class UserKind(models.TextChoices):
     STAFF = "staff", _("职工")
 
 
+class Visibility(models.TextChoices):
+    """Who may see one field of a user's directory card (staff and the owner always may)."""
+
+    EVERYONE = "everyone", _("所有登录用户")
+    COLLEAGUES = "colleagues", _("同系所同事和我的好友")
+    NOBODY = "nobody", _("仅自己")
+
+
 class PortalUserManager(UserManager):
     def get_by_natural_key(self, username):
         return self.get(username=username)
@@ -120,6 +128,27 @@ class User(AbstractUser):
     qq = models.CharField(_("QQ"), max_length=32, blank=True)
     wechat = models.CharField(_("微信号"), max_length=255, blank=True)
     description = models.TextField(_("简介"), blank=True)
+
+    # Who may see each card field (see accounts.privacy.ContactVisibility). Plain columns, so
+    # a directory row carries its own rules and no join is needed to apply them.
+    post_visibility = models.CharField(
+        _("职位可见范围"), max_length=16, choices=Visibility.choices, default=Visibility.EVERYONE
+    )
+    tel_visibility = models.CharField(
+        _("办公电话可见范围"), max_length=16, choices=Visibility.choices, default=Visibility.EVERYONE
+    )
+    email_visibility = models.CharField(
+        _("电子邮箱可见范围"), max_length=16, choices=Visibility.choices, default=Visibility.EVERYONE
+    )
+    phone_visibility = models.CharField(
+        _("手机可见范围"), max_length=16, choices=Visibility.choices, default=Visibility.COLLEAGUES
+    )
+    qq_visibility = models.CharField(
+        _("QQ 可见范围"), max_length=16, choices=Visibility.choices, default=Visibility.COLLEAGUES
+    )
+    wechat_visibility = models.CharField(
+        _("微信号可见范围"), max_length=16, choices=Visibility.choices, default=Visibility.COLLEAGUES
+    )
 
     # Search and sort keys derived from the name (see accounts.pinyin), kept by the services.
     name_pinyin = models.CharField(_("姓名拼音"), max_length=255, blank=True, db_index=True)
@@ -189,6 +218,34 @@ class GroupMembership(TimestampedModel):
 
     def __str__(self):
         return f"{self.group} · {self.user}"
+
+
+class Friendship(TimestampedModel):
+    """``user`` added ``friend`` to their contacts (好友/同事).
+
+    The relation is directed, as the client uses it: ``is_friend`` on a card says whether the
+    viewer added that person. For privacy it counts in the owner's direction only: adding
+    someone never shows you more of their card; being added by them does.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="friendships"
+    )
+    friend = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("好友"), on_delete=models.CASCADE, related_name="friend_of"
+    )
+
+    class Meta:
+        verbose_name = _("好友关系")
+        verbose_name_plural = _("好友关系")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "friend"], name="friendship_unique"),
+            models.CheckConstraint(condition=~models.Q(user=models.F("friend")), name="friendship_not_self"),
+        ]
+        indexes = [models.Index(fields=["friend", "user"], name="friendship_friend_user")]
+
+    def __str__(self):
+        return f"{self.user} → {self.friend}"
 
 
 def generate_token_key() -> str:

@@ -6,19 +6,22 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from wechathhu.core.errors import ApplicationError
+from wechathhu.core.errors import ApplicationError, NotFound
 from wechathhu.integrations import wechat
 
-from .models import AuthToken, User
+from .models import AuthToken, Friendship, User
 from .pinyin import name_keys
 
 logger = logging.getLogger(__name__)
 
 PROFILE_FIELDS = ("first_name", "last_name", "email", "department")
 CARD_FIELDS = ("post", "qq", "wechat", "tel", "phone", "description")
+VISIBILITY_FIELDS = tuple(
+    f"{field}_visibility" for field in ("post", "tel", "email", "phone", "qq", "wechat")
+)
 
 LOGIN_FAILED = "无法使用提供的认证信息登录。"
 WECHAT_NOT_BOUND = "该微信尚未绑定账号，请先使用工号和密码登录。"
@@ -45,11 +48,14 @@ def user_create(*, username: str, password: str | None = None, **fields) -> User
 
 
 @transaction.atomic
-def user_update(*, user: User, data: dict, fields=PROFILE_FIELDS + CARD_FIELDS) -> User:
-    """Update profile and card fields present in ``data``; names also refresh the pinyin keys."""
+def user_update(*, user: User, data: dict, fields=PROFILE_FIELDS + CARD_FIELDS + VISIBILITY_FIELDS) -> User:
+    """Update profile, card and visibility fields present in ``data``; names also refresh the
+    pinyin keys."""
     for field in fields:
         if field in data:
             value = data[field]
+            if value is None and field in VISIBILITY_FIELDS:
+                continue
             if value is None and field != "department":
                 value = ""
             setattr(user, field, value)
@@ -161,3 +167,32 @@ def user_unbind_wechat(*, user: User, token: AuthToken | None) -> User:
     user.wechat_openid = None
     user.save(update_fields=["wechat_openid"])
     return user
+
+
+# --- Friends --------------------------------------------------------------------------------------
+
+FRIEND_SELF = "不能添加自己为好友。"
+FRIEND_EXISTS = "已存在该好友关系。"
+
+
+def friendship_create(*, user: User, friend: User) -> Friendship:
+    """``user`` adds ``friend`` to their contacts. Adding oneself or adding twice is refused."""
+    if user.pk == friend.pk:
+        raise ApplicationError(FRIEND_SELF)
+    friendship = Friendship(user=user, friend=friend)
+    friendship.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        # The unique constraint decides, so two simultaneous adds cannot both succeed.
+        with transaction.atomic():
+            friendship.save()
+    except IntegrityError:
+        raise ApplicationError(FRIEND_EXISTS)
+    return friendship
+
+
+@transaction.atomic
+def friendship_delete(*, user: User, friend: User) -> None:
+    """``user`` removes ``friend`` from their contacts; 404 when they were not friends."""
+    deleted, _ = Friendship.objects.filter(user=user, friend=friend).delete()
+    if not deleted:
+        raise NotFound()

@@ -1,0 +1,212 @@
+"""The message center (seed 001): messages, per-user engagement state, per-channel delivery.
+
+Two status axes (DESIGN.md):
+
+* **Engagement** lives on ``MessageRecipient`` (``read_at``, ``archived_at``). A targeted message
+  writes one row per resolved recipient when it is sent; a global message writes none, and a
+  user's row is created the first time that user reads or archives it (fan-out on read).
+* **Delivery** lives on ``MessageDelivery``: one row per (message, user, channel), with its
+  status and the channel's error code. Read rate is computed from engagement only.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import CampusGroup, Department, SchoolClass
+from wechathhu.core.models import TimestampedModel
+
+
+class MessageType(models.TextChoices):
+    NOTIFICATION = "notification", _("通知")
+    ANNOUNCEMENT = "announcement", _("公告")
+    REMINDER = "reminder", _("提醒")
+    APPROVAL = "approval", _("审批")
+
+
+class MessagePriority(models.TextChoices):
+    LOW = "low", _("低")
+    NORMAL = "normal", _("普通")
+    HIGH = "high", _("高")
+    URGENT = "urgent", _("紧急")
+
+
+class Message(TimestampedModel):
+    """One message, targeted (recipient rows) or global (no rows until users act on it).
+
+    ``audience_size`` is the denominator of the read rate: the number of recipient rows written
+    at send time for a targeted message, the number of active users at publish time for a global
+    one (set when the message is published, see ``services.message_publish``).
+    """
+
+    title = models.CharField(_("标题"), max_length=200)
+    content = models.TextField(_("内容"), blank=True)
+    type = models.CharField(
+        _("类型"), max_length=16, choices=MessageType.choices, default=MessageType.NOTIFICATION
+    )
+    priority = models.CharField(
+        _("优先级"), max_length=8, choices=MessagePriority.choices, default=MessagePriority.NORMAL
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发送者"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sent_messages",
+        help_text=_("为空表示系统消息"),
+    )
+    is_global = models.BooleanField(_("全局消息"), default=False)
+    is_active = models.BooleanField(_("有效"), default=True, help_text=_("取消勾选即撤回"))
+    published_at = models.DateTimeField(_("发布时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True)
+
+    # The audience as the sender described it (the resolved set is the recipient rows).
+    audience_departments = models.ManyToManyField(
+        Department, verbose_name=_("目标系所"), blank=True, related_name="+"
+    )
+    audience_classes = models.ManyToManyField(
+        SchoolClass, verbose_name=_("目标班级"), blank=True, related_name="+"
+    )
+    audience_groups = models.ManyToManyField(
+        CampusGroup, verbose_name=_("目标分组"), blank=True, related_name="+"
+    )
+    audience_kinds = models.JSONField(_("目标身份"), default=list, blank=True)
+    recipient_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收者"),
+        through="MessageRecipient",
+        related_name="received_messages",
+        blank=True,
+    )
+
+    audience_size = models.PositiveIntegerField(_("受众人数"), default=0)
+    # Marker column of the publishing step (messaging.publish_due): set once it has run.
+    publish_processed_at = models.DateTimeField(_("发布处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("消息")
+        verbose_name_plural = _("消息")
+        ordering = ("-published_at", "-id")
+        permissions = [
+            ("send", _("可以发送消息")),
+            ("send_global", _("可以发送全局消息")),
+        ]
+        indexes = [
+            # The global half of every inbox query: visible global messages, newest first.
+            models.Index(fields=["is_global", "is_active", "published_at"], name="message_global_visible"),
+            # The admin list of one sender, newest first.
+            models.Index(fields=["sender", "published_at"], name="message_sender_published"),
+            # The publishing step: due messages not yet processed.
+            models.Index(fields=["publish_processed_at", "published_at"], name="message_publish_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("published_at")),
+                name="message_expires_after_publish",
+                violation_error_message=_("过期时间必须晚于发布时间。"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at <= timezone.now()
+
+
+class MessageRecipient(TimestampedModel):
+    """A user's engagement with one message (seed 001's ``MessageRecipientResponse``).
+
+    For a targeted message the row exists from send time (the user was addressed); for a global
+    message it is created when the user first reads or archives it.
+    """
+
+    message = models.ForeignKey(
+        Message, verbose_name=_("消息"), on_delete=models.CASCADE, related_name="recipients"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收者"),
+        on_delete=models.CASCADE,
+        related_name="message_states",
+    )
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("消息接收者")
+        verbose_name_plural = _("消息接收者")
+        ordering = ("id",)
+        constraints = [
+            # Recipient first: the index that drives every per-user query (inbox, counts).
+            models.UniqueConstraint(fields=["recipient", "message"], name="message_recipient_unique"),
+        ]
+        indexes = [
+            # Per-message read counts and the "who has not read" list.
+            models.Index(fields=["message", "read_at"], name="message_recipient_read"),
+        ]
+
+    def __str__(self):
+        return f"{self.message_id} → {self.recipient_id}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class DeliveryChannel(models.TextChoices):
+    WECHAT = "wechat", _("微信订阅消息")
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+
+
+class MessageDelivery(TimestampedModel):
+    """Delivery of one message to one user over one outside channel (the second status axis)."""
+
+    message = models.ForeignKey(
+        Message, verbose_name=_("消息"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收者"),
+        on_delete=models.CASCADE,
+        related_name="message_deliveries",
+    )
+    channel = models.CharField(_("渠道"), max_length=16, choices=DeliveryChannel.choices)
+    status = models.CharField(
+        _("状态"), max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    error_code = models.IntegerField(_("错误码"), null=True, blank=True)
+    error_message = models.CharField(_("错误信息"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("消息投递")
+        verbose_name_plural = _("消息投递")
+        ordering = ("id",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "recipient", "channel"], name="message_delivery_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["message", "status"], name="message_delivery_status")]
+
+    def __str__(self):
+        return f"{self.message_id} → {self.recipient_id} ({self.channel}: {self.status})"

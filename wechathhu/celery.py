@@ -29,4 +29,9 @@ app.conf.beat_schedule = {
         "task": "repairs.resend_notifications",
         "schedule": crontab(minute="*/10"),
     },
+    "guides-resend-pending": {
+        # every 5 minutes: https://crontab.guru/#*/5_*_*_*_*
+        "task": "guides.resend_pending",
+        "schedule": crontab(minute="*/5"),
+    },
 }

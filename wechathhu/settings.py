@@ -70,6 +70,11 @@ if not DEBUG:
     # Compressed, cache-busted static files (admin, Swagger UI) served by the app itself.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
+# Diagnostics for the benchmark: every response carries X-Query-Count.
+QUERY_COUNT_HEADER = env.bool("QUERY_COUNT_HEADER", default=False)
+if QUERY_COUNT_HEADER:
+    MIDDLEWARE.append("wechathhu.middleware.QueryCountHeaderMiddleware")
+
 ROOT_URLCONF = "wechathhu.urls"
 WSGI_APPLICATION = "wechathhu.wsgi.application"
 ASGI_APPLICATION = "wechathhu.asgi.application"
@@ -301,8 +306,16 @@ LOGGING = {
 # Each domain's settings live in its own block below.
 
 # accounts / directory
+# Most people /contacts/ returns as one bare array (without ?page=); narrow with search or my=yes.
+DIRECTORY_CONTACTS_LIMIT = env.int("DIRECTORY_CONTACTS_LIMIT", default=1000)
+# One name in the API schema for the six per-field visibility choices.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["VisibilityEnum"] = "accounts.models.Visibility"
 
 # messaging
+# Recipient rows written per INSERT when a targeted message is sent.
+MESSAGING_RECIPIENT_BATCH_SIZE = env.int("MESSAGING_RECIPIENT_BATCH_SIZE", default=2000)
+# Due messages the periodic publishing step (messaging.publish_due) handles per run.
+MESSAGING_PUBLISH_BATCH = env.int("MESSAGING_PUBLISH_BATCH", default=500)
 
 # reservations
 
@@ -323,3 +336,16 @@ REPAIRS_MAIL_RESEND_AFTER_MINUTES = env.int("REPAIRS_MAIL_RESEND_AFTER_MINUTES",
 REPAIRS_MAIL_GIVE_UP_HOURS = env.int("REPAIRS_MAIL_GIVE_UP_HOURS", default=48)
 
 # guides
+# File types staff may upload as guides (extensions; each is also checked by its content).
+GUIDES_ALLOWED_EXTENSIONS = env.list(
+    "GUIDES_ALLOWED_EXTENSIONS",
+    default=["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "zip", "png", "jpg", "jpeg", "gif", "webp"],
+)
+GUIDES_MAX_UPLOAD_SIZE = env.int("GUIDES_MAX_UPLOAD_SIZE", default=50 * 1024 * 1024)
+# Larger files are mailed as an expiring download link instead of an attachment.
+GUIDES_MAIL_ATTACHMENT_MAX_SIZE = env.int("GUIDES_MAIL_ATTACHMENT_MAX_SIZE", default=10 * 1024 * 1024)
+GUIDES_LINK_MAX_AGE = env.int("GUIDES_LINK_MAX_AGE", default=7 * 24 * 3600)
+# A mail request still pending this many seconds after its last attempt is queued again
+# (by the periodic `guides.resend_pending`), up to GUIDES_MAIL_MAX_ATTEMPTS attempts in all.
+GUIDES_MAIL_RESEND_AFTER = env.int("GUIDES_MAIL_RESEND_AFTER", default=600)
+GUIDES_MAIL_MAX_ATTEMPTS = env.int("GUIDES_MAIL_MAX_ATTEMPTS", default=8)

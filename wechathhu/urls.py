@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from wechathhu.api.views import ApiRootView, HealthView
+from wechathhu.api.views import ApiRootView, HealthView, PingView
 
 admin.site.site_header = "HHU计信院教师微服务"
 admin.site.site_title = "HHU计信院教师微服务"
@@ -24,6 +24,7 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     path("health/", HealthView.as_view(), name="health"),
     # Message-center contract (seed 001) and its extensions.
+    path("api/v1/ping", PingView.as_view(), name="ping"),
     path("api/v1/", include("messaging.api.urls")),
     path("api/v1/", include("accounts.api.urls_v1")),
     # Mini-program contract, at the root.

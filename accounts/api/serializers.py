@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from accounts.models import AuthToken, Department, User
+from accounts.models import AuthToken, Department, User, Visibility
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
@@ -70,6 +70,12 @@ class UserCardSerializer(serializers.ModelSerializer):
     tel = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
     description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    post_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    tel_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    email_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    phone_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    qq_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    wechat_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
 
     class Meta:
         model = User
@@ -85,6 +91,12 @@ class UserCardSerializer(serializers.ModelSerializer):
             "fullname",
             "alpha",
             "is_friend",
+            "post_visibility",
+            "tel_visibility",
+            "email_visibility",
+            "phone_visibility",
+            "qq_visibility",
+            "wechat_visibility",
         )
 
     def get_user_meta(self, obj) -> dict:
@@ -129,3 +141,95 @@ class PublicUserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ("id", "username", "real_name")
+
+
+# --- Directory ------------------------------------------------------------------------------------
+
+
+class VisibleCharField(serializers.CharField):
+    """A card field shown only when ``context["visibility"]`` lets the viewer see it, else null."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        return self.context["visibility"].value(instance, self.field_name)
+
+
+class ContactUserSerializer(serializers.ModelSerializer):
+    """``user_meta`` of a directory entry: who the person is (no staff flag, groups or dates)."""
+
+    department = DepartmentSerializer(read_only=True, allow_null=True)
+    full_name = serializers.CharField(read_only=True)
+    email = VisibleCharField()
+    avatar = serializers.ImageField(read_only=True, allow_null=True, use_url=True)
+
+    class Meta:
+        model = User
+        fields = (
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "full_name",
+            "kind",
+            "email",
+            "department",
+            "avatar",
+        )
+        read_only_fields = fields
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    """One directory entry as the contact page reads it (C26); hidden fields are null.
+
+    Needs ``context["visibility"]`` (an ``accounts.privacy.ContactVisibility``) and rows with
+    their department loaded.
+    """
+
+    user = serializers.IntegerField(source="pk", read_only=True)
+    user_meta = ContactUserSerializer(source="*", read_only=True)
+    post = VisibleCharField()
+    qq = VisibleCharField()
+    wechat = VisibleCharField()
+    tel = VisibleCharField()
+    phone = VisibleCharField()
+    fullname = serializers.CharField(source="full_name", read_only=True)
+    is_friend = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = (
+            "user",
+            "user_meta",
+            "post",
+            "qq",
+            "wechat",
+            "tel",
+            "phone",
+            "description",
+            "fullname",
+            "alpha",
+            "is_friend",
+        )
+        read_only_fields = fields
+
+    def get_is_friend(self, obj) -> bool:
+        return self.context["visibility"].is_friend(obj)
+
+
+class ContactQuerySerializer(serializers.Serializer):
+    my = serializers.ChoiceField(
+        choices=[("yes", "yes"), ("no", "no")],
+        required=False,
+        default="no",
+        help_text="yes：只列出同系所同事和我的好友（含自己）；no 或不填：所有人",
+    )
+    search = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="姓名、拼音（全拼或首字母）、职位、系所、电话、手机、QQ；多个词以空格或逗号分隔，须全部匹配",
+    )

@@ -13,5 +13,7 @@ urlpatterns = [
     path("auth/tokens/<int:pk>/", views.TokenDetailView.as_view(), name="token-detail"),
     path("current-user/", views.CurrentUserView.as_view(), name="current-user"),
     path("current-user/meta/", views.CurrentUserMetaView.as_view(), name="current-user-meta"),
+    path("contacts/", views.ContactListView.as_view(), name="contact-list"),
+    path("friends/<int:user_id>/", views.FriendView.as_view(), name="friend"),
     path("departments/", views.DepartmentListView.as_view(), name="department-list"),
 ]

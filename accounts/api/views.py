@@ -1,6 +1,7 @@
 """Login, devices and the signed-in user's profile (mini-program contract, §2.1 and §3)."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
@@ -9,13 +10,17 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.models import AuthToken
+from accounts.privacy import ContactVisibility
 from accounts.throttles import LoginRateThrottle, LoginUsernameRateThrottle
+from wechathhu.api.pagination import MiniProgramPagination
 from wechathhu.api.renderers import EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer, EnvelopeResponse
 from wechathhu.api.schema import envelope_errors, enveloped
 from wechathhu.core.errors import ApplicationError
 
 from .serializers import (
     AuthTokenSerializer,
+    ContactQuerySerializer,
+    ContactSerializer,
     CredentialsSerializer,
     DepartmentSerializer,
     PublicUserSerializer,
@@ -186,7 +191,9 @@ class CurrentUserView(APIView):
 
 
 class CurrentUserMetaView(APIView):
-    """The signed-in user's directory card (post, phones, QQ, WeChat, description)."""
+    """The signed-in user's directory card (post, phones, QQ, WeChat, description) and who may
+    see each field (``<field>_visibility``: ``everyone`` 所有登录用户, ``colleagues`` 同系所同事和我的好友,
+    ``nobody`` 仅自己; staff always see everything)."""
 
     http_method_names = ["get", "put", "head", "options"]
 
@@ -199,7 +206,11 @@ class CurrentUserMetaView(APIView):
     def put(self, request):
         serializer = UserCardSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.user_update(user=request.user, data=serializer.validated_data, fields=services.CARD_FIELDS)
+        services.user_update(
+            user=request.user,
+            data=serializer.validated_data,
+            fields=services.CARD_FIELDS + services.VISIBILITY_FIELDS,
+        )
         user = selectors.user_get_current(user=request.user)
         return Response(UserCardSerializer(user, context={"request": request}).data)
 
@@ -229,3 +240,81 @@ class MeView(APIView):
     )
     def get(self, request):
         return EnvelopeResponse(PublicUserSerializer(request.user).data, message="获取当前用户成功")
+
+
+class ContactPagination(MiniProgramPagination):
+    """Pages only when the client asks for one (``?page=N``): the contact page reads one bare
+    array (C26), capped at ``DIRECTORY_CONTACTS_LIMIT`` rows."""
+
+    page_size = 50
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if self.page_query_param not in request.query_params:
+            return None
+        return super().paginate_queryset(queryset, request, view)
+
+
+class ContactListView(APIView):
+    """The directory (通讯录): every active user, grouped by ``alpha`` in server order.
+
+    Order: letter (``?`` last), pinyin of the full name, number. Each person chooses who may see
+    their post, office phone, e-mail, mobile, QQ and WeChat; what the caller may not see is
+    ``null``, and is not searched either. Without ``page`` the answer is a bare array of at most
+    ``DIRECTORY_CONTACTS_LIMIT`` people (header ``X-Contacts-Truncated: 1`` when cut; narrow with
+    ``search`` or ``my=yes``); with ``page`` it is a page of 50.
+    """
+
+    pagination_class = ContactPagination
+
+    @extend_schema(
+        tags=["directory"],
+        parameters=[
+            ContactQuerySerializer,
+            OpenApiParameter("page", int, required=False, description="页码（不填则返回不分页的数组）"),
+        ],
+        responses={200: ContactSerializer(many=True), 400: OpenApiResponse(description="参数错误")},
+    )
+    def get(self, request):
+        query = ContactQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        visibility = ContactVisibility(request.user)
+        queryset = selectors.contact_list(
+            visibility=visibility,
+            colleagues_only=query.validated_data["my"] == "yes",
+            search=query.validated_data.get("search"),
+        )
+        context = {"request": request, "visibility": visibility}
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        if page is not None:
+            return paginator.get_paginated_response(ContactSerializer(page, many=True, context=context).data)
+        limit = settings.DIRECTORY_CONTACTS_LIMIT
+        rows = list(queryset[: limit + 1])
+        response = Response(ContactSerializer(rows[:limit], many=True, context=context).data)
+        if len(rows) > limit:
+            response["X-Contacts-Truncated"] = "1"
+        return response
+
+
+class FriendView(APIView):
+    """Add a person to my friends (POST) or remove them (DELETE). Answers 200 with no body.
+
+    Adding oneself or adding twice is a 400; an unknown or inactive user is a 404. A friend
+    you add sees the card fields you keep for "colleagues and friends".
+    """
+
+    @extend_schema(tags=["directory"], request=None, responses={200: None, 400: DETAIL, 404: DETAIL})
+    def post(self, request, user_id: int):
+        friend = selectors.user_get_active(user_id=user_id)
+        if friend is None:
+            raise exceptions.NotFound()
+        services.friendship_create(user=request.user, friend=friend)
+        return Response(status=status.HTTP_200_OK)
+
+    @extend_schema(tags=["directory"], request=None, responses={200: None, 404: DETAIL})
+    def delete(self, request, user_id: int):
+        friend = selectors.user_get_active(user_id=user_id)
+        if friend is None:
+            raise exceptions.NotFound()
+        services.friendship_delete(user=request.user, friend=friend)
+        return Response(status=status.HTTP_200_OK)

@@ -1,7 +1,7 @@
 import factory
 from factory.django import DjangoModelFactory
 
-from accounts.models import CampusGroup, Department, GroupMembership, SchoolClass, User, UserKind
+from accounts.models import CampusGroup, Department, Friendship, GroupMembership, SchoolClass, User, UserKind
 from accounts.pinyin import name_keys
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -66,3 +66,11 @@ class GroupMembershipFactory(DjangoModelFactory):
     group = factory.SubFactory(CampusGroupFactory)
     user = factory.SubFactory(StudentFactory)
     title = "成员"
+
+
+class FriendshipFactory(DjangoModelFactory):
+    class Meta:
+        model = Friendship
+
+    user = factory.SubFactory(UserFactory)
+    friend = factory.SubFactory(UserFactory)

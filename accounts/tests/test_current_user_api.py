@@ -113,6 +113,13 @@ META_KEYS = {
     "fullname",
     "alpha",
     "is_friend",
+    # who may see each field (new; the client echoes them back untouched)
+    "post_visibility",
+    "tel_visibility",
+    "email_visibility",
+    "phone_visibility",
+    "qq_visibility",
+    "wechat_visibility",
 }
 
 

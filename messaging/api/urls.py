@@ -1,3 +1,29 @@
+"""seed 001's paths, exactly (no trailing slashes), mounted at ``/api/v1/``."""
+
+from django.urls import path
+
+from . import views
+
 app_name = "messaging"
 
-urlpatterns = []
+urlpatterns = [
+    path("messages", views.UserMessageListView.as_view(), name="message-list"),
+    path("messages/read", views.MessageReadView.as_view(), name="message-read"),
+    path("messages/archive", views.MessageArchiveView.as_view(), name="message-archive"),
+    path("messages/unread-count", views.UnreadCountView.as_view(), name="message-unread-count"),
+    path("messages/stats", views.MessageStatsView.as_view(), name="message-stats"),
+    path("messages/<int:pk>", views.UserMessageDetailView.as_view(), name="message-detail"),
+    path("admin/messages", views.AdminMessageListView.as_view(), name="admin-message-list"),
+    path("admin/messages/global", views.AdminGlobalMessageView.as_view(), name="admin-message-global"),
+    path("admin/messages/<int:pk>", views.AdminMessageDetailView.as_view(), name="admin-message-detail"),
+    path(
+        "admin/messages/<int:pk>/detail",
+        views.AdminMessageFullDetailView.as_view(),
+        name="admin-message-full-detail",
+    ),
+    path(
+        "admin/messages/<int:pk>/recipients",
+        views.AdminMessageRecipientsView.as_view(),
+        name="admin-message-recipients",
+    ),
+]

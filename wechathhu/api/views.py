@@ -6,6 +6,9 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from .renderers import EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer, EnvelopeResponse
+from .schema import enveloped
+
 
 class ApiRootView(APIView):
     """Where to start: the API documentation and the main endpoints."""
@@ -44,3 +47,21 @@ class HealthView(APIView):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return Response({"status": "ok"})
+
+
+class PingView(APIView):
+    """Check that a token is valid; also the benchmark's baseline (same middleware and authentication
+    as every endpoint, no work of its own)."""
+
+    renderer_classes = (EnvelopeJSONRenderer, EnvelopeBrowsableAPIRenderer)
+
+    @extend_schema(
+        tags=["message-center"],
+        responses={
+            200: enveloped(
+                inline_serializer("Pong", {"user_id": serializers.IntegerField()}), name="PingEnvelope"
+            )
+        },
+    )
+    def get(self, request):
+        return EnvelopeResponse({"user_id": request.user.pk}, message="pong")

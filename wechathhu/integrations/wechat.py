@@ -15,6 +15,8 @@ from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 
+from wechathhu.api.exceptions import is_cache_outage
+
 logger = logging.getLogger(__name__)
 
 
@@ -41,18 +43,36 @@ class WeChatSession:
 
 
 class DjangoCacheStorage(SessionStorage):
-    """wechatpy session storage on Django's cache, shared by every process."""
+    """wechatpy session storage on Django's cache, shared by every process.
+
+    If the cache is down, WeChat still works: the access token is fetched again (a miss).
+    """
 
     prefix = "wechatpy:"
 
     def get(self, key, default=None):
-        return cache.get(self.prefix + key, default)
+        try:
+            return cache.get(self.prefix + key, default)
+        except Exception as exc:
+            if not is_cache_outage(exc):
+                raise
+            logger.warning("WeChat token cache unavailable: %r", exc)
+            return default
 
     def set(self, key, value, ttl=None):
-        cache.set(self.prefix + key, value, timeout=ttl)
+        try:
+            cache.set(self.prefix + key, value, timeout=ttl)
+        except Exception as exc:
+            if not is_cache_outage(exc):
+                raise
+            logger.warning("WeChat token cache unavailable: %r", exc)
 
     def delete(self, key):
-        cache.delete(self.prefix + key)
+        try:
+            cache.delete(self.prefix + key)
+        except Exception as exc:
+            if not is_cache_outage(exc):
+                raise
 
 
 class TimeoutSession(requests.Session):

@@ -138,3 +138,19 @@ def test_browsable_api_renders(api_client):
 
 def test_health(client):
     assert client.get("/health/").json() == {"status": "ok"}
+
+
+def test_ping_answers_the_token_owner_in_the_envelope(make_client, user, anon_client):
+    body = make_client(user, keyword="Bearer").get("/api/v1/ping").json()
+    assert (body["code"], body["message"], body["data"]) == (200, "pong", {"user_id": user.pk})
+    assert anon_client.get("/api/v1/ping").json()["code"] == 401
+
+
+def test_query_count_header_counts_the_requests_queries(settings, make_client, user):
+    from django.test import override_settings
+
+    with override_settings(
+        MIDDLEWARE=[*settings.MIDDLEWARE, "wechathhu.middleware.QueryCountHeaderMiddleware"]
+    ):
+        response = make_client(user).get("/departments/")
+    assert response["X-Query-Count"] == "2"  # the token lookup and the departments

@@ -1,0 +1,166 @@
+"""Benchmark: build data in MariaDB, serve as deployed (gunicorn + Celery + Redis), load with wrk.
+
+.venv/bin/python -m bench [--scale 1.0] [--duration 10] [--connections 16] [--workers 4] [--only NAME]
+"""
+
+import argparse
+import json
+import os
+import random
+import secrets
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+FULL_SCALE = {
+    "users": 50_000,
+    "message_recipients": 5_000_000,
+    "rooms": 500,
+    "bookings": 200_000,
+    "activities": 1_000,
+}
+
+
+def bench_env(args) -> dict:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": args.database_url,
+            "REDIS_URL": args.redis_url,
+            "DJANGO_SETTINGS_MODULE": "wechathhu.settings",
+            "CACHE_KEY_PREFIX": "bench",
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "false",
+            "SESSION_COOKIE_SECURE": "false",
+            "CSRF_COOKIE_SECURE": "false",
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "QUERY_COUNT_HEADER": "true",
+            "THROTTLE_LOGIN": "1000000/min",
+            "THROTTLE_LOGIN_USER": "1000000/min",
+            "THROTTLE_MAIL": "1000000/min",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    return env
+
+
+def ensure_database(url: str) -> None:
+    import MySQLdb
+
+    name = url.rsplit("/", 1)[1]
+    connection = MySQLdb.connect(host="127.0.0.1", user="root", port=3306)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        )
+    connection.close()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="fraction of the DESIGN.md scale (default 1.0)"
+    )
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--only", action="append", help="run only scenarios whose name contains this")
+    parser.add_argument("--database-url", default="mysql://root@127.0.0.1:3306/wechathhu_bench")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
+    args = parser.parse_args(argv)
+
+    started = datetime.now(UTC).astimezone()
+    env = bench_env(args)
+    os.environ.update(env)
+    ensure_database(args.database_url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from . import data, server, wrk
+    from .scenarios import SCENARIOS, Context
+
+    call_command("migrate", verbosity=0)
+    scale = {key: max(1, int(value * args.scale)) for key, value in FULL_SCALE.items()}
+    rng = random.Random(42)
+    for builder in data.BUILDERS:
+        builder(scale, rng)
+    tokens = data.tokens(min(2000, scale["users"]))
+    from accounts.models import User
+
+    usernames = list(
+        User.objects.filter(pk__in=[pk for pk, _ in tokens[:200]]).values_list("username", flat=True)
+    )
+    context = Context(tokens=tokens, usernames=usernames)
+    from django.db import connections
+
+    connections.close_all()
+
+    rows = []
+    with server.running(env, port=args.port, workers=args.workers) as base_url:
+        for scenario in SCENARIOS:
+            if args.only and not any(part in scenario.name for part in args.only):
+                continue
+            requests = scenario.build(context)
+            queries = server.query_count(base_url, *requests[0])
+            figures = wrk.run(base_url, requests, duration=args.duration, connections=args.connections)
+            rows.append(
+                {
+                    "endpoint": scenario.name,
+                    "queries": queries,
+                    "target_p50_ms": scenario.target_p50_ms,
+                    "baseline": scenario.baseline,
+                    **figures,
+                }
+            )
+            print(f"  done: {scenario.name}", file=sys.stderr)
+            time.sleep(1)
+
+    ceiling = next((r["rps"] for r in rows if r["baseline"]), None)
+    for row in rows:
+        row["ratio_to_baseline"] = round(row["rps"] / ceiling, 3) if ceiling else None
+    report = {
+        "when": started.isoformat(timespec="seconds"),
+        "scale": scale,
+        "settings": {
+            "duration_s": args.duration,
+            "connections": args.connections,
+            "gunicorn_workers": args.workers,
+            "cpus": os.cpu_count(),
+        },
+        "results": rows,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"bench-{started:%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    print(render_table(rows))
+    print(f"\nwritten to {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+    return 0
+
+
+def render_table(rows: list[dict]) -> str:
+    header = "| endpoint | req/s | × baseline | p50 ms | p95 ms | p99 ms | errors | non-2xx | queries | target p50 |"
+    lines = [header, "|" + "---|" * 10]
+    for r in rows:
+        target = (
+            f"< {r['target_p50_ms']:g} ms {'✓' if r['p50_ms'] < r['target_p50_ms'] else '✗'}"
+            if r["target_p50_ms"]
+            else ""
+        )
+        lines.append(
+            f"| {r['endpoint']} | {r['rps']:.0f} | {r['ratio_to_baseline'] if r['ratio_to_baseline'] is not None else ''} "
+            f"| {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {r['non_2xx']} "
+            f"| {r['queries'] if r['queries'] is not None else ''} | {target} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

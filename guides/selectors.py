@@ -1,0 +1,44 @@
+"""Reads for guides, shaped for their consumers (no serializer ever causes a query)."""
+
+from django.db.models import QuerySet
+
+from wechathhu.core.errors import NotFound
+
+from .models import Guide, GuideCategory, GuideMailRequest, MailStatus
+
+GUIDE_NOT_FOUND = "该指南不存在或尚未发布。"
+
+
+def guide_list_published() -> QuerySet[Guide]:
+    """Published guides, newest first, with their category (the mini-program list)."""
+    return Guide.objects.filter(is_published=True).select_related("category").order_by("-created_at", "-id")
+
+
+def guide_category_list() -> QuerySet[GuideCategory]:
+    return GuideCategory.objects.order_by("name", "-id")
+
+
+def guide_get_published(*, guide_id: int) -> Guide:
+    """A published guide, or ``NotFound`` (an unpublished one is not revealed)."""
+    guide = guide_list_published().filter(pk=guide_id).first()
+    if guide is None:
+        raise NotFound(GUIDE_NOT_FOUND)
+    return guide
+
+
+def guide_get_for_download(*, user, guide_id: int) -> Guide:
+    """The guide ``user`` may download: any published one; staff also get unpublished ones."""
+    queryset = Guide.objects.select_related("category")
+    if not (user and user.is_authenticated and user.is_staff):
+        queryset = queryset.filter(is_published=True)
+    guide = queryset.filter(pk=guide_id).first()
+    if guide is None:
+        raise NotFound(GUIDE_NOT_FOUND)
+    return guide
+
+
+def guide_mail_request_list_stale(*, before) -> QuerySet[GuideMailRequest]:
+    """Pending mail requests not attempted since ``before`` (lost on the way to, or in, the queue)."""
+    return GuideMailRequest.objects.filter(status=MailStatus.PENDING, updated_at__lt=before).order_by(
+        "updated_at"
+    )

@@ -1,0 +1,168 @@
+"""Delivery through a real SMTP server (aiosmtpd) and through an unreachable broker."""
+
+import socket
+from datetime import timedelta
+from email.header import decode_header, make_header
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from guides import services
+from guides.models import GuideMailRequest, MailStatus
+from guides.tasks import resend_pending_task
+from wechathhu.celery import app as celery_app
+
+
+def post_email(client, guide):
+    return client.post(reverse("guides:guide-email", kwargs={"pk": guide.pk}))
+
+
+@pytest.mark.django_db
+def test_a_real_smtp_server_receives_the_guide_attached_byte_for_byte(
+    smtp_server, api_client, user, guide, pdf_bytes, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_email(api_client, guide).status_code == 200
+
+    [received] = smtp_server.messages
+    assert received["To"] == user.email
+    assert str(make_header(decode_header(received["Subject"]))) == "教职工请假审批流程 - 服务指南文件传送"
+    text = next(p for p in received.walk() if p.get_content_type() == "text/plain")
+    assert "【请假流程.pdf】" in text.get_payload(decode=True).decode(text.get_content_charset())
+    [attachment] = [p for p in received.walk() if p.get_filename()]
+    assert attachment.get_filename() == "请假流程.pdf"
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_payload(decode=True) == pdf_bytes
+    assert GuideMailRequest.objects.get().status == MailStatus.SENT
+
+
+@pytest.mark.django_db
+def test_a_real_smtp_server_receives_a_docx_with_its_office_mime_type(
+    smtp_server, api_client, docx_guide, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        post_email(api_client, docx_guide)
+    [attachment] = [p for p in smtp_server.messages[0].walk() if p.get_filename()]
+    assert attachment.get_content_type() == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    assert attachment.get_payload(decode=True) == docx_guide.file.open("rb").read()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.django_db
+def test_smtp_down_retries_then_records_the_failure_and_staff_can_resend(
+    settings, smtp_server, api_client, guide, django_capture_on_commit_callbacks
+):
+    live_port = settings.EMAIL_PORT
+    settings.EMAIL_PORT = _closed_port()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_email(api_client, guide).status_code == 200  # answered although SMTP is down
+
+    record = GuideMailRequest.objects.get()
+    assert record.status == MailStatus.FAILED
+    assert record.attempts == 6  # the first try and five retries (eager: no waiting between them)
+    assert "Connection" in record.last_error or "refused" in record.last_error.lower()
+
+    settings.EMAIL_PORT = live_port
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.guide_mail_request_retry(mail_request=record) is True
+    record.refresh_from_db()
+    assert record.status == MailStatus.SENT
+    assert len(smtp_server.messages) == 1
+
+
+@pytest.mark.django_db
+def test_a_refused_recipient_fails_at_once_without_retries(
+    settings, smtp_server, make_client, guide, django_capture_on_commit_callbacks
+):
+    from accounts.tests.factories import UserFactory
+
+    client = make_client(UserFactory(email="nobody@example.edu.cn"))
+
+    async def refuse(server, session, envelope, address, rcpt_options):
+        return "550 No such user"
+
+    smtp_server.handle_RCPT = refuse
+    with django_capture_on_commit_callbacks(execute=True):
+        post_email(client, guide)
+    record = GuideMailRequest.objects.get()
+    assert (record.status, record.attempts) == (MailStatus.FAILED, 1)
+    assert "收件地址被拒绝" in record.last_error
+
+
+@pytest.fixture
+def broker_down():
+    """The real Celery client, pointed at a port where no broker listens."""
+    conf = celery_app.conf
+    saved = conf.task_always_eager, conf.broker_url
+    conf.task_always_eager = False
+    conf.broker_url = f"redis://127.0.0.1:{_closed_port()}/0"
+    yield
+    conf.task_always_eager, conf.broker_url = saved
+
+
+@pytest.mark.django_db
+def test_broker_down_the_request_is_answered_and_the_mail_goes_out_later(
+    broker_down, api_client, guide, pdf_bytes, django_capture_on_commit_callbacks
+):
+    started = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_email(api_client, guide)
+    assert response.status_code == 200
+    assert (timezone.now() - started).total_seconds() < 3
+    assert mail.outbox == []
+    record = GuideMailRequest.objects.get()
+    assert (record.status, record.attempts) == (MailStatus.PENDING, 0)
+
+    # The broker is back; the periodic job finds the request once it has waited long enough.
+    celery_app.conf.task_always_eager = True
+    assert resend_pending_task.apply().get() == 0  # too recent: its own task may still come
+    with time_machine.travel(timezone.now() + timedelta(minutes=15)):
+        assert resend_pending_task.apply().get() == 1
+    [message] = mail.outbox
+    assert message.attachments[0][1] == pdf_bytes
+    record.refresh_from_db()
+    assert record.status == MailStatus.SENT
+    with time_machine.travel(timezone.now() + timedelta(minutes=30)):
+        assert resend_pending_task.apply().get() == 0  # sent: never again
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_resend_gives_up_after_the_maximum_attempts(settings, guide, user):
+    settings.GUIDES_MAIL_MAX_ATTEMPTS = 3
+    record = GuideMailRequest.objects.create(
+        user=user, guide=guide, guide_name=guide.name, email=user.email, attempts=3
+    )
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):
+        assert services.guide_mail_request_requeue_stale() == 0
+    record.refresh_from_db()
+    assert record.status == MailStatus.FAILED
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_sending_is_idempotent(guide, user):
+    record = GuideMailRequest.objects.create(user=user, guide=guide, guide_name=guide.name, email=user.email)
+    assert services.guide_mail_request_send(mail_request_id=record.pk).status == MailStatus.SENT
+    assert services.guide_mail_request_send(mail_request_id=record.pk) is None
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_request_for_a_guide_unpublished_meanwhile_is_not_sent(guide, user):
+    record = GuideMailRequest.objects.create(user=user, guide=guide, guide_name=guide.name, email=user.email)
+    services.guide_set_published(guide_ids=[guide.pk], published=False)
+    services.guide_mail_request_send(mail_request_id=record.pk)
+    record.refresh_from_db()
+    assert record.status == MailStatus.FAILED
+    assert mail.outbox == []

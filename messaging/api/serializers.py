@@ -1,0 +1,240 @@
+"""Input and output shapes of seed 001 (``MessageResponse`` and friends), field for field."""
+
+import re
+from datetime import date, datetime, time
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.api.serializers import PublicUserSerializer
+from accounts.models import UserKind
+from messaging.models import Message, MessagePriority, MessageRecipient, MessageType
+
+MAX_IDS = 5000
+DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class ExpiryField(serializers.DateTimeField):
+    """A datetime, or a date meaning the end of that day (23:59:59, Asia/Shanghai)."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and DATE_ONLY.match(value.strip()):
+            try:
+                day = parse_date(value.strip())
+            except ValueError:
+                day = None
+            if day is None:
+                self.fail("invalid", format="YYYY-MM-DD 或 YYYY-MM-DDThh:mm:ss")
+            return end_of_day(day)
+        return super().to_internal_value(value)
+
+
+def end_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(23, 59, 59)), timezone.get_default_timezone())
+
+
+def id_list(*, required=False, help_text=""):
+    return serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=required,
+        allow_empty=not required,
+        max_length=MAX_IDS,
+        help_text=help_text,
+    )
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string", "enum": UserKind.values}})
+class KindListField(serializers.ListField):
+    """User kinds; documented inline so the schema keeps one ``KindEnum`` (the user's ``kind``)."""
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    """seed 001's ``MessageResponse``."""
+
+    sender_id = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="发送者ID；系统消息为 null"
+    )
+    sender = PublicUserSerializer(read_only=True, allow_null=True)
+    is_expired = serializers.BooleanField(read_only=True)
+    is_published = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Message
+        fields = (
+            "id",
+            "title",
+            "content",
+            "type",
+            "priority",
+            "sender_id",
+            "sender",
+            "is_global",
+            "expires_at",
+            "published_at",
+            "is_active",
+            "is_expired",
+            "is_published",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class UserMessageSerializer(MessageSerializer):
+    """seed 001's ``UserMessageResponse``: the message with the signed-in user's state."""
+
+    is_read = serializers.SerializerMethodField()
+    read_at = serializers.DateTimeField(source="state_read_at", read_only=True, allow_null=True)
+    is_archived = serializers.SerializerMethodField()
+    archived_at = serializers.DateTimeField(source="state_archived_at", read_only=True, allow_null=True)
+
+    class Meta(MessageSerializer.Meta):
+        fields = (
+            *MessageSerializer.Meta.fields[:-2],
+            "is_read",
+            "read_at",
+            "is_archived",
+            "archived_at",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    def get_is_read(self, obj) -> bool:
+        return obj.state_read_at is not None
+
+    def get_is_archived(self, obj) -> bool:
+        return obj.state_archived_at is not None
+
+
+class MessageRecipientSerializer(serializers.ModelSerializer):
+    """seed 001's ``MessageRecipientResponse``."""
+
+    message_id = serializers.IntegerField(read_only=True)
+    recipient_id = serializers.IntegerField(read_only=True)
+    recipient = PublicUserSerializer(read_only=True)
+    is_read = serializers.BooleanField(read_only=True)
+    is_archived = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = MessageRecipient
+        fields = (
+            "id",
+            "message_id",
+            "recipient_id",
+            "recipient",
+            "is_read",
+            "read_at",
+            "is_archived",
+            "archived_at",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class MessageDetailSerializer(MessageSerializer):
+    """seed 001's ``MessageDetailResponse``: the message with its recipients' state.
+
+    For a global message the list holds the users who have read or archived it so far.
+    """
+
+    recipients = MessageRecipientSerializer(many=True, read_only=True, source="recipient_rows")
+
+    class Meta(MessageSerializer.Meta):
+        fields = (*MessageSerializer.Meta.fields, "recipients")
+        read_only_fields = fields
+
+
+class MessageStatsSerializer(serializers.Serializer):
+    """seed 001's ``MessageStatsResponse``. ``total_count = read_count + unread_count``."""
+
+    total_count = serializers.IntegerField()
+    unread_count = serializers.IntegerField()
+    read_count = serializers.IntegerField()
+    archived_count = serializers.IntegerField()
+    notification_count = serializers.IntegerField()
+    announcement_count = serializers.IntegerField()
+    reminder_count = serializers.IntegerField()
+    approval_count = serializers.IntegerField()
+
+
+class UnreadCountSerializer(serializers.Serializer):
+    unread_count = serializers.IntegerField()
+
+
+# --- Input --------------------------------------------------------------------------------------
+
+
+class GlobalMessageInputSerializer(serializers.Serializer):
+    """``POST /api/v1/admin/messages/global``."""
+
+    title = serializers.CharField(max_length=200)
+    content = serializers.CharField(required=False, allow_blank=True, default="")
+    type = serializers.ChoiceField(choices=MessageType.choices)
+    priority = serializers.ChoiceField(choices=MessagePriority.choices)
+    expires_at = ExpiryField(
+        required=False,
+        allow_null=True,
+        help_text="过期时间；只给日期（如 2024-12-31）表示当天 23:59:59（北京时间）",
+    )
+    published_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="发布时间；晚于现在则到时才对用户可见，缺省为现在"
+    )
+
+    def validate(self, attrs):
+        published_at = attrs.get("published_at") or timezone.now()
+        expires_at = attrs.get("expires_at")
+        if expires_at is not None and expires_at <= published_at:
+            raise serializers.ValidationError({"expires_at": ["过期时间必须晚于发布时间。"]})
+        return attrs
+
+
+class MessageCreateInputSerializer(GlobalMessageInputSerializer):
+    """``POST /api/v1/admin/messages``: recipients, audiences (extension), or ``is_global``."""
+
+    recipient_ids = id_list(help_text="接收者ID列表")
+    department_ids = id_list(help_text="扩展：按系所发送")
+    class_ids = id_list(help_text="扩展：按班级发送")
+    group_ids = id_list(help_text="扩展：按分组（班干部、学生会、协会……）发送")
+    kinds = KindListField(
+        child=serializers.ChoiceField(choices=UserKind.choices),
+        required=False,
+        max_length=len(UserKind.choices),
+        help_text="扩展：按身份发送（teacher 教师 / student 学生 / staff 职工）",
+    )
+    is_global = serializers.BooleanField(required=False, default=False)
+
+
+class MessageUpdateInputSerializer(serializers.Serializer):
+    """``PUT /api/v1/admin/messages/{id}``: every field optional; absent fields are kept."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    content = serializers.CharField(required=False, allow_blank=True)
+    type = serializers.ChoiceField(choices=MessageType.choices, required=False)
+    priority = serializers.ChoiceField(choices=MessagePriority.choices, required=False)
+    is_active = serializers.BooleanField(required=False)
+    expires_at = ExpiryField(
+        required=False, allow_null=True, help_text="扩展：修改过期时间；null 表示永不过期"
+    )
+    published_at = serializers.DateTimeField(required=False, help_text="扩展：修改发布时间")
+
+    def validate(self, attrs):
+        message = self.context["message"]
+        published_at = attrs.get("published_at", message.published_at)
+        expires_at = attrs.get("expires_at", message.expires_at)
+        if expires_at is not None and expires_at <= published_at:
+            raise serializers.ValidationError({"expires_at": ["过期时间必须晚于发布时间。"]})
+        return attrs
+
+
+class RecipientsInputSerializer(serializers.Serializer):
+    recipient_ids = id_list(required=True, help_text="接收者ID列表")
+
+
+class MessageIdsInputSerializer(serializers.Serializer):
+    message_ids = id_list(required=True, help_text="消息ID列表；看不到的消息会被忽略")

@@ -1,0 +1,13 @@
+"""Error codes of the message center (``ApplicationError.code``); clients branch on these."""
+
+from enum import StrEnum
+
+
+class MessagingErrorCode(StrEnum):
+    NO_RECIPIENTS = "no_recipients"
+    UNKNOWN_RECIPIENTS = "unknown_recipients"
+    GLOBAL_NOT_ALLOWED = "global_not_allowed"
+    SEND_NOT_ALLOWED = "send_not_allowed"
+    GLOBAL_HAS_NO_RECIPIENTS = "global_has_no_recipients"
+    EXPIRED = "expired"
+    INVALID_KIND = "invalid_kind"

@@ -1,0 +1,353 @@
+"""Writes for the message center.
+
+``message_send`` is the entry point other apps use for their notifications (reservation
+reminders, waiting-list promotions, repair status changes): it nests safely inside the caller's
+transaction (a savepoint), and the publishing step is queued only once the outermost
+transaction commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import CampusGroup, Department, SchoolClass, User, UserKind
+from accounts.selectors import audience_user_ids
+from wechathhu.core.errors import ApplicationError, PermissionDenied
+from wechathhu.core.services import model_update
+
+from . import selectors
+from .errors import MessagingErrorCode
+from .models import Message, MessagePriority, MessageRecipient, MessageType
+
+UPDATABLE_FIELDS = ("title", "content", "type", "priority", "is_active", "expires_at", "published_at")
+
+
+def _batch_size() -> int:
+    return settings.MESSAGING_RECIPIENT_BATCH_SIZE
+
+
+def _queue_publish(message: Message) -> None:
+    """Run the publishing step after commit if the message is already due (else beat does)."""
+    if message.published_at <= timezone.now():
+        from .tasks import message_publish_task
+
+        message_id = message.pk
+        transaction.on_commit(lambda: message_publish_task.delay(message_id=message_id))
+
+
+def _write_recipients(*, message: Message, user_ids: list[int]) -> None:
+    """Write recipient rows in batches of ``MESSAGING_RECIPIENT_BATCH_SIZE``; existing rows stay."""
+    MessageRecipient.objects.bulk_create(
+        [MessageRecipient(message=message, recipient_id=user_id) for user_id in user_ids],
+        batch_size=_batch_size(),
+        ignore_conflicts=True,
+    )
+
+
+@transaction.atomic
+def message_send(
+    *,
+    sender=None,
+    title: str,
+    content: str = "",
+    type: str = "notification",  # noqa: A002 - seed 001's field name
+    priority: str = "normal",
+    recipient_ids=(),
+    department_ids=(),
+    class_ids=(),
+    group_ids=(),
+    kinds=(),
+    is_global: bool = False,
+    published_at=None,
+    expires_at=None,
+) -> Message:
+    """Send a message (``sender=None``: a system message) and return it.
+
+    A global message writes no per-user rows. A targeted one resolves its audience once, here,
+    with the directory's resolver (active users only, duplicates removed) and writes one recipient
+    row per user in batches. An audience that resolves to nobody is not an error here: the
+    message is kept with ``audience_size`` 0, so a caller's transaction is never broken by it.
+    """
+    kinds = sorted(set(kinds))
+    unknown_kinds = set(kinds) - set(UserKind.values)
+    if unknown_kinds:
+        raise ApplicationError(
+            f"未知的身份：{'、'.join(sorted(unknown_kinds))}。",
+            field="kinds",
+            code=MessagingErrorCode.INVALID_KIND,
+        )
+    message = Message(
+        sender=sender,
+        title=title,
+        content=content,
+        type=type,
+        priority=priority,
+        is_global=is_global,
+        published_at=published_at or timezone.now(),
+        expires_at=expires_at,
+        audience_kinds=[] if is_global else kinds,
+    )
+    message.full_clean()
+    message.save()
+    if not is_global:
+        if department_ids:
+            message.audience_departments.set(department_ids)
+        if class_ids:
+            message.audience_classes.set(class_ids)
+        if group_ids:
+            message.audience_groups.set(group_ids)
+        audience = audience_user_ids(
+            user_ids=recipient_ids,
+            department_ids=department_ids,
+            class_ids=class_ids,
+            group_ids=group_ids,
+            kinds=kinds,
+        )
+        user_ids = list(audience)  # distinct: a new message has no rows to conflict with
+        _write_recipients(message=message, user_ids=user_ids)
+        message.audience_size = len(user_ids)
+        message.save(update_fields=["audience_size"])
+    _queue_publish(message)
+    return message
+
+
+def _missing_ids(model, ids) -> list[int]:
+    ids = set(ids)
+    if not ids:
+        return []
+    found = set(model.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    return sorted(ids - found)
+
+
+def _check_exist(*, recipient_ids=(), department_ids=(), class_ids=(), group_ids=()) -> None:
+    for field, model, ids, label in (
+        ("recipient_ids", User, recipient_ids, "用户"),
+        ("department_ids", Department, department_ids, "系所"),
+        ("class_ids", SchoolClass, class_ids, "班级"),
+        ("group_ids", CampusGroup, group_ids, "分组"),
+    ):
+        missing = _missing_ids(model, ids)
+        if missing:
+            raise ApplicationError(
+                f"以下{label}不存在：{', '.join(map(str, missing))}。",
+                field=field,
+                code=MessagingErrorCode.UNKNOWN_RECIPIENTS,
+            )
+
+
+@transaction.atomic
+def message_create(
+    *,
+    sender: User,
+    title: str,
+    content: str = "",
+    type: str = MessageType.NOTIFICATION,  # noqa: A002 - seed 001's field name
+    priority: str = MessagePriority.NORMAL,
+    recipient_ids=(),
+    department_ids=(),
+    class_ids=(),
+    group_ids=(),
+    kinds=(),
+    is_global: bool = False,
+    published_at: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> Message:
+    """A message composed by a person (API or admin): permissions and audience are checked.
+
+    Unknown ids are a 400 naming them; a targeted message must reach at least one active user.
+    """
+    if not selectors.user_can_send(user=sender):
+        raise PermissionDenied("您没有发送消息的权限。", code=MessagingErrorCode.SEND_NOT_ALLOWED)
+    if is_global and not selectors.user_can_send_global(user=sender):
+        raise PermissionDenied("您没有发送全局消息的权限。", code=MessagingErrorCode.GLOBAL_NOT_ALLOWED)
+    if not is_global:
+        if not (recipient_ids or department_ids or class_ids or group_ids or kinds):
+            raise ApplicationError(
+                "请指定接收者（recipient_ids、department_ids、class_ids、group_ids 或 kinds），或发送全局消息。",
+                field="recipient_ids",
+                code=MessagingErrorCode.NO_RECIPIENTS,
+            )
+        _check_exist(
+            recipient_ids=recipient_ids,
+            department_ids=department_ids,
+            class_ids=class_ids,
+            group_ids=group_ids,
+        )
+    message = message_send(
+        sender=sender,
+        title=title,
+        content=content,
+        type=type,
+        priority=priority,
+        recipient_ids=recipient_ids,
+        department_ids=department_ids,
+        class_ids=class_ids,
+        group_ids=group_ids,
+        kinds=kinds,
+        is_global=is_global,
+        published_at=published_at,
+        expires_at=expires_at,
+    )
+    if not is_global and message.audience_size == 0:
+        raise ApplicationError(
+            "所选范围内没有可接收消息的用户（已停用的账号不会收到消息）。",
+            field="recipient_ids",
+            code=MessagingErrorCode.NO_RECIPIENTS,
+        )
+    return message
+
+
+@transaction.atomic
+def message_update(*, message: Message, data: dict) -> Message:
+    """Change a message's text, type, priority, schedule, expiry or active flag.
+
+    Moving ``published_at`` re-arms the publishing step, so a global message's audience is
+    counted again at its new publish time.
+    """
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    old_published_at = message.published_at
+    if "published_at" in data and data["published_at"] is None:
+        data = {**data, "published_at": old_published_at}
+    changed = model_update(instance=message, fields=UPDATABLE_FIELDS, data=data)
+    if changed and message.published_at != old_published_at:
+        message.publish_processed_at = None
+        message.save(update_fields=["publish_processed_at"])
+        _queue_publish(message)
+    return message
+
+
+@transaction.atomic
+def message_delete(*, message: Message) -> None:
+    """Delete a message with its recipient and delivery rows."""
+    message.delete()
+
+
+@transaction.atomic
+def message_add_recipients(*, message: Message, recipient_ids) -> int:
+    """Address a targeted message to more users; those already addressed are skipped.
+
+    Returns the number of users added. Inactive users are not addressed (as at send time).
+    """
+    if message.is_global:
+        raise ApplicationError(
+            "全局消息已发送给所有用户，无需添加接收者。",
+            field="recipient_ids",
+            code=MessagingErrorCode.GLOBAL_HAS_NO_RECIPIENTS,
+        )
+    _check_exist(recipient_ids=recipient_ids)
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    _write_recipients(message=message, user_ids=list(audience_user_ids(user_ids=recipient_ids)))
+    size = MessageRecipient.objects.filter(message=message).count()
+    added = size - message.audience_size
+    message.audience_size = size
+    message.save(update_fields=["audience_size", "updated_at"])
+    return added
+
+
+# --- Engagement ---------------------------------------------------------------------------------
+
+
+def _ensure_state_rows(*, user: User, message_ids: list[int]) -> None:
+    """Create the user's state rows for global messages (fan-out on read); existing rows stay."""
+    if message_ids:
+        MessageRecipient.objects.bulk_create(
+            [MessageRecipient(message_id=pk, recipient=user) for pk in message_ids], ignore_conflicts=True
+        )
+
+
+@transaction.atomic
+def message_mark_read(*, user: User, message_ids) -> int:
+    """Mark messages read for ``user``; ids the user cannot see are ignored. Returns rows changed."""
+    visible = selectors.message_visible_ids_for_user(user=user, message_ids=message_ids)
+    if not visible:
+        return 0
+    _ensure_state_rows(user=user, message_ids=[pk for pk, is_global in visible if is_global])
+    now = timezone.now()
+    return MessageRecipient.objects.filter(
+        recipient=user, message_id__in=[pk for pk, _ in visible], read_at__isnull=True
+    ).update(read_at=now, updated_at=now)
+
+
+@transaction.atomic
+def message_archive(*, user: User, message_ids) -> int:
+    """Archive messages for ``user`` (an archived message also counts as read).
+
+    Ids the user cannot see are ignored. Returns rows changed.
+    """
+    visible = selectors.message_visible_ids_for_user(user=user, message_ids=message_ids)
+    if not visible:
+        return 0
+    _ensure_state_rows(user=user, message_ids=[pk for pk, is_global in visible if is_global])
+    now = timezone.now()
+    return MessageRecipient.objects.filter(
+        recipient=user, message_id__in=[pk for pk, _ in visible], archived_at__isnull=True
+    ).update(
+        archived_at=now,
+        read_at=Coalesce("read_at", Value(now, output_field=MessageRecipient._meta.get_field("read_at"))),
+        updated_at=now,
+    )
+
+
+# --- Publishing and admin actions ---------------------------------------------------------------
+
+
+@transaction.atomic
+def message_publish(*, message_id: int) -> bool:
+    """The publishing step of a due message, done once (marker: ``publish_processed_at``).
+
+    For a global message it records the read-rate denominator: the users active now. Returns
+    whether anything was done (False for a message not yet due, withdrawn, or already processed).
+    """
+    now = timezone.now()
+    message = (
+        Message.objects.select_for_update()
+        .filter(pk=message_id, publish_processed_at__isnull=True, published_at__lte=now, is_active=True)
+        .first()
+    )
+    if message is None:
+        return False
+    if message.is_global:
+        message.audience_size = User.objects.filter(is_active=True).count()
+    message.publish_processed_at = now
+    message.save(update_fields=["audience_size", "publish_processed_at"])
+    return True
+
+
+def message_ids_due_for_publishing(*, limit: int) -> list[int]:
+    now = timezone.now()
+    return list(
+        Message.objects.filter(publish_processed_at__isnull=True, published_at__lte=now, is_active=True)
+        .order_by("published_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+@transaction.atomic
+def message_withdraw(*, message: Message) -> Message:
+    """Withdraw a message: it disappears from every inbox; nothing is deleted."""
+    model_update(instance=message, fields=("is_active",), data={"is_active": False})
+    return message
+
+
+@transaction.atomic
+def message_republish(*, message: Message) -> Message:
+    """Publish a withdrawn message again, now (it comes back on top of the inboxes)."""
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    now = timezone.now()
+    if message.expires_at is not None and message.expires_at <= now:
+        raise ApplicationError(
+            "消息已过期，请先修改过期时间再重新发布。", field="expires_at", code=MessagingErrorCode.EXPIRED
+        )
+    message.is_active = True
+    message.published_at = now
+    message.publish_processed_at = None
+    message.full_clean()
+    message.save(update_fields=["is_active", "published_at", "publish_processed_at", "updated_at"])
+    _queue_publish(message)
+    return message

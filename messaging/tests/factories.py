@@ -1,0 +1,32 @@
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from accounts.tests.factories import UserFactory
+from messaging.models import Message, MessagePriority, MessageRecipient, MessageType
+
+
+class MessageFactory(DjangoModelFactory):
+    """A published, active, targeted message (add ``MessageRecipientFactory`` rows as needed)."""
+
+    class Meta:
+        model = Message
+
+    title = factory.Sequence(lambda n: f"测试消息{n}")
+    content = "请各位老师准时参加。"
+    type = MessageType.NOTIFICATION
+    priority = MessagePriority.NORMAL
+    sender = factory.SubFactory(UserFactory, is_staff=True, kind="staff")
+    published_at = factory.LazyFunction(timezone.now)
+
+
+class GlobalMessageFactory(MessageFactory):
+    is_global = True
+
+
+class MessageRecipientFactory(DjangoModelFactory):
+    class Meta:
+        model = MessageRecipient
+
+    message = factory.SubFactory(MessageFactory)
+    recipient = factory.SubFactory(UserFactory)

@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from messaging.models import MessageType
+from messaging.services import message_send
 from wechathhu.core.errors import ApplicationError
 
 from . import selectors
@@ -262,9 +264,10 @@ def repair_notification_send(*, notification_id: int) -> RepairNotification | No
 
 
 def _notify_reporter(repair: RepairRequest, *, title: str, content: str) -> None:
-    """Tell the reporter through the message center (one call, inside the caller's transaction)."""
-    # The message center lands in its own branch; until then nothing is sent.
-    return None
+    """Tell the reporter through the message center, in the caller's transaction (all or nothing)."""
+    if repair.user_id is None:
+        return
+    message_send(title=title, content=content, type=MessageType.NOTIFICATION, recipient_ids=[repair.user_id])
 
 
 @transaction.atomic

@@ -336,31 +336,31 @@ class RepairRequestAdmin(admin.ModelAdmin):
         if refused:
             self.message_user(request, "未更改：" + "；".join(refused), messages.WARNING)
 
-    @admin.action(description=_("受理（改为处理中）"))
+    @admin.action(description=_("受理（改为处理中）"), permissions=("change",))
     def accept(self, request, queryset):
         self._change_status(request, queryset, RepairStatus.PROCESSING, only_from={RepairStatus.PENDING})
 
-    @admin.action(description=_("标记为已解决"))
+    @admin.action(description=_("标记为已解决"), permissions=("change",))
     def mark_solved(self, request, queryset):
         self._change_status(request, queryset, RepairStatus.SOLVED)
 
-    @admin.action(description=_("关闭"))
+    @admin.action(description=_("关闭"), permissions=("change",))
     def close(self, request, queryset):
         self._change_status(request, queryset, RepairStatus.CLOSED)
 
-    @admin.action(description=_("重新打开（改为处理中）"))
+    @admin.action(description=_("重新打开（改为处理中）"), permissions=("change",))
     def reopen(self, request, queryset):
         self._change_status(
             request, queryset, RepairStatus.PROCESSING, only_from={RepairStatus.SOLVED, RepairStatus.CLOSED}
         )
 
-    @admin.action(description=_("指派给我"))
+    @admin.action(description=_("指派给我"), permissions=("change",))
     def assign_to_me(self, request, queryset):
         for repair in queryset:
             services.repair_request_assign(repair=repair, assignee=request.user, by=request.user)
         self.message_user(request, f"已将 {queryset.count()} 条报修指派给您。")
 
-    @admin.action(description=_("重发未送达的通知邮件"))
+    @admin.action(description=_("重发未送达的通知邮件"), permissions=("change",))
     def resend_mail(self, request, queryset):
         count = services.repair_requests_resend_mail(repair_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"已重新排队 {count} 封未送达的通知邮件。")

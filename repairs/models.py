@@ -157,6 +157,9 @@ class RepairRequest(TimestampedModel):
                 condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
                 name="repairs_req_rating_1_to_5",
             ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=RepairStatus.values), name="repairs_req_status_valid"
+            ),
         ]
 
     def __str__(self):

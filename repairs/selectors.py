@@ -72,9 +72,9 @@ def repair_request_get_for_user(*, user, request_id: int) -> RepairRequest:
 
 
 def repair_request_get_for_photo(*, user, request_id: int, photo_id: int) -> RepairPhoto:
-    """A photo the user may see: on their own request, or any photo for staff."""
+    """A photo the user may see: on their own request, or any photo for staff who may view requests."""
     photos = RepairPhoto.objects.filter(pk=photo_id, request_id=request_id)
-    if not user.is_staff:
+    if not (user.is_staff and user.has_perm("repairs.view_repairrequest")):
         photos = photos.filter(request__user=user)
     photo = photos.first()
     if photo is None:

@@ -150,6 +150,7 @@ def repair_request_create(
     repair.save()
     for upload, content_type in zip(photos, content_types, strict=True):
         photo = RepairPhoto(request=repair, image=upload, content_type=content_type, size=upload.size)
+        photo.full_clean()
         photo.save()
     _event(repair, actor=user, kind=EventKind.CREATED, to_status=S.PENDING)
 

@@ -1,6 +1,7 @@
 """Serializers of the mini-program's repair calls (C20–C22) and the reporter's follow-ups."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -109,8 +110,6 @@ class PhotoSerializer(serializers.ModelSerializer):
         fields = ("id", "url", "content_type", "size")
 
     def get_url(self, obj) -> str:
-        from django.urls import reverse
-
         path = reverse("repairs:repair-photo", args=[obj.request_id, obj.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path

@@ -234,3 +234,20 @@ def test_staff_can_resend_the_unsent_mail_of_a_request(admin_client, django_capt
     assert [m.to for m in mail.outbox] == [["网管 <net@example.edu.cn>"]]
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == (NotificationStatus.SENT, 7)
+
+
+def test_staff_who_may_only_view_cannot_change_statuses_from_the_list(client):
+    from django.contrib.auth.models import Permission
+
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_repairrequest"))
+    client.force_login(viewer)
+    repair = RepairRequestFactory(status=S.PENDING)
+    response = client.get(reverse(CHANGELIST))
+    assert response.status_code == 200
+    action_form = response.context["action_form"]
+    offered = [value for value, _label in action_form.fields["action"].choices] if action_form else []
+    assert "accept" not in offered
+    client.post(reverse(CHANGELIST), {"action": "accept", "_selected_action": [repair.pk]})
+    repair.refresh_from_db()
+    assert repair.status == S.PENDING

@@ -1,8 +1,12 @@
-"""The mini-program's calls C20–C22 replayed exactly, plus the detail, photos and follow-ups."""
+"""The mini-program's calls C20–C22 replayed exactly, plus the detail, photos and follow-ups.
+
+Paths are written out literally here on purpose: they are the contract the existing client calls.
+"""
 
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from accounts.tests.factories import UserFactory
 from repairs import services
@@ -129,7 +133,10 @@ def test_photos_are_uploaded_with_multipart_and_served_to_the_reporter_only(api_
     assert served.status_code == 200 and served["Content-Type"] == "image/png"
     assert b"".join(served.streaming_content).startswith(b"\x89PNG")
     assert make_client(UserFactory()).get(url).status_code == 404
-    assert make_client(UserFactory(is_staff=True)).get(url).status_code == 200
+    assert make_client(UserFactory(is_staff=True)).get(url).status_code == 404  # staff without the permission
+    desk = UserFactory(is_staff=True)
+    desk.user_permissions.add(Permission.objects.get(codename="view_repairrequest"))
+    assert make_client(desk).get(url).status_code == 200
 
 
 def test_a_file_that_is_not_an_image_is_refused_clearly(api_client):

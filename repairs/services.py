@@ -25,6 +25,7 @@ from messaging.services import message_send
 from wechathhu.core.errors import ApplicationError
 
 from . import selectors
+from .errors import RepairsErrorCode as E
 from .models import (
     OPEN_STATUSES,
     EventKind,
@@ -130,12 +131,12 @@ def repair_request_create(
     answered: the periodic re-send picks the unsent rows up once it is back.
     """
     if category is not None and not category.is_active:
-        raise ApplicationError("该故障分类已停用，请重新选择。", field="category")
+        raise ApplicationError("该故障分类已停用，请重新选择。", field="category", code=E.CATEGORY_INACTIVE)
     try:
         validate_photo_count(len(photos))
         content_types = [photo_content_type(photo) for photo in photos]
     except ValidationError as exc:
-        raise ApplicationError(exc.messages[0], field="photos")
+        raise ApplicationError(exc.messages[0], field="photos", code=E.INVALID_PHOTO)
 
     now = timezone.now()
     repair = RepairRequest(
@@ -285,14 +286,14 @@ def repair_request_change_status(
     roles = roles_of(user=by, repair=repair)
     error = transition_error(from_status=repair.status, to_status=to_status, roles=roles)
     if error:
-        raise ApplicationError(error, code="transition_not_allowed")
+        raise ApplicationError(error, code=E.TRANSITION_NOT_ALLOWED)
     if (
         repair.status == S.SOLVED
         and to_status == S.PROCESSING
         and not comment.strip()
         and roles == {Role.REPORTER}
     ):
-        raise ApplicationError("请说明仍未解决的问题。", field="reason")
+        raise ApplicationError("请说明仍未解决的问题。", field="reason", code=E.REASON_REQUIRED)
 
     from_status, now = repair.status, timezone.now()
     repair.status = to_status
@@ -329,9 +330,9 @@ def repair_request_assign(*, repair: RepairRequest, assignee, by) -> RepairReque
     """Set (or clear, with ``None``) who handles the request; only staff may be assignees."""
     repair = _lock(repair)
     if Role.STAFF not in roles_of(user=by, repair=repair):
-        raise ApplicationError("只有工作人员可以指派处理人。", code="permission_denied", status=403)
+        raise ApplicationError("只有工作人员可以指派处理人。", code=E.PERMISSION_DENIED, status=403)
     if assignee is not None and not (assignee.is_staff and assignee.is_active):
-        raise ApplicationError("处理人必须是有效的工作人员账号。", field="assignee")
+        raise ApplicationError("处理人必须是有效的工作人员账号。", field="assignee", code=E.INVALID_ASSIGNEE)
     if repair.assignee_id == (assignee.pk if assignee else None):
         return repair
     repair.assignee = assignee
@@ -353,7 +354,7 @@ def repair_request_set_category(
     """Re-categorise a request (staff); its deadline follows the new category's time limit."""
     repair = _lock(repair)
     if Role.STAFF not in roles_of(user=by, repair=repair):
-        raise ApplicationError("只有工作人员可以更改分类。", code="permission_denied", status=403)
+        raise ApplicationError("只有工作人员可以更改分类。", code=E.PERMISSION_DENIED, status=403)
     if repair.category_id == (category.pk if category else None):
         return repair
     old = repair.category.name if repair.category else "未分类"
@@ -375,9 +376,9 @@ def repair_request_comment(*, repair: RepairRequest, by, content: str, internal:
     """Staff add a reply (shown to the reporter, who is told) or an internal note (staff only)."""
     content = content.strip()
     if Role.STAFF not in roles_of(user=by, repair=repair):
-        raise ApplicationError("只有工作人员可以回复或备注。", code="permission_denied", status=403)
+        raise ApplicationError("只有工作人员可以回复或备注。", code=E.PERMISSION_DENIED, status=403)
     if not content:
-        raise ApplicationError("内容不能为空。", field="content")
+        raise ApplicationError("内容不能为空。", field="content", code=E.EMPTY_CONTENT)
     event = _event(
         repair,
         actor=by,
@@ -399,13 +400,13 @@ def repair_request_rate(*, repair: RepairRequest, by, rating: int, comment: str 
     """The reporter rates a solved (or closed) repair, once."""
     repair = _lock(repair)
     if Role.REPORTER not in roles_of(user=by, repair=repair):
-        raise ApplicationError("只有报修人可以评价。", code="permission_denied", status=403)
+        raise ApplicationError("只有报修人可以评价。", code=E.PERMISSION_DENIED, status=403)
     if repair.status not in (S.SOLVED, S.CLOSED) or repair.solved_at is None:
-        raise ApplicationError("报修解决后才能评价。", code="not_solved")
+        raise ApplicationError("报修解决后才能评价。", code=E.NOT_SOLVED)
     if repair.rating is not None:
-        raise ApplicationError("您已经评价过这次报修。", code="already_rated")
+        raise ApplicationError("您已经评价过这次报修。", code=E.ALREADY_RATED)
     if not 1 <= rating <= 5:
-        raise ApplicationError("评分必须是 1 到 5 之间的整数。", field="rating")
+        raise ApplicationError("评分必须是 1 到 5 之间的整数。", field="rating", code=E.INVALID_RATING)
     repair.rating, repair.rating_comment, repair.rated_at = rating, comment.strip(), timezone.now()
     repair.full_clean()
     repair.save(update_fields=["rating", "rating_comment", "rated_at", "updated_at"])
@@ -425,9 +426,9 @@ def repair_request_confirm(
     """The reporter confirms a solved repair (已解决 → 已关闭), optionally rating it at once."""
     repair = _lock(repair)
     if Role.REPORTER not in roles_of(user=by, repair=repair):
-        raise ApplicationError("只有报修人可以确认。", code="permission_denied", status=403)
+        raise ApplicationError("只有报修人可以确认。", code=E.PERMISSION_DENIED, status=403)
     if repair.status != S.SOLVED:
-        raise ApplicationError(f"报修当前为“{S(repair.status).label}”，解决后才能确认。", code="not_solved")
+        raise ApplicationError(f"报修当前为“{S(repair.status).label}”，解决后才能确认。", code=E.NOT_SOLVED)
     repair = repair_request_change_status(repair=repair, to_status=S.CLOSED, by=by)
     if rating is not None:
         repair = repair_request_rate(repair=repair, by=by, rating=rating, comment=comment)

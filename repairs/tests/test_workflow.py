@@ -39,7 +39,7 @@ def test_staff_moves_follow_the_table(staff_user, from_status, to_status):
     else:
         with pytest.raises(ApplicationError, match="不能从") as info:
             services.repair_request_change_status(repair=repair, to_status=to_status, by=staff_user)
-        assert info.value.status == 400
+        assert (info.value.status, info.value.code) == (400, "transition_not_allowed")
         repair.refresh_from_db()
         assert repair.status == from_status
         assert not RepairEvent.objects.filter(request=repair).exists()

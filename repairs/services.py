@@ -8,6 +8,7 @@ import logging
 import smtplib
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from email.utils import formataddr
 from enum import StrEnum
 
 from django.conf import settings
@@ -220,7 +221,7 @@ def _notification_message(notification: RepairNotification) -> EmailMessage:
     return EmailMessage(
         subject=" ".join(subject.split()),
         body=body,
-        to=[f"{notification.name} <{notification.email}>"],
+        to=[formataddr((notification.name, notification.email))],
         reply_to=[reporter.email] if reporter is not None and reporter.email else None,
     )
 

@@ -53,7 +53,7 @@ def test_changelist_search_by_location_and_reporter(admin_client):
         assert [r.location for r in response.context["cl"].result_list] == ["图书馆三楼"]
 
 
-def test_changelist_costs_the_same_queries_for_1_and_many_rows(admin_client, django_assert_max_num_queries):
+def test_changelist_costs_the_same_queries_for_1_and_many_rows(admin_client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -72,6 +72,38 @@ class NotificationRecipientAdmin(admin.ModelAdmin):
         return obj.category.name if obj.category else "全部类别（含未分类）"
 
 
+@admin.register(RepairNotification)
+class RepairNotificationAdmin(admin.ModelAdmin):
+    """Every new-request mail with its delivery state, for operators."""
+
+    list_display = (
+        "request",
+        "name",
+        "email",
+        "status",
+        "attempts",
+        "last_attempt_at",
+        "sent_at",
+        "last_error",
+    )
+    list_filter = ("status",)
+    list_select_related = ("request",)
+    search_fields = ("email", "name", "=request__id")
+    readonly_fields = list_display
+    actions = ("resend",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("立即重发（仅未送达的）"), permissions=("view",))
+    def resend(self, request, queryset):
+        count = services.repair_requests_resend_mail(notification_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"已重新排队 {count} 封未送达的通知邮件。")
+
+
 class StaffTransitionFormMixin:
     """Refuses, with a form error, the status moves the transition table does not allow staff."""
 

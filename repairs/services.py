@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import DateTimeField, ExpressionWrapper, F
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -186,12 +186,14 @@ def repair_notifications_enqueue(*, notification_ids: Iterable[int]) -> int:
     return queued
 
 
-def repair_requests_resend_mail(*, repair_ids: Iterable[int]) -> int:
-    """Staff ask for the unsent new-request mail of these requests to be tried again now."""
+def repair_requests_resend_mail(
+    *, repair_ids: Iterable[int] = (), notification_ids: Iterable[int] = ()
+) -> int:
+    """Staff ask for the unsent mail of these requests (or these mails) to be tried again now."""
     ids = list(
-        RepairNotification.objects.filter(request_id__in=list(repair_ids), sent_at__isnull=True).values_list(
-            "id", flat=True
-        )
+        RepairNotification.objects.filter(
+            Q(request_id__in=list(repair_ids)) | Q(pk__in=list(notification_ids)), sent_at__isnull=True
+        ).values_list("id", flat=True)
     )
     transaction.on_commit(lambda: repair_notifications_enqueue(notification_ids=ids))
     return len(ids)
@@ -217,7 +219,7 @@ def _notification_message(notification: RepairNotification) -> EmailMessage:
         "site_name": "HHU计信院教师微服务",
     }
     subject = render_to_string("repairs/email/new_request_subject.txt", context)
-    body = render_to_string("repairs/email/new_request_body.txt", context)
+    body = render_to_string("repairs/email/new_request_body.txt", context).strip() + "\n"
     return EmailMessage(
         subject=" ".join(subject.split()),
         body=body,

@@ -253,3 +253,25 @@ def test_staff_who_may_only_view_cannot_change_statuses_from_the_list(client):
     client.post(reverse(CHANGELIST), {"action": "accept", "_selected_action": [repair.pk]})
     repair.refresh_from_db()
     assert repair.status == S.PENDING
+
+
+def test_the_mail_list_shows_failures_and_resends_them(admin_client, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from repairs.models import NotificationStatus, RepairNotification
+
+    failed = RepairNotification.objects.create(
+        request=RepairRequestFactory(),
+        name="网管",
+        email="net@example.edu.cn",
+        status=NotificationStatus.FAILED,
+        attempts=6,
+        last_error="SMTPServerDisconnected: Connection unexpectedly closed",
+    )
+    url = reverse("admin:repairs_repairnotification_changelist")
+    response = admin_client.get(url, {"status": "failed"})
+    assert response.status_code == 200 and "Connection unexpectedly closed" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(url, {"action": "resend", "_selected_action": [failed.pk]})
+    failed.refresh_from_db()
+    assert failed.status == NotificationStatus.SENT and len(mail.outbox) == 1

@@ -48,6 +48,7 @@ S = RepairStatus
 class Role(StrEnum):
     STAFF = "staff"
     REPORTER = "reporter"
+    SYSTEM = "system"  # the periodic jobs (``by=None``)
 
 
 # (from, to) → who may make that move. Anything not listed is refused.
@@ -57,13 +58,16 @@ TRANSITIONS: dict[tuple[str, str], frozenset[Role]] = {
     (S.PENDING, S.CLOSED): frozenset({Role.STAFF, Role.REPORTER}),  # 无效报修 / 报修人撤销
     (S.PROCESSING, S.PENDING): frozenset({Role.STAFF}),  # 退回待受理
     (S.PROCESSING, S.SOLVED): frozenset({Role.STAFF}),  # 处理完成
-    (S.SOLVED, S.CLOSED): frozenset({Role.STAFF, Role.REPORTER}),  # 报修人确认
+    (S.SOLVED, S.CLOSED): frozenset({Role.STAFF, Role.REPORTER, Role.SYSTEM}),  # 确认 / 到期自动关闭
     (S.SOLVED, S.PROCESSING): frozenset({Role.STAFF, Role.REPORTER}),  # 未修好，重新打开
     (S.CLOSED, S.PROCESSING): frozenset({Role.STAFF}),  # 重新打开
 }
 
 
 def roles_of(*, user, repair: RepairRequest) -> set[Role]:
+    """The roles ``user`` acts in on ``repair``; ``None`` is the system itself (periodic jobs)."""
+    if user is None:
+        return {Role.SYSTEM}
     roles = set()
     if user is not None and user.is_staff:
         roles.add(Role.STAFF)
@@ -324,8 +328,31 @@ def repair_request_change_status(
             text += f"\n处理说明：{comment.strip()}"
         if to_status == S.SOLVED:
             text += "\n如问题已解决，请在小程序中确认并评价；如仍有问题，可重新打开。"
+            if settings.REPAIRS_AUTO_CLOSE_DAYS > 0:
+                text += f"{settings.REPAIRS_AUTO_CLOSE_DAYS} 天内未确认的报修将自动关闭。"
         _notify_reporter(repair, title=f"报修状态更新：{label}", content=text)
     return repair
+
+
+def repair_requests_autoclose() -> int:
+    """Close requests solved ``REPAIRS_AUTO_CLOSE_DAYS`` ago that the reporter neither confirmed
+    nor reopened (0 days: never). Each goes through the transition table, so the history and the
+    reporter's notice are the same as for a manual close. Returns how many were closed.
+    """
+    days = settings.REPAIRS_AUTO_CLOSE_DAYS
+    if days <= 0:
+        return 0
+    cutoff = timezone.now() - timedelta(days=days)
+    closed = 0
+    for repair in RepairRequest.objects.filter(status=S.SOLVED, solved_at__lt=cutoff).order_by("id")[:500]:
+        try:
+            repair_request_change_status(
+                repair=repair, to_status=S.CLOSED, by=None, comment=f"已解决 {days} 天未确认，系统自动关闭。"
+            )
+        except ApplicationError:
+            continue  # changed meanwhile (confirmed or reopened): nothing to do
+        closed += 1
+    return closed
 
 
 @transaction.atomic

@@ -28,3 +28,9 @@ def send_notification_task(*, notification_id: int) -> None:
 def resend_notifications_task() -> int:
     """Queue again the new-request mail still unsent (broker or SMTP was down)."""
     return services.repair_notifications_resend_due()
+
+
+@shared_task(name="repairs.autoclose_solved", soft_time_limit=240, time_limit=300)
+def autoclose_solved_task() -> int:
+    """Close solved requests nobody confirmed within ``REPAIRS_AUTO_CLOSE_DAYS``."""
+    return services.repair_requests_autoclose()

@@ -29,6 +29,11 @@ app.conf.beat_schedule = {
         "task": "repairs.resend_notifications",
         "schedule": crontab(minute="*/10"),
     },
+    "repairs-autoclose-solved": {
+        # every day at 03:30: https://crontab.guru/#30_3_*_*_*
+        "task": "repairs.autoclose_solved",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "guides-resend-pending": {
         # every 5 minutes: https://crontab.guru/#*/5_*_*_*_*
         "task": "guides.resend_pending",

@@ -329,6 +329,8 @@ REPAIRS_PHOTO_MAX_BYTES = env.int("REPAIRS_PHOTO_MAX_BYTES", default=5 * 1024 * 
 REPAIRS_DEFAULT_RESPONSE_HOURS = env.int("REPAIRS_DEFAULT_RESPONSE_HOURS", default=48)
 # New requests per user (each one mails the category's recipients), DRF rate syntax.
 REPAIRS_CREATE_RATE = env("REPAIRS_CREATE_RATE", default="20/hour")
+# Solved requests the reporter neither confirms nor reopens are closed after this many days (0: never).
+REPAIRS_AUTO_CLOSE_DAYS = env.int("REPAIRS_AUTO_CLOSE_DAYS", default=7)
 # New-request mail: retries with exponential backoff on SMTP errors, then the periodic re-send
 # (repairs.resend_notifications) picks up whatever is still unsent, for this many hours.
 REPAIRS_MAIL_MAX_RETRIES = env.int("REPAIRS_MAIL_MAX_RETRIES", default=5)

@@ -170,3 +170,44 @@ def test_confirming_a_pending_request_is_refused():
         services.repair_request_confirm(repair=repair, by=repair.user)
     repair.refresh_from_db()
     assert repair.status == S.PENDING
+
+
+def test_solved_requests_left_unconfirmed_are_closed_by_the_system(settings):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from repairs.tasks import autoclose_solved_task
+
+    settings.REPAIRS_AUTO_CLOSE_DAYS = 7
+    now = timezone.now()
+    stale = RepairRequestFactory(status=S.SOLVED, solved_at=now - dt.timedelta(days=8))
+    recent = RepairRequestFactory(status=S.SOLVED, solved_at=now - dt.timedelta(days=2))
+    processing = RepairRequestFactory(status=S.PROCESSING)
+    with time_machine.travel(now, tick=False):
+        assert autoclose_solved_task.delay().get() == 1
+    for repair in (stale, recent, processing):
+        repair.refresh_from_db()
+    assert (stale.status, recent.status, processing.status) == (S.CLOSED, S.SOLVED, S.PROCESSING)
+    event = RepairEvent.objects.get(request=stale, kind=EventKind.STATUS)
+    assert event.actor is None and "系统自动关闭" in event.content
+
+
+def test_auto_close_can_be_switched_off(settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.REPAIRS_AUTO_CLOSE_DAYS = 0
+    repair = RepairRequestFactory(status=S.SOLVED, solved_at=timezone.now() - dt.timedelta(days=100))
+    assert services.repair_requests_autoclose() == 0
+    repair.refresh_from_db()
+    assert repair.status == S.SOLVED
+
+
+@pytest.mark.parametrize(("from_status", "to_status"), [m for m in ALL_MOVES if m != (S.SOLVED, S.CLOSED)])
+def test_the_system_may_only_close_solved_requests(from_status, to_status):
+    repair = RepairRequestFactory(status=from_status)
+    with pytest.raises(ApplicationError):
+        services.repair_request_change_status(repair=repair, to_status=to_status, by=None)

@@ -1,3 +1,5 @@
+import datetime as dt
+
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
@@ -36,4 +38,4 @@ class RepairRequestFactory(DjangoModelFactory):
     category = factory.SubFactory(FaultCategoryFactory)
     description = "网络断了"
     status = RepairStatus.PENDING
-    due_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(hours=24))
+    due_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(hours=24))

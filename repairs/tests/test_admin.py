@@ -1,13 +1,25 @@
 """The repair desk in the admin: list, filters, editing through the services, dashboard."""
 
 import datetime as dt
+from email.utils import parseaddr
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from repairs.models import EventKind, NotificationRecipient, RepairEvent, RepairStatus
+from repairs.models import (
+    EventKind,
+    NotificationRecipient,
+    NotificationStatus,
+    RepairEvent,
+    RepairNotification,
+    RepairStatus,
+)
 
 from .factories import FaultCategoryFactory, RecipientFactory, RepairRequestFactory
 
@@ -54,9 +66,6 @@ def test_changelist_search_by_location_and_reporter(admin_client):
 
 
 def test_changelist_costs_the_same_queries_for_1_and_many_rows(admin_client):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     RepairRequestFactory()
     with CaptureQueriesContext(connection) as one:
         admin_client.get(reverse(CHANGELIST))
@@ -211,12 +220,6 @@ def test_changing_a_categorys_time_limit_moves_the_deadline_of_its_open_requests
 
 
 def test_staff_can_resend_the_unsent_mail_of_a_request(admin_client, django_capture_on_commit_callbacks):
-    from email.utils import parseaddr
-
-    from django.core import mail
-
-    from repairs.models import NotificationStatus, RepairNotification
-
     repair = RepairRequestFactory()
     failed = RepairNotification.objects.create(
         request=repair, name="网管", email="net@example.edu.cn", status=NotificationStatus.FAILED, attempts=6
@@ -239,8 +242,6 @@ def test_staff_can_resend_the_unsent_mail_of_a_request(admin_client, django_capt
 
 
 def test_staff_who_may_only_view_cannot_change_statuses_from_the_list(client):
-    from django.contrib.auth.models import Permission
-
     viewer = UserFactory(is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_repairrequest"))
     client.force_login(viewer)
@@ -256,10 +257,6 @@ def test_staff_who_may_only_view_cannot_change_statuses_from_the_list(client):
 
 
 def test_the_mail_list_shows_failures_and_resends_them(admin_client, django_capture_on_commit_callbacks):
-    from django.core import mail
-
-    from repairs.models import NotificationStatus, RepairNotification
-
     failed = RepairNotification.objects.create(
         request=RepairRequestFactory(),
         name="网管",

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.tests.factories import UserFactory
 from repairs import services
@@ -140,8 +141,6 @@ def test_photos_are_uploaded_with_multipart_and_served_to_the_reporter_only(api_
 
 
 def test_a_file_that_is_not_an_image_is_refused_clearly(api_client):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     fake = SimpleUploadedFile("photo.png", b"%PDF-1.4 not an image", content_type="image/png")
     response = api_client.post(
         "/repairs/", {"description": "x", "location": "y", "photos": [fake]}, format="multipart"

@@ -1,6 +1,7 @@
 """The new-request mail: real SMTP, local times, retries with backoff, broker and SMTP outages."""
 
 import datetime as dt
+import smtplib
 import threading
 from email.header import decode_header, make_header
 from email.utils import parseaddr
@@ -8,6 +9,7 @@ from email.utils import parseaddr
 import pytest
 import time_machine
 from celery import signals
+from django.conf import settings
 from django.core import mail
 from django.db import connection
 from django.urls import reverse
@@ -186,10 +188,6 @@ def test_smtp_errors_are_retried_with_backoff_until_the_mail_goes_out(
 
 
 def test_the_retry_policy_is_bounded_and_backs_off():
-    import smtplib
-
-    from django.conf import settings
-
     assert smtplib.SMTPException in send_notification_task.autoretry_for
     assert send_notification_task.max_retries == settings.REPAIRS_MAIL_MAX_RETRIES
     assert send_notification_task.retry_backoff == 60

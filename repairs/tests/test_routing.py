@@ -6,6 +6,7 @@ from django.db.models import ProtectedError
 
 from repairs import selectors, services
 from repairs.models import NotificationRecipient, RepairNotification
+from wechathhu.core.errors import ApplicationError
 
 from .factories import FaultCategoryFactory, RecipientFactory, RepairRequestFactory
 
@@ -90,8 +91,6 @@ def test_a_category_without_recipients_or_requests_can_be_deleted(table):
 
 
 def test_a_retired_category_still_routes_its_existing_requests_but_takes_no_new_ones(table, user):
-    from wechathhu.core.errors import ApplicationError
-
     table["network"].is_active = False
     table["network"].save()
     assert [r.email for r in selectors.recipient_route(category_id=table["network"].pk)] == [

@@ -1,15 +1,19 @@
 """The workflow: every allowed move and every refused one, from the one transition table."""
 
+import datetime as dt
 import itertools
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from repairs import services
 from repairs.models import EventKind, RepairEvent, RepairStatus
+from repairs.tasks import autoclose_solved_task
 from wechathhu.core.errors import ApplicationError
 
-from .factories import RepairRequestFactory
+from .factories import FaultCategoryFactory, RepairRequestFactory
 
 pytestmark = pytest.mark.django_db
 S = RepairStatus
@@ -117,14 +121,12 @@ def test_a_reporter_cannot_assign():
 
 
 def test_recategorising_moves_the_deadline(staff_user):
-    from .factories import FaultCategoryFactory
-
     repair = RepairRequestFactory(category=FaultCategoryFactory(response_hours=24))
     slow = FaultCategoryFactory(response_hours=72)
     services.repair_request_set_category(repair=repair, category=slow, by=staff_user)
     repair.refresh_from_db()
     assert repair.category == slow
-    assert repair.due_at == repair.created_at + __import__("datetime").timedelta(hours=72)
+    assert repair.due_at == repair.created_at + dt.timedelta(hours=72)
 
 
 def test_replies_are_public_and_notes_internal(staff_user):
@@ -173,13 +175,6 @@ def test_confirming_a_pending_request_is_refused():
 
 
 def test_solved_requests_left_unconfirmed_are_closed_by_the_system(settings):
-    import datetime as dt
-
-    import time_machine
-    from django.utils import timezone
-
-    from repairs.tasks import autoclose_solved_task
-
     settings.REPAIRS_AUTO_CLOSE_DAYS = 7
     now = timezone.now()
     stale = RepairRequestFactory(status=S.SOLVED, solved_at=now - dt.timedelta(days=8))
@@ -195,10 +190,6 @@ def test_solved_requests_left_unconfirmed_are_closed_by_the_system(settings):
 
 
 def test_auto_close_can_be_switched_off(settings):
-    import datetime as dt
-
-    from django.utils import timezone
-
     settings.REPAIRS_AUTO_CLOSE_DAYS = 0
     repair = RepairRequestFactory(status=S.SOLVED, solved_at=timezone.now() - dt.timedelta(days=100))
     assert services.repair_requests_autoclose() == 0

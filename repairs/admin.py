@@ -202,14 +202,6 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-STATUS_COLOURS = {
-    RepairStatus.PENDING: "#1e6fd9",
-    RepairStatus.PROCESSING: "#d9461e",
-    RepairStatus.SOLVED: "#2e9e44",
-    RepairStatus.CLOSED: "#777",
-}
-
-
 @admin.register(RepairRequest)
 class RepairRequestAdmin(admin.ModelAdmin):
     change_list_template = "admin/repairs/repairrequest/change_list.html"
@@ -295,8 +287,9 @@ class RepairRequestAdmin(admin.ModelAdmin):
     def reporter(self, obj):
         return obj.user.full_name or obj.user.username if obj.user else "-"
 
-    @admin.display(description=_("已等待"), ordering="created_at")
+    @admin.display(description=_("时长"), ordering="created_at")
     def age(self, obj):
+        """How long the request has been open (or took, once solved or closed)."""
         end = obj.closed_at or obj.solved_at or timezone.now()
         return timesince(obj.created_at, end, depth=1)
 

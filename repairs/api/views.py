@@ -48,6 +48,10 @@ class RepairListCreateView(GenericAPIView):
     pagination_class = MiniProgramPagination
     parser_classes = (JSONParser, MultiPartParser, FormParser)
 
+    def get_serializer_class(self):
+        # The browsable API's form for POST shows what a new request takes.
+        return RepairCreateInputSerializer if self.request.method == "POST" else RepairListSerializer
+
     def get_throttles(self):
         return [RepairCreateThrottle()] if self.request.method == "POST" else []
 

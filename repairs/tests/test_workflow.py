@@ -2,9 +2,11 @@
 
 import datetime as dt
 import itertools
+import threading
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -202,3 +204,30 @@ def test_the_system_may_only_close_solved_requests(from_status, to_status):
     repair = RepairRequestFactory(status=from_status)
     with pytest.raises(ApplicationError):
         services.repair_request_change_status(repair=repair, to_status=to_status, by=None)
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_moves_of_one_request_are_decided_under_its_row_lock():
+    repair = RepairRequestFactory(status=S.PENDING)
+    desk = [UserFactory(is_staff=True) for _ in range(4)]
+    barrier = threading.Barrier(len(desk))
+    outcomes = []
+
+    def accept(staff):
+        try:
+            barrier.wait()
+            services.repair_request_change_status(repair=repair, to_status=S.PROCESSING, by=staff)
+            outcomes.append("ok")
+        except ApplicationError as exc:
+            outcomes.append(exc.message)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept, args=(staff,)) for staff in desk]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ok", *["报修已是“处理中”状态。"] * 3]
+    assert RepairEvent.objects.filter(request=repair, kind=EventKind.STATUS).count() == 1

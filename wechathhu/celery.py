@@ -24,6 +24,16 @@ app.conf.beat_schedule = {
         "task": "reservations.send_reminders",
         "schedule": crontab(minute="*/5"),
     },
+    "repairs-resend-notifications": {
+        # every 10 minutes: https://crontab.guru/#*/10_*_*_*_*
+        "task": "repairs.resend_notifications",
+        "schedule": crontab(minute="*/10"),
+    },
+    "repairs-autoclose-solved": {
+        # every day at 03:30: https://crontab.guru/#30_3_*_*_*
+        "task": "repairs.autoclose_solved",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "guides-resend-pending": {
         # every 5 minutes: https://crontab.guru/#*/5_*_*_*_*
         "task": "guides.resend_pending",

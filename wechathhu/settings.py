@@ -357,6 +357,20 @@ ACTIVITIES_CLOCKIN_STEP_SECONDS = env.int("ACTIVITIES_CLOCKIN_STEP_SECONDS", def
 ACTIVITIES_CLOCKIN_SECRET = env("ACTIVITIES_CLOCKIN_SECRET", default="")
 
 # repairs
+# Photos on a repair request: at most this many, each at most this many bytes (JPEG/PNG/GIF/WebP).
+REPAIRS_PHOTO_MAX_COUNT = env.int("REPAIRS_PHOTO_MAX_COUNT", default=4)
+REPAIRS_PHOTO_MAX_BYTES = env.int("REPAIRS_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+# Time to solve a request that has no category (categories carry their own).
+REPAIRS_DEFAULT_RESPONSE_HOURS = env.int("REPAIRS_DEFAULT_RESPONSE_HOURS", default=48)
+# New requests per user (each one mails the category's recipients), DRF rate syntax.
+REPAIRS_CREATE_RATE = env("REPAIRS_CREATE_RATE", default="20/hour")
+# Solved requests the reporter neither confirms nor reopens are closed after this many days (0: never).
+REPAIRS_AUTO_CLOSE_DAYS = env.int("REPAIRS_AUTO_CLOSE_DAYS", default=7)
+# New-request mail: retries with exponential backoff on SMTP errors, then the periodic re-send
+# (repairs.resend_notifications) picks up whatever is still unsent, for this many hours.
+REPAIRS_MAIL_MAX_RETRIES = env.int("REPAIRS_MAIL_MAX_RETRIES", default=5)
+REPAIRS_MAIL_RESEND_AFTER_MINUTES = env.int("REPAIRS_MAIL_RESEND_AFTER_MINUTES", default=10)
+REPAIRS_MAIL_GIVE_UP_HOURS = env.int("REPAIRS_MAIL_GIVE_UP_HOURS", default=48)
 
 # guides
 # File types staff may upload as guides (extensions; each is also checked by its content).

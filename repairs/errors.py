@@ -1,0 +1,16 @@
+"""Error codes of repairs (``ApplicationError.code``)."""
+
+from enum import StrEnum
+
+
+class RepairsErrorCode(StrEnum):
+    TRANSITION_NOT_ALLOWED = "transition_not_allowed"
+    REASON_REQUIRED = "reason_required"
+    PERMISSION_DENIED = "permission_denied"
+    NOT_SOLVED = "not_solved"
+    ALREADY_RATED = "already_rated"
+    INVALID_RATING = "invalid_rating"
+    CATEGORY_INACTIVE = "category_inactive"
+    INVALID_PHOTO = "invalid_photo"
+    INVALID_ASSIGNEE = "invalid_assignee"
+    EMPTY_CONTENT = "empty_content"

@@ -92,6 +92,7 @@ def message_send(
         published_at=published_at or timezone.now(),
         expires_at=expires_at,
         audience_kinds=[] if is_global else kinds,
+        audience_user_ids=[] if is_global else sorted(set(recipient_ids)),
     )
     message.full_clean()
     message.save()

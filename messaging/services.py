@@ -264,8 +264,14 @@ def message_add_recipients(*, message: Message, recipient_ids) -> int:
 
 
 def _ensure_state_rows(*, user: User, message_ids: list[int]) -> None:
-    """Create the user's state rows for global messages (fan-out on read); existing rows stay."""
+    """Create the user's state rows for global messages (fan-out on read); existing rows stay.
+
+    The user's row is locked first so that two requests of the same user (two devices, a double
+    tap) queue instead of deadlocking on the duplicate-key locks of ``INSERT IGNORE`` followed by
+    the ``UPDATE``. Different users never wait for each other. Must run inside a transaction.
+    """
     if message_ids:
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
         MessageRecipient.objects.bulk_create(
             [MessageRecipient(message_id=pk, recipient=user) for pk in message_ids], ignore_conflicts=True
         )
@@ -444,18 +450,21 @@ def message_deliver_wechat(*, message_id: int) -> int:
         unavailable = None
         with transaction.atomic():
             batch = list(
-                MessageDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+                MessageDelivery.objects.select_for_update(skip_locked=True)
                 .filter(message_id=message_id, channel=DeliveryChannel.WECHAT, status=DeliveryStatus.QUEUED)
-                .select_related("recipient")
                 .order_by("id")[: settings.MESSAGING_DELIVERY_BATCH]
             )
             if not batch:
                 return sent
+            # Read without locking the users (only the claimed delivery rows are locked).
+            openids = dict(
+                User.objects.filter(pk__in=[d.recipient_id for d in batch]).values_list("pk", "wechat_openid")
+            )
             for delivery in batch:
                 delivery.attempts += 1
                 try:
                     wechat.send_subscribe_message(
-                        openid=delivery.recipient.wechat_openid,
+                        openid=openids.get(delivery.recipient_id) or "",
                         template_id=settings.MESSAGING_WECHAT_TEMPLATE_ID,
                         data=data,
                         page=page,

@@ -311,7 +311,8 @@ MESSAGING_PUBLISH_BATCH = env.int("MESSAGING_PUBLISH_BATCH", default=500)
 MESSAGING_WECHAT_TEMPLATE_ID = env("MESSAGING_WECHAT_TEMPLATE_ID", default="")
 # Template keys filled from the message: key=title|content|type|priority|sender|published_at.
 MESSAGING_WECHAT_TEMPLATE_FIELDS = env.dict(
-    "MESSAGING_WECHAT_TEMPLATE_FIELDS", default={"thing1": "title", "thing2": "content", "time3": "published_at"}
+    "MESSAGING_WECHAT_TEMPLATE_FIELDS",
+    default={"thing1": "title", "thing2": "content", "time3": "published_at"},
 )
 # Mini-program page the notification opens; {id} is the message id.
 MESSAGING_WECHAT_PAGE = env("MESSAGING_WECHAT_PAGE", default="pages/messages/detail?id={id}")

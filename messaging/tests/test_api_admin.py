@@ -501,3 +501,21 @@ def test_add_recipients_rejects_bad_input(superuser_client, staff_client, staff_
     )
     assert body["message"] == "recipient_ids: 全局消息已发送给所有用户，无需添加接收者。"
     assert_error(staff_client.post(recipients(MessageFactory().pk), {"recipient_ids": [staff_user.pk]}), 404)
+
+
+def test_a_message_to_ten_thousand_listed_recipients_is_written_in_batches(staff_client, settings):
+    from accounts.models import User
+
+    settings.MESSAGING_RECIPIENT_BATCH_SIZE = 2000
+    User.objects.bulk_create(
+        [User(username=f"B{i:05d}", password="!") for i in range(10000)], batch_size=2000
+    )
+    ids = list(User.objects.filter(username__startswith="B").values_list("pk", flat=True))
+
+    response = staff_client.post(LIST, seed_payload(ids))
+
+    assert response.status_code == 201
+    message = Message.objects.get(pk=response.json()["data"]["id"])
+    assert message.audience_size == 10000 == MessageRecipient.objects.filter(message=message).count()
+    too_many = assert_error(staff_client.post(LIST, seed_payload([*ids, *range(1, 2)])), 400)
+    assert "recipient_ids" in too_many["data"]

@@ -137,6 +137,8 @@ class UserMessageDetailView(EnvelopeAPIView):
 class MessageReadView(EnvelopeAPIView):
     """把一条或多条消息标记为已读。我看不到的消息ID会被忽略（不会报错）。"""
 
+    serializer_class = MessageIdsInputSerializer
+
     @extend_schema(
         tags=TAGS,
         operation_id="messages_read",
@@ -152,6 +154,8 @@ class MessageReadView(EnvelopeAPIView):
 
 class MessageArchiveView(EnvelopeAPIView):
     """归档一条或多条消息（归档同时视为已读）。我看不到的消息ID会被忽略（不会报错）。"""
+
+    serializer_class = MessageIdsInputSerializer
 
     @extend_schema(
         tags=TAGS,
@@ -208,6 +212,10 @@ class AdminMessageListView(SenderAPIView):
 
     serializer_class = MessageSerializer
 
+    def get_serializer_class(self):
+        # The browsable API's form for POST is the create input.
+        return MessageCreateInputSerializer if self.request.method == "POST" else MessageSerializer
+
     @extend_schema(
         tags=ADMIN_TAGS,
         operation_id="admin_messages_list",
@@ -248,6 +256,7 @@ class AdminGlobalMessageView(SenderAPIView):
     """发送全局消息给所有用户（需 `messaging.send_global` 权限或超级管理员）。不会为每个用户写入记录。"""
 
     permission_classes = (IsAuthenticated, CanSendGlobalMessages)
+    serializer_class = GlobalMessageInputSerializer
 
     @extend_schema(
         tags=ADMIN_TAGS,
@@ -267,6 +276,8 @@ class AdminGlobalMessageView(SenderAPIView):
 
 class AdminMessageDetailView(SenderAPIView):
     """更新或删除一条消息（只有发送者或超级管理员可以操作；他人的消息为 404）。"""
+
+    serializer_class = MessageUpdateInputSerializer  # the browsable API's form
 
     @extend_schema(
         tags=ADMIN_TAGS,
@@ -311,6 +322,8 @@ class AdminMessageFullDetailView(SenderAPIView):
 
 class AdminMessageRecipientsView(SenderAPIView):
     """为定向消息添加接收者（只有发送者或超级管理员可操作）；已是接收者的用户会被跳过。"""
+
+    serializer_class = RecipientsInputSerializer
 
     @extend_schema(
         tags=ADMIN_TAGS,

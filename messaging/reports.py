@@ -146,7 +146,7 @@ class Report:
                 {
                     "row": row,
                     "x": i * (width + gap),
-                    "y": height - h,
+                    "y": round(height - h, 1),
                     "h": h,
                     "cx": i * (width + gap) + width / 2,
                     "cy": round(height - rate * height, 1),

@@ -305,6 +305,8 @@ LOGGING = {
 # messaging
 # Recipient rows written per INSERT when a targeted message is sent.
 MESSAGING_RECIPIENT_BATCH_SIZE = env.int("MESSAGING_RECIPIENT_BATCH_SIZE", default=2000)
+# Recipients listed in GET /api/v1/admin/messages/{id}/detail (the full list is paginated).
+MESSAGING_DETAIL_RECIPIENTS = env.int("MESSAGING_DETAIL_RECIPIENTS", default=1000)
 # Due messages the periodic publishing step (messaging.publish_due) handles per run.
 MESSAGING_PUBLISH_BATCH = env.int("MESSAGING_PUBLISH_BATCH", default=500)
 # WeChat subscribe-message delivery of targeted messages (needs WECHAT_ENABLED); empty = off.

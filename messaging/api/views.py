@@ -18,6 +18,7 @@ from .serializers import (
     MessageCreateInputSerializer,
     MessageDetailSerializer,
     MessageIdsInputSerializer,
+    MessageRecipientSerializer,
     MessageSerializer,
     MessageStatsSerializer,
     MessageUpdateInputSerializer,
@@ -45,11 +46,11 @@ MessagePagination = inline_serializer(
 )
 
 
-def enveloped_message_page(serializer_class, *, name: str):
+def enveloped_message_page(serializer_class, *, name: str, key: str = "messages"):
     """seed 001's page in the envelope, sharing one pagination component between the lists."""
     data = inline_serializer(
         name=f"{name}Data",
-        fields={"messages": serializer_class(many=True), "pagination": MessagePagination},
+        fields={key: serializer_class(many=True), "pagination": MessagePagination},
     )
     return enveloped(data, name=name)
 
@@ -305,7 +306,11 @@ class AdminMessageDetailView(SenderAPIView):
 
 
 class AdminMessageFullDetailView(SenderAPIView):
-    """消息详情及其接收者的阅读、归档状态。全局消息只列出已读或已归档的用户。"""
+    """消息详情及其接收者的阅读、归档状态。全局消息只列出已读或已归档的用户。
+
+    `recipients` 最多列出前 1000 个接收者（`MESSAGING_DETAIL_RECIPIENTS`）；完整列表请分页获取：
+    `GET /api/v1/admin/messages/{id}/recipients`。
+    """
 
     @extend_schema(
         tags=ADMIN_TAGS,
@@ -321,9 +326,32 @@ class AdminMessageFullDetailView(SenderAPIView):
 
 
 class AdminMessageRecipientsView(SenderAPIView):
-    """为定向消息添加接收者（只有发送者或超级管理员可操作）；已是接收者的用户会被跳过。"""
+    """消息的接收者：POST 为定向消息添加接收者（已是接收者的用户会被跳过）；GET（扩展）分页列出接收者
+    及其阅读、归档状态，可按 `is_read`、`is_archived` 筛选（如 `is_read=false` 查看谁还没读）。
+    只有发送者或超级管理员可操作。"""
 
-    serializer_class = RecipientsInputSerializer
+    pagination_results_key = "recipients"
+    list_message = "获取接收者列表成功"
+
+    def get_serializer_class(self):
+        return RecipientsInputSerializer if self.request.method == "POST" else MessageRecipientSerializer
+
+    @extend_schema(
+        tags=ADMIN_TAGS,
+        operation_id="admin_messages_recipients_list",
+        parameters=[_bool("is_read", "是否已读"), _bool("is_archived", "是否归档")],
+        responses={
+            200: enveloped_message_page(
+                MessageRecipientSerializer, name="MessageRecipientPage", key="recipients"
+            ),
+            **envelope_errors(400, 401, 403, 404),
+        },
+    )
+    def get(self, request, pk: int):
+        message = selectors.message_get_for_sender(user=request.user, message_id=pk)
+        rows = selectors.message_recipient_list(message=message, filters=request.query_params)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(MessageRecipientSerializer(page, many=True).data)
 
     @extend_schema(
         tags=ADMIN_TAGS,

@@ -519,3 +519,53 @@ def test_a_message_to_ten_thousand_listed_recipients_is_written_in_batches(staff
     assert message.audience_size == 10000 == MessageRecipient.objects.filter(message=message).count()
     too_many = assert_error(staff_client.post(LIST, seed_payload([*ids, *range(1, 2)])), 400)
     assert "recipient_ids" in too_many["data"]
+
+
+def test_recipient_list_is_paginated_and_filterable(staff_client, staff_user, make_client):
+    message = MessageFactory(sender=staff_user)
+    rows = [MessageRecipientFactory(message=message) for _ in range(5)]
+    make_client(rows[1].recipient).post(reverse("messaging:message-read"), {"message_ids": [message.pk]})
+    make_client(rows[3].recipient).post(reverse("messaging:message-archive"), {"message_ids": [message.pk]})
+
+    response = staff_client.get(recipients(message.pk), {"page_size": 2})
+
+    body = response.json()
+    assert response.status_code == 200 and body["message"] == "获取接收者列表成功"
+    assert [r["id"] for r in body["data"]["recipients"]] == [rows[0].pk, rows[1].pk]
+    assert set(body["data"]["recipients"][0]) == RECIPIENT_FIELDS
+    assert body["data"]["pagination"]["total_items"] == 5 and body["data"]["pagination"]["total_pages"] == 3
+
+    def ids_for(**params):
+        return [
+            r["recipient_id"]
+            for r in staff_client.get(recipients(message.pk), params).json()["data"]["recipients"]
+        ]
+
+    unread = [r.recipient_id for r in rows if r.pk not in (rows[1].pk, rows[3].pk)]
+    assert ids_for(is_read="false") == unread
+    assert ids_for(is_read="true") == [rows[1].recipient_id, rows[3].recipient_id]
+    assert ids_for(is_archived="true") == [rows[3].recipient_id]
+    assert (
+        "is_read"
+        in assert_error(staff_client.get(recipients(message.pk), {"is_read": "perhaps"}), 400)["data"]
+    )
+    assert_error(staff_client.get(recipients(MessageFactory().pk)), 404)
+
+
+def test_recipient_list_query_count_is_constant(superuser_client, django_assert_num_queries):
+    message = MessageFactory()
+    MessageRecipientFactory(message=message)
+    with django_assert_num_queries(4):  # token, message, count, page with users
+        superuser_client.get(recipients(message.pk))
+    for _ in range(6):
+        MessageRecipientFactory(message=message)
+    with django_assert_num_queries(4):
+        assert len(superuser_client.get(recipients(message.pk)).json()["data"]["recipients"]) == 7
+
+
+def test_detail_lists_at_most_the_configured_number_of_recipients(superuser_client, settings):
+    settings.MESSAGING_DETAIL_RECIPIENTS = 3
+    message = MessageFactory()
+    for _ in range(5):
+        MessageRecipientFactory(message=message)
+    assert len(superuser_client.get(full(message.pk)).json()["data"]["recipients"]) == 3

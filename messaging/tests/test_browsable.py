@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
         ("admin-message-global", False, False),
         ("admin-message-detail", True, False),
         ("admin-message-full-detail", True, True),
-        ("admin-message-recipients", True, False),
+        ("admin-message-recipients", True, True),
     ],
 )
 def test_every_endpoint_renders_in_the_browsable_api(client, superuser, name, with_id, allowed):

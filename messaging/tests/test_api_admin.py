@@ -569,3 +569,22 @@ def test_detail_lists_at_most_the_configured_number_of_recipients(superuser_clie
     for _ in range(5):
         MessageRecipientFactory(message=message)
     assert len(superuser_client.get(full(message.pk)).json()["data"]["recipients"]) == 3
+
+
+def test_expiry_today_keeps_the_message_until_the_end_of_the_day_and_expired_ones_say_so(
+    staff_client, staff_user, make_client
+):
+    reader = UserFactory()
+    today = timezone.localdate().isoformat()
+    payload = seed_payload([reader.pk]) | {"expires_at": today, "published_at": None}
+    data = staff_client.post(LIST, {k: v for k, v in payload.items() if v is not None}).json()["data"]
+    assert datetime.fromisoformat(data["expires_at"]) == datetime.fromisoformat(f"{today}T23:59:59+08:00")
+    assert data["is_expired"] is False
+    assert [m["id"] for m in make_client(reader).get(INBOX).json()["data"]["messages"]] == [data["id"]]
+
+    now = timezone.now()
+    expired = MessageFactory(
+        sender=staff_user, published_at=now - timedelta(days=2), expires_at=now - timedelta(days=1)
+    )
+    listed = {m["id"]: m for m in staff_client.get(LIST).json()["data"]["messages"]}
+    assert listed[expired.pk]["is_expired"] is True and listed[expired.pk]["is_published"] is True

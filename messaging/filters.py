@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import Message, MessagePriority, MessageType
+from .models import Message, MessagePriority, MessageRecipient, MessageType
 
 TRUE_VALUES = {"true", "1", "yes", "on"}
 FALSE_VALUES = {"false", "0", "no", "off"}
@@ -104,6 +104,17 @@ class SenderMessageFilterSet(django_filters.FilterSet):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise ValidationError({"date_to": ["结束日期不能早于开始日期。"]})
         return super().qs
+
+
+class RecipientFilterSet(django_filters.FilterSet):
+    """``GET /api/v1/admin/messages/{id}/recipients`` (extension): who has (not) read or archived."""
+
+    is_read = StrictBooleanFilter(field_name="read_at", lookup_expr="isnull", exclude=True)
+    is_archived = StrictBooleanFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = MessageRecipient
+        fields = ()
 
 
 def apply_filterset(filterset_class, data, queryset: QuerySet) -> QuerySet:

@@ -13,7 +13,10 @@ from accounts.api.serializers import PublicUserSerializer
 from accounts.models import UserKind
 from messaging.models import Message, MessagePriority, MessageRecipient, MessageType
 
-MAX_IDS = 5000
+# Direct recipients per request (larger audiences: department_ids, class_ids, group_ids, kinds).
+MAX_RECIPIENT_IDS = 10000
+# Messages marked read or archived per request.
+MAX_MESSAGE_IDS = 1000
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -37,13 +40,13 @@ def end_of_day(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(23, 59, 59)), timezone.get_default_timezone())
 
 
-def id_list(*, required=False, help_text=""):
+def id_list(*, required=False, max_length=MAX_RECIPIENT_IDS, help_text=""):
     return serializers.ListField(
         child=serializers.IntegerField(min_value=1),
         required=required,
         allow_empty=not required,
-        max_length=MAX_IDS,
-        help_text=help_text,
+        max_length=max_length,
+        help_text=f"{help_text}（最多 {max_length} 个）",
     )
 
 
@@ -237,4 +240,6 @@ class RecipientsInputSerializer(serializers.Serializer):
 
 
 class MessageIdsInputSerializer(serializers.Serializer):
-    message_ids = id_list(required=True, help_text="消息ID列表；看不到的消息会被忽略")
+    message_ids = id_list(
+        required=True, max_length=MAX_MESSAGE_IDS, help_text="消息ID列表；看不到的消息会被忽略"
+    )

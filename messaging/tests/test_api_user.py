@@ -296,7 +296,15 @@ def test_reading_twice_keeps_the_first_read_time(api_client, user):
 
 @pytest.mark.parametrize("url", [READ, ARCHIVE])
 @pytest.mark.parametrize(
-    "payload", [{}, {"message_ids": []}, {"message_ids": "1,2"}, {"message_ids": ["a"]}, {"message_ids": [0]}]
+    "payload",
+    [
+        {},
+        {"message_ids": []},
+        {"message_ids": "1,2"},
+        {"message_ids": ["a"]},
+        {"message_ids": [0]},
+        {"message_ids": list(range(1, 1002))},  # at most 1000 per request
+    ],
 )
 def test_bad_id_lists_are_a_400(api_client, url, payload):
     body = assert_error(api_client.post(url, payload), 400)

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from accounts.api.serializers import PublicUserSerializer
 from accounts.models import UserKind
 from messaging.models import Message, MessagePriority, MessageRecipient, MessageType
+from wechathhu.api.fields import PortalDateTimeField
 
 # Direct recipients per request (larger audiences: department_ids, class_ids, group_ids, kinds).
 MAX_RECIPIENT_IDS = 10000
@@ -21,7 +22,7 @@ DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)
-class ExpiryField(serializers.DateTimeField):
+class ExpiryField(PortalDateTimeField):
     """A datetime, or a date meaning the end of that day (23:59:59, Asia/Shanghai)."""
 
     def to_internal_value(self, value):
@@ -32,7 +33,7 @@ class ExpiryField(serializers.DateTimeField):
                 day = None
             if day is None:
                 self.fail("invalid", format="YYYY-MM-DD 或 YYYY-MM-DDThh:mm:ss")
-            return end_of_day(day)
+            return self.enforce_range(end_of_day(day))
         return super().to_internal_value(value)
 
 
@@ -185,7 +186,7 @@ class GlobalMessageInputSerializer(serializers.Serializer):
         allow_null=True,
         help_text="过期时间；只给日期（如 2024-12-31）表示当天 23:59:59（北京时间）",
     )
-    published_at = serializers.DateTimeField(
+    published_at = PortalDateTimeField(
         required=False, allow_null=True, help_text="发布时间；晚于现在则到时才对用户可见，缺省为现在"
     )
 
@@ -224,7 +225,7 @@ class MessageUpdateInputSerializer(serializers.Serializer):
     expires_at = ExpiryField(
         required=False, allow_null=True, help_text="扩展：修改过期时间；null 表示永不过期"
     )
-    published_at = serializers.DateTimeField(required=False, help_text="扩展：修改发布时间")
+    published_at = PortalDateTimeField(required=False, help_text="扩展：修改发布时间")
 
     def validate(self, attrs):
         message = self.context["message"]

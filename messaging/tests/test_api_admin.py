@@ -182,6 +182,8 @@ def test_scheduled_message_is_not_published_yet(staff_client, make_client):
         ({"expires_at": "2024-13-45"}, "expires_at"),
         ({"expires_at": "2023-12-31"}, "expires_at"),  # before its publication
         ({"published_at": "yesterday"}, "published_at"),
+        ({"published_at": "0138-10-09T15:00:00Z"}, "published_at"),  # found by fuzzing
+        ({"expires_at": "3024-12-31"}, "expires_at"),
         ({"is_global": "maybe"}, "is_global"),
     ],
 )

@@ -18,6 +18,7 @@ from wechathhu.api.fields import PortalDateTimeField
 MAX_RECIPIENT_IDS = 10000
 # Messages marked read or archived per request.
 MAX_MESSAGE_IDS = 1000
+MAX_ID = 2**63 - 1  # ids are BIGINT: a larger number is a 400, not a database error
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -43,7 +44,7 @@ def end_of_day(day: date) -> datetime:
 
 def id_list(*, required=False, max_length=MAX_RECIPIENT_IDS, help_text=""):
     return serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=required,
         allow_empty=not required,
         max_length=max_length,

@@ -3,6 +3,7 @@
 import logging
 
 from django.conf import settings
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -46,3 +47,12 @@ class PerUserRateThrottle(SettingsRateThrottle):
         else:
             ident = self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class PerUserWriteRateThrottle(PerUserRateThrottle):
+    """Counts only writes (POST, PUT, PATCH, DELETE): reading the same endpoint stays free."""
+
+    def allow_request(self, request, view):
+        if request.method in SAFE_METHODS:
+            return True
+        return super().allow_request(request, view)

@@ -1,0 +1,101 @@
+"""Real-browser fixtures: Debian's Chromium, headless, driven by Playwright against ``live_server``.
+
+One browser per test session, one page (in its own context: cookies do not leak between tests)
+per test. Every test saves a screenshot of its final state into ``test-artifacts/screenshots/``,
+and a failing test one of where it stopped, so a CI run can be looked at afterwards.
+
+The browser is the system's (``scripts/browser-deps.sh`` installs it); Playwright never downloads
+one. Where it is missing the tests are skipped with that reason — which CI refuses (root
+conftest), so CI always runs them.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("BROWSER_TESTS_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Generous for a loaded 2-core machine; a real failure still shows within seconds.
+TIMEOUT_MS = 15_000
+
+# Playwright's sync API keeps an event loop on the main thread while the browser is open, which
+# makes Django refuse ORM calls from the test body (set-up data, assertions) as "async". Those calls
+# are plain synchronous code between browser steps, so the check does not apply here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is missing: run scripts/browser-deps.sh to install Chromium")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    """A fresh page (own cookies) on the live server, with a screenshot saved when the test ends."""
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        viewport={"width": 1280, "height": 900},
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors
+    yield page
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    try:
+        page.screenshot(path=SCREENSHOTS / f"{name}{'-FAILED' if failed else ''}.png", full_page=True)
+    finally:
+        context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report
+
+
+@pytest.fixture
+def admin_login(page, password):
+    """Log ``user`` in through the real admin login form; the page is left on the admin index."""
+
+    def login(user):
+        page.goto("/admin/login/?next=/admin/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", password)
+        page.click("input[type=submit]")
+        page.wait_for_url("**/admin/")
+        return page
+
+    return login

@@ -46,8 +46,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
         yield browser
@@ -68,9 +69,15 @@ def page(browser, live_server, request):
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.js_errors = errors
-    yield page
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def snapshot(step, of=None):
+        """Save a screenshot of a state worth seeing besides the final one (``of``: another tab)."""
+        (of or page).screenshot(path=SCREENSHOTS / f"{name}-{step}.png", full_page=True)
+
+    page.snapshot = snapshot
+    yield page
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
     try:
         page.screenshot(path=SCREENSHOTS / f"{name}{'-FAILED' if failed else ''}.png", full_page=True)

@@ -79,6 +79,8 @@ def page(browser, live_server, request):
     page.snapshot = snapshot
     yield page
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    if not failed:  # a failure's picture from an earlier run would mislead
+        (SCREENSHOTS / f"{name}-FAILED.png").unlink(missing_ok=True)
     try:
         page.screenshot(path=SCREENSHOTS / f"{name}{'-FAILED' if failed else ''}.png", full_page=True)
     finally:

@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import Message, MessagePriority, MessageType
+from .models import Message, MessagePriority, MessageRecipient, MessageType
 
+MAX_ID = 2**63 - 1  # ids are BIGINT: a larger number is a 400, not a database error
 TRUE_VALUES = {"true", "1", "yes", "on"}
 FALSE_VALUES = {"false", "0", "no", "off"}
 
@@ -58,7 +59,7 @@ class UserMessageFilterSet(django_filters.FilterSet):
     priority = ChoiceFilter(choices=MessagePriority.choices)
     is_read = StrictBooleanFilter(method="filter_is_read")
     is_archived = StrictBooleanFilter(method="filter_is_archived")
-    sender_id = django_filters.NumberFilter(field_name="sender_id", min_value=1)
+    sender_id = django_filters.NumberFilter(field_name="sender_id", min_value=1, max_value=MAX_ID)
     search = django_filters.CharFilter(method=_search, max_length=100)
 
     class Meta:
@@ -81,7 +82,7 @@ class SenderMessageFilterSet(django_filters.FilterSet):
 
     type = ChoiceFilter(choices=MessageType.choices)
     priority = ChoiceFilter(choices=MessagePriority.choices)
-    sender_id = django_filters.NumberFilter(field_name="sender_id", min_value=1)
+    sender_id = django_filters.NumberFilter(field_name="sender_id", min_value=1, max_value=MAX_ID)
     is_active = StrictBooleanFilter(field_name="is_active")
     is_global = StrictBooleanFilter(field_name="is_global")
     search = django_filters.CharFilter(method=_search, max_length=100)
@@ -104,6 +105,17 @@ class SenderMessageFilterSet(django_filters.FilterSet):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise ValidationError({"date_to": ["结束日期不能早于开始日期。"]})
         return super().qs
+
+
+class RecipientFilterSet(django_filters.FilterSet):
+    """``GET /api/v1/admin/messages/{id}/recipients`` (extension): who has (not) read or archived."""
+
+    is_read = StrictBooleanFilter(field_name="read_at", lookup_expr="isnull", exclude=True)
+    is_archived = StrictBooleanFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = MessageRecipient
+        fields = ()
 
 
 def apply_filterset(filterset_class, data, queryset: QuerySet) -> QuerySet:

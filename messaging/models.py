@@ -74,6 +74,12 @@ class Message(TimestampedModel):
         CampusGroup, verbose_name=_("目标分组"), blank=True, related_name="+"
     )
     audience_kinds = models.JSONField(_("目标身份"), default=list, blank=True)
+    audience_user_ids = models.JSONField(
+        _("直接指定的接收者"),
+        default=list,
+        blank=True,
+        help_text=_("发送时直接指定的用户ID（复制消息时沿用）"),
+    )
     recipient_users = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("接收者"),

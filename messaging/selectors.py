@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, F, FilteredRelation, Prefetch, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, F, FilteredRelation, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from wechathhu.core.errors import NotFound
 
-from .filters import SenderMessageFilterSet, UserMessageFilterSet, apply_filterset
+from .filters import RecipientFilterSet, SenderMessageFilterSet, UserMessageFilterSet, apply_filterset
 from .models import Message, MessageRecipient, MessageType
 
 MESSAGE_NOT_FOUND = "消息不存在。"
@@ -207,24 +208,29 @@ def message_list_for_sender(*, user: User, filters=None) -> QuerySet[Message]:
 def message_get_for_sender(*, user: User, message_id: int, with_recipients: bool = False) -> Message:
     """A message ``user`` may manage (their own; any for a superuser), else 404.
 
-    ``with_recipients`` loads the recipient rows with their users as ``recipient_rows``.
+    ``with_recipients`` loads its first ``MESSAGING_DETAIL_RECIPIENTS`` recipient rows, with
+    their users, as ``recipient_rows`` (the full list is paginated: ``message_recipient_list``).
     """
     queryset = Message.objects.select_related("sender")
-    if with_recipients:
-        queryset = queryset.prefetch_related(
-            Prefetch("recipients", queryset=message_recipient_list_all(), to_attr="recipient_rows")
-        )
     if not user.is_superuser:
         queryset = queryset.filter(sender=user)
     message = queryset.filter(pk=message_id).first()
     if message is None:
         raise NotFound(MESSAGE_NOT_FOUND)
+    if with_recipients:
+        message.recipient_rows = list(
+            message_recipient_list(message=message)[: settings.MESSAGING_DETAIL_RECIPIENTS]
+        )
     return message
 
 
-def message_recipient_list_all() -> QuerySet[MessageRecipient]:
-    """Recipient rows with each recipient, in send order."""
-    return MessageRecipient.objects.select_related("recipient").order_by("id")
+def message_recipient_list(*, message: Message, filters=None) -> QuerySet[MessageRecipient]:
+    """A message's recipient rows with each recipient, in send order, filtered by state.
+
+    For a global message these are the users who have read or archived it so far.
+    """
+    queryset = MessageRecipient.objects.filter(message=message).select_related("recipient").order_by("id")
+    return apply_filterset(RecipientFilterSet, filters or {}, queryset)
 
 
 # --- Read rates -------------------------------------------------------------------------------

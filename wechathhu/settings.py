@@ -327,8 +327,23 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["UserKindEnum"] = "accounts.models.U
 # messaging
 # Recipient rows written per INSERT when a targeted message is sent.
 MESSAGING_RECIPIENT_BATCH_SIZE = env.int("MESSAGING_RECIPIENT_BATCH_SIZE", default=2000)
+# Recipients listed in GET /api/v1/admin/messages/{id}/detail (the full list is paginated).
+MESSAGING_DETAIL_RECIPIENTS = env.int("MESSAGING_DETAIL_RECIPIENTS", default=1000)
 # Due messages the periodic publishing step (messaging.publish_due) handles per run.
 MESSAGING_PUBLISH_BATCH = env.int("MESSAGING_PUBLISH_BATCH", default=500)
+# WeChat subscribe-message delivery of targeted messages (needs WECHAT_ENABLED); empty = off.
+MESSAGING_WECHAT_TEMPLATE_ID = env("MESSAGING_WECHAT_TEMPLATE_ID", default="")
+# Template keys filled from the message: key=title|content|type|priority|sender|published_at.
+MESSAGING_WECHAT_TEMPLATE_FIELDS = env.dict(
+    "MESSAGING_WECHAT_TEMPLATE_FIELDS",
+    default={"thing1": "title", "thing2": "content", "time3": "published_at"},
+)
+# Mini-program page the notification opens; {id} is the message id.
+MESSAGING_WECHAT_PAGE = env("MESSAGING_WECHAT_PAGE", default="pages/messages/detail?id={id}")
+# Only messages of at least this priority are pushed to WeChat (low, normal, high, urgent).
+MESSAGING_WECHAT_MIN_PRIORITY = env("MESSAGING_WECHAT_MIN_PRIORITY", default="high")
+# Deliveries sent per locked batch by the messaging.deliver_wechat task.
+MESSAGING_DELIVERY_BATCH = env.int("MESSAGING_DELIVERY_BATCH", default=100)
 
 # reservations
 # Bookings start and end on this grid (minutes from local midnight) and last MIN..MAX minutes.

@@ -12,13 +12,18 @@ from rest_framework import serializers
 from accounts.api.serializers import PublicUserSerializer
 from accounts.models import UserKind
 from messaging.models import Message, MessagePriority, MessageRecipient, MessageType
+from wechathhu.api.fields import PortalDateTimeField
 
-MAX_IDS = 5000
+# Direct recipients per request (larger audiences: department_ids, class_ids, group_ids, kinds).
+MAX_RECIPIENT_IDS = 10000
+# Messages marked read or archived per request.
+MAX_MESSAGE_IDS = 1000
+MAX_ID = 2**63 - 1  # ids are BIGINT: a larger number is a 400, not a database error
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)
-class ExpiryField(serializers.DateTimeField):
+class ExpiryField(PortalDateTimeField):
     """A datetime, or a date meaning the end of that day (23:59:59, Asia/Shanghai)."""
 
     def to_internal_value(self, value):
@@ -29,7 +34,7 @@ class ExpiryField(serializers.DateTimeField):
                 day = None
             if day is None:
                 self.fail("invalid", format="YYYY-MM-DD 或 YYYY-MM-DDThh:mm:ss")
-            return end_of_day(day)
+            return self.enforce_range(end_of_day(day))
         return super().to_internal_value(value)
 
 
@@ -37,13 +42,13 @@ def end_of_day(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(23, 59, 59)), timezone.get_default_timezone())
 
 
-def id_list(*, required=False, help_text=""):
+def id_list(*, required=False, max_length=MAX_RECIPIENT_IDS, help_text=""):
     return serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=required,
         allow_empty=not required,
-        max_length=MAX_IDS,
-        help_text=help_text,
+        max_length=max_length,
+        help_text=f"{help_text}（最多 {max_length} 个）",
     )
 
 
@@ -182,7 +187,7 @@ class GlobalMessageInputSerializer(serializers.Serializer):
         allow_null=True,
         help_text="过期时间；只给日期（如 2024-12-31）表示当天 23:59:59（北京时间）",
     )
-    published_at = serializers.DateTimeField(
+    published_at = PortalDateTimeField(
         required=False, allow_null=True, help_text="发布时间；晚于现在则到时才对用户可见，缺省为现在"
     )
 
@@ -221,7 +226,7 @@ class MessageUpdateInputSerializer(serializers.Serializer):
     expires_at = ExpiryField(
         required=False, allow_null=True, help_text="扩展：修改过期时间；null 表示永不过期"
     )
-    published_at = serializers.DateTimeField(required=False, help_text="扩展：修改发布时间")
+    published_at = PortalDateTimeField(required=False, help_text="扩展：修改发布时间")
 
     def validate(self, attrs):
         message = self.context["message"]
@@ -237,4 +242,6 @@ class RecipientsInputSerializer(serializers.Serializer):
 
 
 class MessageIdsInputSerializer(serializers.Serializer):
-    message_ids = id_list(required=True, help_text="消息ID列表；看不到的消息会被忽略")
+    message_ids = id_list(
+        required=True, max_length=MAX_MESSAGE_IDS, help_text="消息ID列表；看不到的消息会被忽略"
+    )

@@ -18,6 +18,7 @@ from .serializers import (
     MessageCreateInputSerializer,
     MessageDetailSerializer,
     MessageIdsInputSerializer,
+    MessageRecipientSerializer,
     MessageSerializer,
     MessageStatsSerializer,
     MessageUpdateInputSerializer,
@@ -45,11 +46,11 @@ MessagePagination = inline_serializer(
 )
 
 
-def enveloped_message_page(serializer_class, *, name: str):
+def enveloped_message_page(serializer_class, *, name: str, key: str = "messages"):
     """seed 001's page in the envelope, sharing one pagination component between the lists."""
     data = inline_serializer(
         name=f"{name}Data",
-        fields={"messages": serializer_class(many=True), "pagination": MessagePagination},
+        fields={key: serializer_class(many=True), "pagination": MessagePagination},
     )
     return enveloped(data, name=name)
 
@@ -137,6 +138,8 @@ class UserMessageDetailView(EnvelopeAPIView):
 class MessageReadView(EnvelopeAPIView):
     """把一条或多条消息标记为已读。我看不到的消息ID会被忽略（不会报错）。"""
 
+    serializer_class = MessageIdsInputSerializer
+
     @extend_schema(
         tags=TAGS,
         operation_id="messages_read",
@@ -152,6 +155,8 @@ class MessageReadView(EnvelopeAPIView):
 
 class MessageArchiveView(EnvelopeAPIView):
     """归档一条或多条消息（归档同时视为已读）。我看不到的消息ID会被忽略（不会报错）。"""
+
+    serializer_class = MessageIdsInputSerializer
 
     @extend_schema(
         tags=TAGS,
@@ -208,6 +213,10 @@ class AdminMessageListView(SenderAPIView):
 
     serializer_class = MessageSerializer
 
+    def get_serializer_class(self):
+        # The browsable API's form for POST is the create input.
+        return MessageCreateInputSerializer if self.request.method == "POST" else MessageSerializer
+
     @extend_schema(
         tags=ADMIN_TAGS,
         operation_id="admin_messages_list",
@@ -248,6 +257,7 @@ class AdminGlobalMessageView(SenderAPIView):
     """发送全局消息给所有用户（需 `messaging.send_global` 权限或超级管理员）。不会为每个用户写入记录。"""
 
     permission_classes = (IsAuthenticated, CanSendGlobalMessages)
+    serializer_class = GlobalMessageInputSerializer
 
     @extend_schema(
         tags=ADMIN_TAGS,
@@ -267,6 +277,8 @@ class AdminGlobalMessageView(SenderAPIView):
 
 class AdminMessageDetailView(SenderAPIView):
     """更新或删除一条消息（只有发送者或超级管理员可以操作；他人的消息为 404）。"""
+
+    serializer_class = MessageUpdateInputSerializer  # the browsable API's form
 
     @extend_schema(
         tags=ADMIN_TAGS,
@@ -294,7 +306,11 @@ class AdminMessageDetailView(SenderAPIView):
 
 
 class AdminMessageFullDetailView(SenderAPIView):
-    """消息详情及其接收者的阅读、归档状态。全局消息只列出已读或已归档的用户。"""
+    """消息详情及其接收者的阅读、归档状态。全局消息只列出已读或已归档的用户。
+
+    `recipients` 最多列出前 1000 个接收者（`MESSAGING_DETAIL_RECIPIENTS`）；完整列表请分页获取：
+    `GET /api/v1/admin/messages/{id}/recipients`。
+    """
 
     @extend_schema(
         tags=ADMIN_TAGS,
@@ -310,7 +326,32 @@ class AdminMessageFullDetailView(SenderAPIView):
 
 
 class AdminMessageRecipientsView(SenderAPIView):
-    """为定向消息添加接收者（只有发送者或超级管理员可操作）；已是接收者的用户会被跳过。"""
+    """消息的接收者：POST 为定向消息添加接收者（已是接收者的用户会被跳过）；GET（扩展）分页列出接收者
+    及其阅读、归档状态，可按 `is_read`、`is_archived` 筛选（如 `is_read=false` 查看谁还没读）。
+    只有发送者或超级管理员可操作。"""
+
+    pagination_results_key = "recipients"
+    list_message = "获取接收者列表成功"
+
+    def get_serializer_class(self):
+        return RecipientsInputSerializer if self.request.method == "POST" else MessageRecipientSerializer
+
+    @extend_schema(
+        tags=ADMIN_TAGS,
+        operation_id="admin_messages_recipients_list",
+        parameters=[_bool("is_read", "是否已读"), _bool("is_archived", "是否归档")],
+        responses={
+            200: enveloped_message_page(
+                MessageRecipientSerializer, name="MessageRecipientPage", key="recipients"
+            ),
+            **envelope_errors(400, 401, 403, 404),
+        },
+    )
+    def get(self, request, pk: int):
+        message = selectors.message_get_for_sender(user=request.user, message_id=pk)
+        rows = selectors.message_recipient_list(message=message, filters=request.query_params)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(MessageRecipientSerializer(page, many=True).data)
 
     @extend_schema(
         tags=ADMIN_TAGS,

@@ -182,6 +182,8 @@ def test_scheduled_message_is_not_published_yet(staff_client, make_client):
         ({"expires_at": "2024-13-45"}, "expires_at"),
         ({"expires_at": "2023-12-31"}, "expires_at"),  # before its publication
         ({"published_at": "yesterday"}, "published_at"),
+        ({"published_at": "0138-10-09T15:00:00Z"}, "published_at"),  # found by fuzzing
+        ({"expires_at": "3024-12-31"}, "expires_at"),
         ({"is_global": "maybe"}, "is_global"),
     ],
 )
@@ -501,3 +503,90 @@ def test_add_recipients_rejects_bad_input(superuser_client, staff_client, staff_
     )
     assert body["message"] == "recipient_ids: 全局消息已发送给所有用户，无需添加接收者。"
     assert_error(staff_client.post(recipients(MessageFactory().pk), {"recipient_ids": [staff_user.pk]}), 404)
+
+
+def test_a_message_to_ten_thousand_listed_recipients_is_written_in_batches(staff_client, settings):
+    from accounts.models import User
+
+    settings.MESSAGING_RECIPIENT_BATCH_SIZE = 2000
+    User.objects.bulk_create(
+        [User(username=f"B{i:05d}", password="!") for i in range(10000)], batch_size=2000
+    )
+    ids = list(User.objects.filter(username__startswith="B").values_list("pk", flat=True))
+
+    response = staff_client.post(LIST, seed_payload(ids))
+
+    assert response.status_code == 201
+    message = Message.objects.get(pk=response.json()["data"]["id"])
+    assert message.audience_size == 10000 == MessageRecipient.objects.filter(message=message).count()
+    too_many = assert_error(staff_client.post(LIST, seed_payload([*ids, *range(1, 2)])), 400)
+    assert "recipient_ids" in too_many["data"]
+
+
+def test_recipient_list_is_paginated_and_filterable(staff_client, staff_user, make_client):
+    message = MessageFactory(sender=staff_user)
+    rows = [MessageRecipientFactory(message=message) for _ in range(5)]
+    make_client(rows[1].recipient).post(reverse("messaging:message-read"), {"message_ids": [message.pk]})
+    make_client(rows[3].recipient).post(reverse("messaging:message-archive"), {"message_ids": [message.pk]})
+
+    response = staff_client.get(recipients(message.pk), {"page_size": 2})
+
+    body = response.json()
+    assert response.status_code == 200 and body["message"] == "获取接收者列表成功"
+    assert [r["id"] for r in body["data"]["recipients"]] == [rows[0].pk, rows[1].pk]
+    assert set(body["data"]["recipients"][0]) == RECIPIENT_FIELDS
+    assert body["data"]["pagination"]["total_items"] == 5 and body["data"]["pagination"]["total_pages"] == 3
+
+    def ids_for(**params):
+        return [
+            r["recipient_id"]
+            for r in staff_client.get(recipients(message.pk), params).json()["data"]["recipients"]
+        ]
+
+    unread = [r.recipient_id for r in rows if r.pk not in (rows[1].pk, rows[3].pk)]
+    assert ids_for(is_read="false") == unread
+    assert ids_for(is_read="true") == [rows[1].recipient_id, rows[3].recipient_id]
+    assert ids_for(is_archived="true") == [rows[3].recipient_id]
+    assert (
+        "is_read"
+        in assert_error(staff_client.get(recipients(message.pk), {"is_read": "perhaps"}), 400)["data"]
+    )
+    assert_error(staff_client.get(recipients(MessageFactory().pk)), 404)
+
+
+def test_recipient_list_query_count_is_constant(superuser_client, django_assert_num_queries):
+    message = MessageFactory()
+    MessageRecipientFactory(message=message)
+    with django_assert_num_queries(4):  # token, message, count, page with users
+        superuser_client.get(recipients(message.pk))
+    for _ in range(6):
+        MessageRecipientFactory(message=message)
+    with django_assert_num_queries(4):
+        assert len(superuser_client.get(recipients(message.pk)).json()["data"]["recipients"]) == 7
+
+
+def test_detail_lists_at_most_the_configured_number_of_recipients(superuser_client, settings):
+    settings.MESSAGING_DETAIL_RECIPIENTS = 3
+    message = MessageFactory()
+    for _ in range(5):
+        MessageRecipientFactory(message=message)
+    assert len(superuser_client.get(full(message.pk)).json()["data"]["recipients"]) == 3
+
+
+def test_expiry_today_keeps_the_message_until_the_end_of_the_day_and_expired_ones_say_so(
+    staff_client, staff_user, make_client
+):
+    reader = UserFactory()
+    today = timezone.localdate().isoformat()
+    payload = seed_payload([reader.pk]) | {"expires_at": today, "published_at": None}
+    data = staff_client.post(LIST, {k: v for k, v in payload.items() if v is not None}).json()["data"]
+    assert datetime.fromisoformat(data["expires_at"]) == datetime.fromisoformat(f"{today}T23:59:59+08:00")
+    assert data["is_expired"] is False
+    assert [m["id"] for m in make_client(reader).get(INBOX).json()["data"]["messages"]] == [data["id"]]
+
+    now = timezone.now()
+    expired = MessageFactory(
+        sender=staff_user, published_at=now - timedelta(days=2), expires_at=now - timedelta(days=1)
+    )
+    listed = {m["id"]: m for m in staff_client.get(LIST).json()["data"]["messages"]}
+    assert listed[expired.pk]["is_expired"] is True and listed[expired.pk]["is_published"] is True

@@ -159,6 +159,7 @@ def test_list_filters(api_client, user):
         ({"is_read": "maybe"}, "is_read"),
         ({"is_archived": "2"}, "is_archived"),
         ({"sender_id": "abc"}, "sender_id"),
+        ({"sender_id": "99999999999999999999"}, "sender_id"),  # beyond BIGINT: a 400, not a 500
         ({"page": "0"}, "page"),
         ({"page": "x"}, "page"),
         ({"page_size": "-5"}, "page_size"),
@@ -256,6 +257,7 @@ def test_detail_is_404_for_anything_not_addressed_to_me_or_not_visible(api_clien
         body = assert_error(api_client.get(detail(message.pk)), 404)
         assert body["message"] == "消息不存在。"
     assert_error(api_client.get(detail(999999)), 404)
+    assert_error(api_client.get(detail(99999999999999999999)), 404)
 
 
 # --- Read and archive ----------------------------------------------------------------------------
@@ -296,7 +298,16 @@ def test_reading_twice_keeps_the_first_read_time(api_client, user):
 
 @pytest.mark.parametrize("url", [READ, ARCHIVE])
 @pytest.mark.parametrize(
-    "payload", [{}, {"message_ids": []}, {"message_ids": "1,2"}, {"message_ids": ["a"]}, {"message_ids": [0]}]
+    "payload",
+    [
+        {},
+        {"message_ids": []},
+        {"message_ids": "1,2"},
+        {"message_ids": ["a"]},
+        {"message_ids": [0]},
+        {"message_ids": list(range(1, 1002))},  # at most 1000 per request
+        {"message_ids": [99999999999999999999]},  # beyond BIGINT
+    ],
 )
 def test_bad_id_lists_are_a_400(api_client, url, payload):
     body = assert_error(api_client.post(url, payload), 400)

@@ -8,6 +8,8 @@ the contract holds.
 
 # ruff: noqa: S113 - the seed's client passes no timeout; it is kept as the contract wrote it
 
+import gc
+import threading
 from typing import Any
 
 import pytest
@@ -235,7 +237,14 @@ def manager(live_server, transactional_db):
     user_token, _ = token_issue(user=reader, device="seed-client-user")
     client = MessageManager(base_url=live_server.url, admin_token=admin_token.key, user_token=user_token.key)
     client.admin, client.reader = admin, reader
-    return client
+    yield client
+    # On SQLite the live server shares the test's in-memory connection: let its request threads
+    # finish before the (session-wide) server stops sharing it. A response kept alive by a caught
+    # HTTPError's traceback holds its socket open until collected.
+    gc.collect()
+    for thread in threading.enumerate():
+        if "process_request_thread" in thread.name:
+            thread.join(timeout=10)
 
 
 def test_seed_client_runs_its_whole_scenario_against_the_server(manager):

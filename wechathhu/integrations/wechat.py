@@ -133,3 +133,23 @@ def code_to_session(code: str) -> WeChatSession:
         logger.warning("WeChat code2session answered without openid: %r", result)
         raise WeChatError("微信登录凭证无效或已过期，请重试。", errcode=(result or {}).get("errcode"))
     return WeChatSession(openid=openid, unionid=result.get("unionid"))
+
+
+def send_subscribe_message(*, openid: str, template_id: str, data: dict, page: str | None = None) -> None:
+    """Send one mini-program subscribe message (subscribeMessage.send) to one user.
+
+    ``data`` maps the template's keys to values (``{"thing1": "会议提醒", …}``); WeChat limits
+    ``thing`` values to 20 characters. Raises ``WeChatError`` with WeChat's ``errcode`` when WeChat
+    refuses (43101: the user has no subscription left; 47003: a value is invalid), and
+    ``WeChatUnavailable`` when it cannot be reached.
+    """
+    client = get_client()
+    payload = {key: {"value": value} for key, value in data.items()}
+    try:
+        client.wxa.send_subscribe_message(openid, template_id, payload, page=page)
+    except WeChatClientException as exc:
+        logger.info("WeChat subscribe message refused: errcode=%s errmsg=%s", exc.errcode, exc.errmsg)
+        raise WeChatError(str(exc.errmsg or "微信拒绝了订阅消息。"), errcode=exc.errcode)
+    except requests.RequestException as exc:
+        logger.warning("WeChat subscribe message unreachable: %r", exc)
+        raise WeChatUnavailable("暂时无法连接微信服务器，请稍后重试。")

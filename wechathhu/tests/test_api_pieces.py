@@ -166,3 +166,11 @@ def test_a_number_too_large_for_the_database_is_a_400():
     response = exception_handler(OverflowError("Python int too large to convert to SQLite INTEGER"), {})
     assert response.status_code == 400
     assert response.data == {"detail": "请求中的数值超出范围。"}
+
+
+def test_options_on_a_selector_backed_detail_view_describes_its_form(superuser):
+    from conftest import client_for
+
+    response = client_for(superuser).options("/api/v1/admin/messages/0")
+    assert response.status_code == 200
+    assert "PUT" in response.json()["data"]["actions"]

@@ -1,0 +1,135 @@
+"""WeChat subscribe-message delivery: the second status axis, faked at the HTTP layer."""
+
+import json
+
+import pytest
+import requests
+
+from accounts.tests.factories import UserFactory
+from conftest import WECHAT_BASE
+from messaging import services
+from messaging.models import DeliveryStatus, MessageDelivery, MessageRecipient
+from messaging.tasks import message_deliver_wechat_task
+
+pytestmark = pytest.mark.django_db
+
+LONG_TITLE = "紧急：今晚二十二点起行政楼停电检修，请提前保存工作"
+SEND_URL = WECHAT_BASE + "cgi-bin/message/subscribe/send"
+
+
+@pytest.fixture
+def wechat(wechat_api, settings):
+    settings.MESSAGING_WECHAT_TEMPLATE_ID = "TPL-1"
+    settings.MESSAGING_WECHAT_MIN_PRIORITY = "high"
+    return wechat_api
+
+
+def sent_payloads(mock):
+    return [json.loads(call.request.body) for call in mock.calls if call.request.url.startswith(SEND_URL)]
+
+
+def send(django_capture_on_commit_callbacks, **kwargs):
+    with django_capture_on_commit_callbacks(execute=True):
+        return services.message_send(**kwargs)
+
+
+def test_urgent_targeted_message_is_pushed_to_users_with_wechat(wechat, django_capture_on_commit_callbacks):
+    wechat.post(SEND_URL, json={"errcode": 0, "errmsg": "ok"})
+    bound = UserFactory(wechat_openid="openid-1")
+    unbound = UserFactory()
+
+    message = send(
+        django_capture_on_commit_callbacks,
+        title=LONG_TITLE,
+        content="22:00-24:00",
+        priority="urgent",
+        recipient_ids=[bound.pk, unbound.pk],
+    )
+
+    delivery = MessageDelivery.objects.get()
+    assert (delivery.recipient, delivery.status, delivery.attempts) == (bound, DeliveryStatus.SENT, 1)
+    assert delivery.sent_at is not None
+    [payload] = sent_payloads(wechat)
+    assert payload["touser"] == "openid-1" and payload["template_id"] == "TPL-1"
+    assert payload["page"] == f"pages/messages/detail?id={message.pk}"
+    assert payload["data"]["thing1"]["value"] == LONG_TITLE[:19] + "…"  # WeChat: 20 characters at most
+    assert payload["data"]["thing2"]["value"] == "22:00-24:00"
+    # Delivery does not touch engagement: the message is still unread.
+    assert MessageRecipient.objects.get(message=message, recipient=bound).read_at is None
+
+
+def test_a_refusal_fails_that_row_with_wechats_code(wechat, django_capture_on_commit_callbacks):
+    def answer(request):
+        body = json.loads(request.body)
+        if body["touser"] == "no-quota":
+            return 200, {}, json.dumps({"errcode": 43101, "errmsg": "user refuse to accept the msg"})
+        return 200, {}, json.dumps({"errcode": 0, "errmsg": "ok"})
+
+    wechat.add_callback("POST", SEND_URL, callback=answer)
+    refused = UserFactory(wechat_openid="no-quota")
+    fine = UserFactory(wechat_openid="fine")
+
+    send(
+        django_capture_on_commit_callbacks, title="提醒", priority="high", recipient_ids=[refused.pk, fine.pk]
+    )
+
+    by_user = {d.recipient_id: d for d in MessageDelivery.objects.all()}
+    assert by_user[refused.pk].status == DeliveryStatus.FAILED and by_user[refused.pk].error_code == 43101
+    assert by_user[fine.pk].status == DeliveryStatus.SENT and by_user[fine.pk].error_code is None
+
+
+def test_unreachable_wechat_is_retried_then_recorded_as_failed(wechat, django_capture_on_commit_callbacks):
+    wechat.post(SEND_URL, body=requests.ConnectionError("down"))
+    user = UserFactory(wechat_openid="openid-x")
+
+    send(django_capture_on_commit_callbacks, title="提醒", priority="urgent", recipient_ids=[user.pk])
+
+    delivery = MessageDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.attempts == message_deliver_wechat_task.max_retries + 1
+    assert "投递失败" in delivery.error_message
+    assert len(sent_payloads(wechat)) == delivery.attempts
+
+
+def test_delivery_is_sent_once(wechat, django_capture_on_commit_callbacks):
+    wechat.post(SEND_URL, json={"errcode": 0, "errmsg": "ok"})
+    user = UserFactory(wechat_openid="openid-once")
+    message = send(
+        django_capture_on_commit_callbacks, title="提醒", priority="urgent", recipient_ids=[user.pk]
+    )
+    assert message_deliver_wechat_task.delay(message_id=message.pk).get() == 0
+    assert services.message_publish(message_id=message.pk) is False
+    assert len(sent_payloads(wechat)) == 1
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"priority": "normal"}, {"priority": "urgent", "is_global": True}],
+    ids=["below-min-priority", "global"],
+)
+def test_low_priority_and_global_messages_are_not_pushed(wechat, django_capture_on_commit_callbacks, kwargs):
+    user = UserFactory(wechat_openid="openid-n")
+    recipients = {} if kwargs.get("is_global") else {"recipient_ids": [user.pk]}
+    send(django_capture_on_commit_callbacks, title="通知", **kwargs, **recipients)
+    assert not MessageDelivery.objects.exists()
+    assert sent_payloads(wechat) == []
+
+
+def test_nothing_is_queued_without_a_template(settings, django_capture_on_commit_callbacks):
+    settings.MESSAGING_WECHAT_TEMPLATE_ID = ""
+    user = UserFactory(wechat_openid="openid-t")
+    send(django_capture_on_commit_callbacks, title="通知", priority="urgent", recipient_ids=[user.pk])
+    assert not MessageDelivery.objects.exists()
+
+
+def test_withdrawn_before_delivery_is_not_sent(wechat):
+    user = UserFactory(wechat_openid="openid-w")
+    message = services.message_send(title="撤回", priority="urgent", recipient_ids=[user.pk])
+    services.message_publish(message_id=message.pk)  # queues (on_commit not run here)
+    services.message_withdraw(message=message)
+
+    assert message_deliver_wechat_task.delay(message_id=message.pk).get() == 0
+
+    delivery = MessageDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.FAILED and delivery.error_message == "消息已撤回，未发送。"
+    assert sent_payloads(wechat) == []

@@ -1,7 +1,7 @@
 """Real-browser fixtures: Debian's Chromium, headless, driven by Playwright against ``live_server``.
 
-One browser per test session, one page (in its own context: cookies do not leak between tests)
-per test. Every test saves a screenshot of its final state into ``test-artifacts/screenshots/``,
+One browser for the suite, one page (in its own context: cookies do not leak between tests) per
+test. Every test saves a screenshot of its final state into ``test-artifacts/screenshots/``,
 and a failing test one of where it stopped, so a CI run can be looked at afterwards.
 
 The browser is the system's (``scripts/browser-deps.sh`` installs it); Playwright never downloads
@@ -29,11 +29,6 @@ LAUNCH_ARGS = [
 # Generous for a loaded 2-core machine; a real failure still shows within seconds.
 TIMEOUT_MS = 15_000
 
-# Playwright's sync API keeps an event loop on the main thread while the browser is open, which
-# makes Django refuse ORM calls from the test body (set-up data, assertions) as "async". Those calls
-# are plain synchronous code between browser steps, so the check does not apply here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 def pytest_collection_modifyitems(config, items):
     if CHROMIUM.exists():
@@ -44,15 +39,32 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One browser for the whole browser suite, closed when it is done.
+
+    Package-scoped (this package is the suite): while Playwright runs, its event loop is the main
+    thread's running loop, which other tests must not inherit. For the same reason Django's
+    async-safety check is off meanwhile: it would refuse the ORM calls of the tests' set-up and
+    assertions, which are plain synchronous code between browser steps.
+    """
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
+    saved = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if saved is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = saved
 
 
 @pytest.fixture

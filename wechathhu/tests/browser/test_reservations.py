@@ -68,6 +68,27 @@ def test_conflict_lookup_lists_the_overlapping_bookings(page, admin_login, super
     assert page.js_errors == []
 
 
+def open_day_calendar(page, day, room_label):
+    page.goto("/admin/reservations/reservation/")
+    page.get_by_role("link", name="预约日历").click()
+    page.fill("#rsv-date", f"{day:%Y-%m-%d}")
+    page.select_option("#rsv-room", label=room_label)
+    page.get_by_role("button", name="显示").click()
+    expect(page.locator(".rsv-nav strong")).to_contain_text(f"{day.month}月{day.day}日")
+
+
+def drag(page, day, start, end):
+    """Press the mouse on the free cell starting at ``start`` and move it to the one at ``end``."""
+
+    def centre(hhmm):
+        box = page.locator(f'td[data-start="{local(day, hhmm).isoformat()}"]').bounding_box()
+        return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    page.mouse.move(*centre(start))
+    page.mouse.down()
+    page.mouse.move(*centre(end), steps=8)
+
+
 def test_booking_by_dragging_over_free_calendar_cells(page, admin_login, superuser, tomorrow):
     room = MeetingroomFactory(name="A401", location="勤学楼 4 楼")
     ReservationFactory(
@@ -75,21 +96,11 @@ def test_booking_by_dragging_over_free_calendar_cells(page, admin_login, superus
     )
 
     admin_login(superuser)
-    page.goto("/admin/reservations/reservation/")
-    page.get_by_role("link", name="预约日历").click()
-    page.fill("#rsv-date", f"{tomorrow:%Y-%m-%d}")
-    page.select_option("#rsv-room", label="A401（勤学楼 4 楼）")
-    page.get_by_role("button", name="显示").click()
-    expect(page.locator(".rsv-nav strong")).to_contain_text(f"{tomorrow.month}月{tomorrow.day}日")
+    open_day_calendar(page, tomorrow, "A401（勤学楼 4 楼）")
     expect(page.locator("td.rsv-booked")).to_have_count(1)
 
     # Press on 14:00, drag down to the 15:00 cell and let go: 14:00–15:30.
-    first = page.locator(f'td.rsv-free[data-start="{local(tomorrow, "14:00").isoformat()}"]')
-    last = page.locator(f'td.rsv-free[data-start="{local(tomorrow, "15:00").isoformat()}"]')
-    start_box, end_box = first.bounding_box(), last.bounding_box()
-    page.mouse.move(start_box["x"] + start_box["width"] / 2, start_box["y"] + start_box["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(end_box["x"] + end_box["width"] / 2, end_box["y"] + end_box["height"] / 2, steps=8)
+    drag(page, tomorrow, "14:00", "15:00")
     expect(page.locator("td.rsv-selected")).to_have_count(3)
     page.mouse.up()
 
@@ -109,4 +120,33 @@ def test_booking_by_dragging_over_free_calendar_cells(page, admin_login, superus
     booked = page.locator("td.rsv-booked", has_text="答辩预演")
     expect(booked).to_contain_text("14:00–15:30")
     expect(booked).to_have_attribute("rowspan", "3")
+    assert page.js_errors == []
+
+
+def test_a_calendar_selection_stops_at_a_booking(page, admin_login, superuser, tomorrow):
+    room = MeetingroomFactory(name="A401", location="勤学楼 4 楼")
+    ReservationFactory(
+        meetingroom=room, reserve_from=local(tomorrow, "10:00"), reserve_to=local(tomorrow, "11:00")
+    )
+
+    admin_login(superuser)
+    open_day_calendar(page, tomorrow, "A401（勤学楼 4 楼）")
+    # From 09:00 down across the 10:00–11:00 booking to 11:30: only 09:00–10:00 stays selected.
+    drag(page, tomorrow, "09:00", "11:30")
+    selected = page.locator("td.rsv-selected")
+    expect(selected).to_have_count(2)
+    assert selected.evaluate_all("tds => tds.map(td => td.dataset.start)") == [
+        local(tomorrow, "09:00").isoformat(),
+        local(tomorrow, "09:30").isoformat(),
+    ]
+    # The cell under the pointer is not lit as if it were selected.
+    background = "td => getComputedStyle(td).backgroundColor"
+    hovered = page.locator(f'td[data-start="{local(tomorrow, "11:30").isoformat()}"]').evaluate(background)
+    assert hovered != selected.first.evaluate(background)
+    page.snapshot("selection")
+    page.mouse.up()
+
+    page.wait_for_url("**/reservations/reservation/add/**")
+    assert page.input_value("#id_reserve_from_1") == "09:00"
+    assert page.input_value("#id_reserve_to_1") == "10:00"
     assert page.js_errors == []

@@ -14,9 +14,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from wechathhu.core.errors import ApplicationError, NotFound, PermissionDenied
+from wechathhu.core.images import InvalidImage, open_image
 from wechathhu.core.services import model_update
 from wechathhu.integrations import wechat
 
@@ -473,7 +474,6 @@ def user_reject_registrations(*, user_ids) -> int:
 
 # --- Avatar ---------------------------------------------------------------------------------------
 
-AVATAR_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 AVATAR_NOT_IMAGE = "请上传 JPEG、PNG、GIF 或 WebP 格式的图片。"
 
 
@@ -481,22 +481,14 @@ def avatar_image_open(upload) -> Image.Image:
     """The uploaded avatar as a loaded image; a 400 ``{"avatar": [...]}`` for anything that is
     not a JPEG, PNG, GIF or WebP image within the size limits."""
     limit = settings.AVATAR_MAX_BYTES
-    if upload.size > limit:
-        raise ApplicationError(f"头像文件不能超过 {limit / 1024 / 1024:g} MB。", field="avatar")
     try:
-        upload.seek(0)
-        image = Image.open(upload)
-        if image.format not in AVATAR_FORMATS:
-            raise ApplicationError(AVATAR_NOT_IMAGE, field="avatar")
-        width, height = image.size
-        if width * height > settings.AVATAR_MAX_PIXELS:
+        return open_image(upload, max_bytes=limit, max_pixels=settings.AVATAR_MAX_PIXELS)
+    except InvalidImage as exc:
+        if exc.code == "too_large":
+            raise ApplicationError(f"头像文件不能超过 {limit / 1024 / 1024:g} MB。", field="avatar")
+        if exc.code == "too_many_pixels":
             raise ApplicationError("图片尺寸过大，请上传较小的图片。", field="avatar")
-        image.load()
-    except ApplicationError:
-        raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
         raise ApplicationError(AVATAR_NOT_IMAGE, field="avatar")
-    return image
 
 
 def _avatar_jpeg(image: Image.Image) -> bytes:

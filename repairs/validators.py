@@ -3,15 +3,8 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
-from PIL import Image, UnidentifiedImageError
 
-# Pillow format name → the content type the photo is stored and served with.
-ALLOWED_IMAGE_FORMATS = {
-    "JPEG": "image/jpeg",
-    "PNG": "image/png",
-    "GIF": "image/gif",
-    "WEBP": "image/webp",
-}
+from wechathhu.core.images import ACCEPTED_IMAGE_FORMATS, InvalidImage, open_image
 
 
 def photo_content_type(upload) -> str:
@@ -22,28 +15,23 @@ def photo_content_type(upload) -> str:
     """
     name = getattr(upload, "name", "") or "图片"
     limit = settings.REPAIRS_PHOTO_MAX_BYTES
-    if upload.size > limit:
-        raise ValidationError(
-            f"照片“{name}”过大（{filesizeformat(upload.size)}），每张不能超过 {filesizeformat(limit)}。",
-            code="photo_too_large",
-        )
     try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            image_format = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        with open_image(upload, max_bytes=limit) as image:
+            return ACCEPTED_IMAGE_FORMATS[image.format]
+    except InvalidImage as exc:
+        if exc.code == "too_large":
+            raise ValidationError(
+                f"照片“{name}”过大（{filesizeformat(upload.size)}），每张不能超过 {filesizeformat(limit)}。",
+                code="photo_too_large",
+            )
+        if exc.code == "unsupported_format":
+            raise ValidationError(
+                f"不支持“{name}”的图片格式（{exc.image_format}），请上传 JPEG、PNG、GIF 或 WebP 格式的照片。",
+                code="photo_format",
+            )
         raise ValidationError(
             f"文件“{name}”不是有效的图片，请上传 JPEG、PNG、GIF 或 WebP 格式的照片。", code="photo_not_image"
         )
-    finally:
-        upload.seek(0)
-    if image_format not in ALLOWED_IMAGE_FORMATS:
-        raise ValidationError(
-            f"不支持“{name}”的图片格式（{image_format}），请上传 JPEG、PNG、GIF 或 WebP 格式的照片。",
-            code="photo_format",
-        )
-    return ALLOWED_IMAGE_FORMATS[image_format]
 
 
 def validate_photo_count(count: int) -> None:

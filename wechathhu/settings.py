@@ -242,6 +242,7 @@ REST_FRAMEWORK = {
         "login_user": env("THROTTLE_LOGIN_USER", default="20/hour"),
         "mail": env("THROTTLE_MAIL", default="10/hour"),
         "register": env("THROTTLE_REGISTER", default="10/hour"),
+        "message_send": env("THROTTLE_MESSAGE_SEND", default="120/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -3,6 +3,7 @@ envelope. Views validate input, call one service or selector, and serialise the 
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 
@@ -11,6 +12,7 @@ from messaging.models import MessagePriority, MessageType
 from wechathhu.api.pagination import EnvelopePagination
 from wechathhu.api.renderers import EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer, EnvelopeResponse
 from wechathhu.api.schema import envelope_errors, enveloped
+from wechathhu.api.throttling import PerUserWriteRateThrottle
 
 from .permissions import CanSendGlobalMessages, CanSendMessages
 from .serializers import (
@@ -85,8 +87,18 @@ class EnvelopeAPIView(GenericAPIView):
     list_message = "获取消息列表成功"
 
 
+class SendRateThrottle(PerUserWriteRateThrottle):
+    """Sending, changing and re-addressing messages per sender (each send may push to WeChat)."""
+
+    scope = "message_send"
+
+
 class SenderAPIView(EnvelopeAPIView):
     permission_classes = (IsAuthenticated, CanSendMessages)
+    throttle_classes = (SendRateThrottle,)
+
+    def throttled(self, request, wait):
+        raise Throttled(wait=wait, detail="发送消息过于频繁，请稍后再试。")
 
 
 # --- User endpoints ------------------------------------------------------------------------------

@@ -590,3 +590,20 @@ def test_expiry_today_keeps_the_message_until_the_end_of_the_day_and_expired_one
     )
     listed = {m["id"]: m for m in staff_client.get(LIST).json()["data"]["messages"]}
     assert listed[expired.pk]["is_expired"] is True and listed[expired.pk]["is_published"] is True
+
+
+def test_sending_is_throttled_per_sender_but_reading_the_list_is_not(staff_client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "message_send": "2/min",
+        },
+    }
+    user = UserFactory()
+    for _ in range(2):
+        assert staff_client.post(LIST, seed_payload([user.pk])).status_code == 201
+    body = assert_error(staff_client.post(LIST, seed_payload([user.pk])), 429)
+    assert body["message"].startswith("发送消息过于频繁")
+    assert staff_client.get(LIST).status_code == 200
+    assert Message.objects.count() == 2

@@ -29,23 +29,24 @@ class EnvelopeResponse(Response):
         self.envelope_message = message
 
 
-def _first_error(errors, prefix=""):
-    """The first human-readable error in a DRF error structure, with its field path."""
+def _first_error(errors, field=""):
+    """The first human-readable error in a DRF error structure, prefixed with its top-level field
+    (``message_ids: …`` even when the error sits on one item of a list)."""
     if isinstance(errors, dict):
         for key, value in errors.items():
-            found = _first_error(value, key if key in ("non_field_errors", "detail") else str(key))
+            found = _first_error(value, field or str(key))
             if found:
                 return found
         return ""
     if isinstance(errors, list | tuple):
         for value in errors:
-            found = _first_error(value, prefix)
+            found = _first_error(value, field)
             if found:
                 return found
         return ""
     text = str(errors)
-    if prefix and prefix not in ("non_field_errors", "detail"):
-        return f"{prefix}: {text}"
+    if field and field not in ("non_field_errors", "detail"):
+        return f"{field}: {text}"
     return text
 
 

@@ -26,21 +26,23 @@ def enveloped(serializer_class=None, *, name: str, many: bool = False):
     return inline_serializer(name=name, fields=_envelope_fields(data))
 
 
+PaginationSerializer = inline_serializer(
+    name="Pagination",
+    fields={
+        "current_page": serializers.IntegerField(),
+        "page_size": serializers.IntegerField(),
+        "total_items": serializers.IntegerField(),
+        "total_pages": serializers.IntegerField(),
+        "has_next": serializers.BooleanField(),
+        "has_prev": serializers.BooleanField(),
+    },
+)
+
+
 def enveloped_page(serializer_class, *, name: str, key: str = "messages"):
     """The envelope around seed 001's paginated list shape."""
-    pagination = inline_serializer(
-        name="Pagination",
-        fields={
-            "current_page": serializers.IntegerField(),
-            "page_size": serializers.IntegerField(),
-            "total_items": serializers.IntegerField(),
-            "total_pages": serializers.IntegerField(),
-            "has_next": serializers.BooleanField(),
-            "has_prev": serializers.BooleanField(),
-        },
-    )
     page = inline_serializer(
-        name=f"{name}Data", fields={key: serializer_class(many=True), "pagination": pagination}
+        name=f"{name}Data", fields={key: serializer_class(many=True), "pagination": PaginationSerializer}
     )
     return inline_serializer(name=name, fields=_envelope_fields(page))
 

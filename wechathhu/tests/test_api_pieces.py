@@ -174,3 +174,8 @@ def test_options_on_a_selector_backed_detail_view_describes_its_form(superuser):
     response = client_for(superuser).options("/api/v1/admin/messages/0")
     assert response.status_code == 200
     assert "PUT" in response.json()["data"]["actions"]
+
+
+def test_envelope_message_names_the_top_level_field_of_a_list_item_error():
+    body = envelope({"message_ids": {0: ["请填写合法的整数值。"]}}, status_code=400)
+    assert body["message"] == "message_ids: 请填写合法的整数值。"

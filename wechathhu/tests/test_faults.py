@@ -1,10 +1,12 @@
 """Faults of the outside world and of the backends: clean answers, nothing lost or half-written."""
 
 import logging
+from datetime import timedelta
 
 import pytest
 import requests
 from django.db import OperationalError, connection
+from django.utils import timezone
 
 from accounts.models import AuthToken
 from accounts.tests.factories import UserFactory
@@ -28,7 +30,7 @@ def redis_down(settings):
 
 def test_login_still_works_when_redis_is_down(redis_down, anon_client, password, caplog):
     user = UserFactory()
-    with caplog.at_level(logging.WARNING, logger="accounts.throttles"):
+    with caplog.at_level(logging.WARNING, logger="wechathhu.api.throttling"):
         response = anon_client.post("/auth/get-token/", {"username": user.username, "password": password})
     assert response.status_code == 201
     assert "cache unavailable" in caplog.text  # the throttle really met the outage, and let the login through
@@ -54,15 +56,23 @@ def test_a_hanging_wechat_is_a_503_not_a_hang(wechat_api, anon_client):
     assert response.json() == {"detail": "暂时无法连接微信服务器，请稍后重试。"}
 
 
-def test_a_database_deadlock_is_a_503_and_nothing_is_half_written(anon_client, password):
-    user = UserFactory()
+def deadlock_on_insert(table: str):
+    """An execute wrapper that makes the database report a deadlock on the first INSERT into ``table``
+    (the database itself stays real; this is how a deadlock reaches the code)."""
+    fired = []
 
-    def deadlock_on_token_insert(execute, sql, params, many, context):
-        if sql.lstrip().upper().startswith("INSERT") and "auth" in sql and "token" in sql:
+    def wrapper(execute, sql, params, many, context):
+        if not fired and sql.lstrip().upper().startswith("INSERT") and table in sql:
+            fired.append(sql)
             raise OperationalError(1213, "Deadlock found when trying to get lock; try restarting transaction")
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(deadlock_on_token_insert):
+    return wrapper
+
+
+def test_a_database_deadlock_is_a_503_and_nothing_is_half_written(anon_client, password):
+    user = UserFactory()
+    with connection.execute_wrapper(deadlock_on_insert("accounts_authtoken")):
         response = anon_client.post("/auth/get-token/", {"username": user.username, "password": password})
     assert response.status_code == 503
     assert response.json() == {"detail": "服务繁忙，请稍后重试。"}
@@ -73,3 +83,53 @@ def test_a_database_deadlock_is_a_503_and_nothing_is_half_written(anon_client, p
         anon_client.post("/auth/get-token/", {"username": user.username, "password": password}).status_code
         == 201
     )
+
+
+def test_a_booking_hit_by_a_deadlock_is_answered_503_and_the_retry_books_it_once(api_client, user):
+    from reservations.models import Reservation
+    from reservations.tests.factories import MeetingroomFactory
+
+    room = MeetingroomFactory()
+    start = (timezone.localtime() + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
+    body = {
+        "meetingroom_object": room.pk,
+        "reserve_from": start.isoformat(),
+        "reserve_to": (start + timedelta(hours=1)).isoformat(),
+        "description": "组会",
+    }
+    with connection.execute_wrapper(deadlock_on_insert("reservations_reservation")):
+        response = api_client.post("/reservations/", body)
+    assert response.status_code == 503
+    assert not Reservation.objects.exists()
+    assert api_client.post("/reservations/", body).status_code == 201
+    assert Reservation.objects.filter(meetingroom=room, user=user).count() == 1
+
+
+def test_an_enrollment_hit_by_a_deadlock_is_answered_503_and_the_retry_enrolls_once(api_client, user):
+    from activities.models import Enrollment
+    from activities.tests.factories import ActivityFactory
+
+    activity = ActivityFactory(participants_total_limit=10)
+    body = {"activity": activity.pk, "participating_metas": '{"姓名": "张三", "爱好": ["编程"]}'}
+    with connection.execute_wrapper(deadlock_on_insert("activities_enrollment")):
+        response = api_client.post("/enrollments/", body)
+    assert response.status_code == 503
+    assert not Enrollment.objects.exists()
+    assert api_client.post("/enrollments/", body).status_code == 201
+    assert Enrollment.objects.filter(activity=activity, user=user).count() == 1
+
+
+def test_a_clock_in_hit_by_a_deadlock_is_answered_503_and_the_rescan_records_it_once(api_client, user):
+    from activities.models import ClockinRecord
+    from activities.qr import make_key
+    from activities.tests.factories import ClockinItemFactory, EnrollmentFactory
+
+    item = ClockinItemFactory()
+    EnrollmentFactory(activity=item.activity, user=user)
+    key = make_key(item.pk)
+    with connection.execute_wrapper(deadlock_on_insert("activities_clockinrecord")):
+        response = api_client.post("/activities/clockins/", {"key": key})
+    assert response.status_code == 503
+    assert not ClockinRecord.objects.exists()
+    assert api_client.post("/activities/clockins/", {"key": key}).status_code == 200
+    assert ClockinRecord.objects.filter(item=item, user=user).count() == 1

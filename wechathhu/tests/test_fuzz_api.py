@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 import schemathesis
 from django.conf import settings
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -32,7 +34,19 @@ def not_a_server_error(ctx, response, case):
 
 
 @pytest.fixture
-def fuzz_authorization(db, settings):
+def _keep_the_test_connection():
+    """Requests go to Django's WSGI handler directly, which closes "old" connections when a request
+    starts and ends — on MySQL that would close the connection holding the test's transaction.
+    Django's own test client disconnects the same handler."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_authorization(db, settings, _keep_the_test_connection):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": dict.fromkeys(

@@ -205,6 +205,8 @@ class ClockinItemAdmin(admin.ModelAdmin):
         warn_officers_without_admin(self, request, [form.instance])
 
     def _is_officer(self, request, obj=None):
+        if not request.user.is_authenticated:  # the login page lists the apps for anonymous users too
+            return False
         items = request.user.clockin_duties
         return items.filter(pk=obj.pk).exists() if obj is not None else items.exists()
 

@@ -32,6 +32,7 @@
       anchor = td;
       selection = [td];
       td.classList.add("rsv-selected");
+      grid.classList.add("rsv-dragging");
     });
     grid.addEventListener("mouseover", function (event) {
       if (!anchor) return;
@@ -47,6 +48,7 @@
       if (!anchor) return;
       var first = selection[0], last = selection[selection.length - 1];
       anchor = null;
+      grid.classList.remove("rsv-dragging");
       if (!first) return;
       var params = new URLSearchParams({
         meetingroom: first.dataset.room,

@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 CLEAN_ENV := env -u DATABASE_URL -u REDIS_URL -u EMAIL_URL -u WECHAT_APP_ID -u WECHAT_APP_SECRET \
 	DEBUG=true CELERY_TASK_ALWAYS_EAGER=true
 
-.PHONY: help run test install install-dev sysdeps services lint format schema checks \
+.PHONY: help run test install install-dev sysdeps services browserdeps lint format schema checks \
 	test-sqlite test-mariadb deploy bench clean
 
 help:
@@ -60,6 +60,10 @@ run: install
 services:
 	@scripts/services.sh
 
+# Debian's Chromium (and a Chinese font) for the browser tests; a no-op once installed.
+browserdeps:
+	@scripts/browser-deps.sh
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -81,10 +85,10 @@ checks: install-dev
 schema: install-dev
 	$(CLEAN_ENV) $(MANAGE) spectacular --validate --fail-on-warn --file schema/openapi.yaml
 
-test-sqlite: install-dev
+test-sqlite: install-dev browserdeps
 	$(CLEAN_ENV) $(BIN)/pytest -m "not mariadb and not redis" $(PYTEST_ARGS)
 
-test-mariadb: install-dev services
+test-mariadb: install-dev services browserdeps
 	@if scripts/services.sh --check || [[ "$${CI:-}" == "true" ]]; then \
 		$(CLEAN_ENV) DATABASE_URL=$(TEST_MYSQL_URL) REDIS_URL=$(TEST_REDIS_URL) CACHE_KEY_PREFIX=wechathhu-test \
 			$(BIN)/pytest $(PYTEST_ARGS); \

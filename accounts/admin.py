@@ -213,6 +213,8 @@ class ContactSheetMixin:
 
 @admin.register(Department)
 class DepartmentAdmin(ContactSheetMixin, admin.ModelAdmin):
+    # Annotated querysets lose Meta.ordering: paging (changelist, autocomplete) needs an order.
+    ordering = ("name", "id")
     list_display = ("name", "user_count")
     search_fields = ("name",)
     actions = ("export_contact_sheet",)
@@ -235,6 +237,8 @@ class DepartmentAdmin(ContactSheetMixin, admin.ModelAdmin):
 
 @admin.register(SchoolClass)
 class SchoolClassAdmin(ContactSheetMixin, ImportExportModelAdmin):
+    # Annotated querysets lose Meta.ordering: paging (changelist, autocomplete) needs an order.
+    ordering = ("-grade", "name")
     resource_classes = [SchoolClassResource]
     list_display = (
         "name",
@@ -321,6 +325,8 @@ class NewGroupMembershipInline(admin.TabularInline):
 
 @admin.register(CampusGroup)
 class CampusGroupAdmin(admin.ModelAdmin):
+    # Annotated querysets lose Meta.ordering: paging (changelist, autocomplete) needs an order.
+    ordering = ("name",)
     list_display = ("name", "member_count", "manager_count", "description")
     search_fields = ("name",)
     inlines = (GroupMembershipInline, NewGroupMembershipInline)

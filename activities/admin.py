@@ -89,6 +89,8 @@ class ClockinItemInline(admin.TabularInline):
 
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
+    # Annotated querysets lose Meta.ordering: paging (changelist, autocomplete) needs an order.
+    ordering = ("-time_start", "-id")
     form = ActivityForm
     inlines = (ClockinItemInline,)
     list_display = (
@@ -190,6 +192,8 @@ class ActivityAdmin(admin.ModelAdmin):
 
 @admin.register(ClockinItem)
 class ClockinItemAdmin(admin.ModelAdmin):
+    # Annotated querysets lose Meta.ordering: paging (changelist, autocomplete) needs an order.
+    ordering = ("activity", "from_time", "id")
     list_display = ("label", "activity", "kind", "from_time", "to_time", "records_column", "projector_column")
     list_filter = ("kind",)
     search_fields = ("label", "activity__name")

@@ -41,6 +41,8 @@ class NotificationRecipientInline(admin.TabularInline):
 
 @admin.register(FaultCategory)
 class FaultCategoryAdmin(admin.ModelAdmin):
+    # Annotated querysets lose Meta.ordering: paging (changelist, autocomplete) needs an order.
+    ordering = ("position", "name")
     list_display = ("name", "position", "response_hours", "is_active", "recipient_count")
     list_editable = ("position", "response_hours", "is_active")
     list_filter = ("is_active",)

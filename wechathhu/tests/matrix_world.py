@@ -24,7 +24,6 @@ from accounts.tests.factories import (
     StudentFactory,
     UserFactory,
 )
-from activities import qr
 from activities.tests.factories import ActivityFactory, ClockinItemFactory, EnrollmentFactory
 from guides import links
 from guides.tests.factories import GuideFactory
@@ -180,8 +179,3 @@ def build_world() -> World:
     for owner in world.users:
         world.objs[owner] = _build_owned(world, owner)
     return world
-
-
-def clockin_key(item_id: int) -> str:
-    """The QR text an officer's phone shows right now for the item."""
-    return qr.make_key(item_id)

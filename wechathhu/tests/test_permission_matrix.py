@@ -4,9 +4,11 @@ exact status each must answer.
 Roles: anonymous, student, teacher, sender (a teacher holding ``messaging.send``), clock-in
 officer (officer of the clock-in item of their own activity), staff (``is_staff`` with the model
 permissions in ``matrix_world.STAFF_PERMISSIONS``) and superuser. "Own" is the caller's object
-(their booking, enrollment, repair, group, message, token …); "other" is a stranger's. For an
-anonymous caller both are the stranger's. Someone else's object is a 404, never a 403 or a 200
-(its existence is not revealed), unless the role may see it (e.g. staff and anyone's repair photo).
+(their booking, enrollment, repair, group, message, token …); "other" is a stranger's (each row's
+``note`` says what it means where that is not obvious; on the public endpoints it is the wrong
+credentials, an account already claimed, a forged link). For an anonymous caller both are the
+stranger's. Someone else's object is a 404, never a 403 or a 200 (its existence is not revealed),
+unless the role may see it (e.g. staff and anyone's repair photo).
 
 Every (route name, method) the URL resolver serves must have a row: a new endpoint without one
 fails ``test_every_endpoint_has_a_row``. Each request carries a minimal valid body, so the status
@@ -26,6 +28,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from activities import qr
+from conftest import PASSWORD
 from reservations.tests.factories import local
 
 from .matrix_world import ROLES, STRANGER, World, build_world, png
@@ -106,7 +109,7 @@ def _claim(c: Ctx) -> dict:
         name = c.me["name"] if c.role != "anonymous" else c.shared["unclaimed_name"]
     else:  # the stranger's account, already claimed
         username, name = c.world.objs[STRANGER]["username"], c.world.objs[STRANGER]["name"]
-    return {"username": username, "name": name, "password": "pass-word-123", "code": "wx-code"}
+    return {"username": username, "name": name, "password": PASSWORD, "code": "wx-code"}
 
 
 MESSAGE = {"title": "矩阵测试", "content": "内容", "type": "notification", "priority": "normal"}
@@ -124,7 +127,7 @@ ROWS = [
         expect(201, other=400, anon=(201, 400)),
         data=lambda c: {
             "username": c.me["username"] if c.own else c.world.objs[STRANGER]["username"],
-            "password": "pass-word-123" if c.own else "wrong-password",
+            "password": PASSWORD if c.own else "wrong-password",
             "device": "matrix-login",
         },
         note="own: my credentials; other: someone else's number with a wrong password",
@@ -186,7 +189,6 @@ ROWS = [
         kwargs=lambda c: {"user_id": c.obj["user"], "key": c.obj["avatar_key"]},
         note="public by design: the unguessable URL is the permission",
     ),
-    Row("accounts-v1:me", "GET", expect(200)),
     # --- accounts: directory, friends, groups --------------------------------------------------
     Row("accounts:user-search", "GET", expect(200), query=lambda c: {"q": c.obj["username"]}),
     Row("accounts:contact-list", "GET", expect(200)),
@@ -234,6 +236,7 @@ ROWS = [
         expect(204, other=404, staff=204, superuser=204),
         kwargs=lambda c: {"group_id": c.obj["group"], "user_id": c.obj["group_member"]},
     ),
+    Row("accounts-v1:me", "GET", expect(200)),
     # --- messaging: my inbox -------------------------------------------------------------------
     Row("messaging:message-list", "GET", expect(200)),
     Row("messaging:message-unread-count", "GET", expect(200)),

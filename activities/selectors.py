@@ -37,6 +37,7 @@ from .models import (
 User = get_user_model()
 
 ACTIVITY_NOT_FOUND = "该活动不存在。"
+CLOCKIN_ITEM_NOT_FOUND = "该打卡项不存在。"
 
 
 # --- Activities ---------------------------------------------------------------------------------
@@ -177,8 +178,12 @@ def user_can_show_code(*, user, item: ClockinItem) -> bool:
 def clockin_item_get_for_officer(*, user, activity_id: int, label: str) -> ClockinItem:
     item = ClockinItem.objects.select_related("activity").filter(activity_id=activity_id, label=label).first()
     if item is None:
-        raise NotFound("该打卡项不存在。")
+        raise NotFound(CLOCKIN_ITEM_NOT_FOUND)
     if not user_can_show_code(user=user, item=item):
+        # Only someone who may see the activity learns that the item exists (403); to anyone
+        # else it is as missing as an item that never was (404).
+        if not activity_queryset_for_user(user=user).filter(pk=activity_id).exists():
+            raise NotFound(CLOCKIN_ITEM_NOT_FOUND)
         raise PermissionDenied("只有该打卡项的打卡员可以出示打卡二维码。")
     return item
 

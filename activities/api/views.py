@@ -156,7 +156,8 @@ class ClockinListView(ListAPIView):
 class ClockinCodeView(APIView):
     """打卡员在手机上出示的打卡二维码：返回二维码文本 `key` 与距刷新的秒数 `expires_in`。
 
-    只有该打卡项的打卡员（及有打卡项管理权限的后台人员）可以获取，其他人 403。
+    只有该打卡项的打卡员（及有打卡项管理权限的后台人员）可以获取；能看到该活动的其他人 403，
+    看不到该活动的人 404（与打卡项不存在相同）。
     """
 
     @extend_schema(

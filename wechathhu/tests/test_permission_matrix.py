@@ -1,0 +1,623 @@
+"""The permission matrix: every API endpoint × every role × my object / someone else's, with the
+exact status each must answer.
+
+Roles: anonymous, student, teacher, sender (a teacher holding ``messaging.send``), clock-in
+officer (officer of the clock-in item of their own activity), staff (``is_staff`` with the model
+permissions in ``matrix_world.STAFF_PERMISSIONS``) and superuser. "Own" is the caller's object
+(their booking, enrollment, repair, group, message, token …); "other" is a stranger's (each row's
+``note`` says what it means where that is not obvious; on the public endpoints it is the wrong
+credentials, an account already claimed, a forged link). For an anonymous caller both are the
+stranger's. Someone else's object is a 404, never a 403 or a 200 (its existence is not revealed),
+unless the role may see it (e.g. staff and anyone's repair photo).
+
+Every (route name, method) the URL resolver serves must have a row: a new endpoint without one
+fails ``test_every_endpoint_has_a_row``. Each request carries a minimal valid body, so the status
+answers the permission question and not a validation one.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import pytest
+from django.db import transaction
+from django.test import override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from activities import qr
+from conftest import PASSWORD
+from reservations.tests.factories import local
+
+from .matrix_world import ROLES, STRANGER, World, build_world, png
+
+pytestmark = pytest.mark.django_db
+
+# Not part of the API: the admin, the schema and its viewers, DRF's browsable-API login, static files.
+EXCLUDED_ROUTES = ("admin/", "api/schema/", "api/docs/", "api/redoc/", "api-auth/", "static/")
+SIGNED_IN = ROLES[1:]
+
+
+# --- The rows ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What one request of the matrix is about."""
+
+    world: World
+    role: str
+    own: bool
+
+    @property
+    def me(self) -> dict:
+        """The caller's objects (the stranger's for an anonymous caller)."""
+        return self.world.objs[STRANGER if self.role == "anonymous" else self.role]
+
+    @property
+    def obj(self) -> dict:
+        """The objects this case acts on: the caller's own, or the stranger's."""
+        return self.me if self.own else self.world.objs[STRANGER]
+
+    @property
+    def shared(self) -> dict:
+        return self.world.shared
+
+
+def expect(ok: int, *, anon=401, other: int | None = None, **roles) -> dict[str, tuple[int, int]]:
+    """``{role: (own, other)}``: ``ok`` for every signed-in role on its own object, ``other`` (default
+    ``ok``) on someone else's, ``anon`` for the anonymous caller; a role's own entry (a status, or an
+    ``(own, other)`` pair) overrides."""
+    other = ok if other is None else other
+    table = dict.fromkeys(SIGNED_IN, (ok, other))
+    table["anonymous"] = anon if isinstance(anon, tuple) else (anon, anon)
+    for role, value in roles.items():
+        assert role in ROLES, role
+        table[role] = value if isinstance(value, tuple) else (value, value)
+    return table
+
+
+SENDERS_ONLY = {"student": 403, "teacher": 403, "officer": 403}
+
+
+@dataclass(frozen=True)
+class Row:
+    route: str
+    method: str
+    expected: dict[str, tuple[int, int]]
+    kwargs: Callable[[Ctx], dict] = lambda c: {}
+    query: Callable[[Ctx], dict] = lambda c: {}
+    data: Callable[[Ctx], dict] | None = None
+    multipart: bool = False
+    wechat_openid: Callable[[Ctx], str] | None = None  # what WeChat's code2session answers
+    note: str = field(default="", compare=False)
+
+
+def _tomorrow_at(hhmm: str) -> str:
+    return local(timezone.localdate() + timedelta(days=1), hhmm).isoformat()
+
+
+def _future_date(days: int) -> str:
+    return (timezone.localdate() + timedelta(days=days)).isoformat()
+
+
+def _claim(c: Ctx) -> dict:
+    if c.own:
+        username = c.me["username"] if c.role != "anonymous" else c.shared["unclaimed_imported"]
+        name = c.me["name"] if c.role != "anonymous" else c.shared["unclaimed_name"]
+    else:  # the stranger's account, already claimed
+        username, name = c.world.objs[STRANGER]["username"], c.world.objs[STRANGER]["name"]
+    return {"username": username, "name": name, "password": PASSWORD, "code": "wx-code"}
+
+
+MESSAGE = {"title": "矩阵测试", "content": "内容", "type": "notification", "priority": "normal"}
+ENROLL_ANSWERS = {"姓名": "张三", "爱好": ["编程"]}
+
+ROWS = [
+    # --- Site --------------------------------------------------------------------------------
+    Row("health", "GET", expect(200, anon=200)),
+    Row("ping", "GET", expect(200)),
+    Row("api-root", "GET", expect(200, anon=200)),
+    # --- accounts: logging in (public) -------------------------------------------------------
+    Row(
+        "accounts:get-token",
+        "POST",
+        expect(201, other=400, anon=(201, 400)),
+        data=lambda c: {
+            "username": c.me["username"] if c.own else c.world.objs[STRANGER]["username"],
+            "password": PASSWORD if c.own else "wrong-password",
+            "device": "matrix-login",
+        },
+        note="own: my credentials; other: someone else's number with a wrong password",
+    ),
+    Row(
+        "accounts:wechat-code2token",
+        "POST",
+        expect(201, other=400, anon=(201, 400)),
+        data=lambda c: {"code": "wx-code", "device": "matrix-login"},
+        wechat_openid=lambda c: f"openid-{c.me['username']}" if c.own else "openid-of-nobody",
+        note="own: a WeChat bound to my account; other: a WeChat bound to nobody",
+    ),
+    Row(
+        "accounts:claim",
+        "POST",
+        expect(201, other=400, anon=(201, 400)),
+        data=_claim,
+        wechat_openid=lambda c: "openid-claiming",
+        note="own: an unclaimed account with its name and password; other: an account already claimed",
+    ),
+    Row(
+        "accounts:register",
+        "POST",
+        expect(403, anon=403),
+        data=lambda c: {
+            "username": "R2026001",
+            "last_name": "新",
+            "first_name": "用户",
+            "password": "a-long-pass-phrase-2026",
+            "kind": "student",
+        },
+        note="closed unless ACCOUNTS_OPEN_REGISTRATION",
+    ),
+    # --- accounts: my session and devices ----------------------------------------------------
+    Row(
+        "accounts:wechat-auth",
+        "PUT",
+        expect(200),
+        data=lambda c: {"code": "wx-code"},
+        wechat_openid=lambda c: f"openid-{c.obj['username']}",
+        note="other: the WeChat bound to someone else moves to me (WeChat is the proof)",
+    ),
+    Row("accounts:wechat-auth", "DELETE", expect(200)),
+    Row("accounts:logout", "POST", expect(204)),
+    Row("accounts:token-list", "GET", expect(200)),
+    Row("accounts:token-detail", "DELETE", expect(204, other=404), kwargs=lambda c: {"pk": c.obj["token"]}),
+    Row("accounts:current-user", "GET", expect(200)),
+    Row(
+        "accounts:current-user", "PUT", expect(200), data=lambda c: {"first_name": "新名", "last_name": "王"}
+    ),
+    Row("accounts:current-user-meta", "GET", expect(200)),
+    Row("accounts:current-user-meta", "PUT", expect(200), data=lambda c: {"post": "教授"}),
+    Row("accounts:current-user-avatar", "PUT", expect(200), data=lambda c: {"avatar": png()}, multipart=True),
+    Row("accounts:current-user-avatar", "DELETE", expect(200)),
+    Row(
+        "accounts:avatar",
+        "GET",
+        expect(200, anon=200),
+        kwargs=lambda c: {"user_id": c.obj["user"], "key": c.obj["avatar_key"]},
+        note="public by design: the unguessable URL is the permission",
+    ),
+    # --- accounts: directory, friends, groups --------------------------------------------------
+    Row("accounts:user-search", "GET", expect(200), query=lambda c: {"q": c.obj["username"]}),
+    Row("accounts:contact-list", "GET", expect(200)),
+    Row("accounts:class-list", "GET", expect(200)),
+    Row("accounts:department-list", "GET", expect(200)),
+    Row(
+        "accounts:friend",
+        "POST",
+        expect(200, other=404),
+        kwargs=lambda c: {"user_id": c.world.objs[STRANGER]["user"] if c.own else c.shared["inactive_user"]},
+        note="own: someone not yet my friend; other: an account that has left",
+    ),
+    Row(
+        "accounts:friend",
+        "DELETE",
+        expect(200, other=404),
+        kwargs=lambda c: {"user_id": c.obj["friend"]},
+        note="own: my friend; other: someone else's friend",
+    ),
+    Row("accounts:group-list", "GET", expect(200)),
+    Row(
+        "accounts:group-member-list",
+        "GET",
+        expect(200, other=404, staff=200, superuser=200),
+        kwargs=lambda c: {"group_id": c.obj["group"]},
+    ),
+    Row(
+        "accounts:group-member-list",
+        "POST",
+        expect(201, other=404, staff=201, superuser=201),
+        kwargs=lambda c: {"group_id": c.obj["group"]},
+        data=lambda c: {"user": c.shared["member_to_add"], "title": "成员"},
+        note="own: a group I manage",
+    ),
+    Row(
+        "accounts:group-member-detail",
+        "PATCH",
+        expect(200, other=404, staff=200, superuser=200),
+        kwargs=lambda c: {"group_id": c.obj["group"], "user_id": c.obj["group_member"]},
+        data=lambda c: {"title": "副组长"},
+    ),
+    Row(
+        "accounts:group-member-detail",
+        "DELETE",
+        expect(204, other=404, staff=204, superuser=204),
+        kwargs=lambda c: {"group_id": c.obj["group"], "user_id": c.obj["group_member"]},
+    ),
+    Row("accounts-v1:me", "GET", expect(200)),
+    # --- messaging: my inbox -------------------------------------------------------------------
+    Row("messaging:message-list", "GET", expect(200)),
+    Row("messaging:message-unread-count", "GET", expect(200)),
+    Row("messaging:message-stats", "GET", expect(200)),
+    Row(
+        "messaging:message-detail",
+        "GET",
+        expect(200, other=404),
+        kwargs=lambda c: {"pk": c.obj["inbox_message"]},
+        note="own: addressed to me",
+    ),
+    Row(
+        "messaging:message-read",
+        "POST",
+        expect(200),
+        data=lambda c: {"message_ids": [c.obj["inbox_message"]]},
+        note="ids I cannot see are ignored, not reported",
+    ),
+    Row(
+        "messaging:message-archive",
+        "POST",
+        expect(200),
+        data=lambda c: {"message_ids": [c.obj["inbox_message"]]},
+        note="ids I cannot see are ignored, not reported",
+    ),
+    # --- messaging: senders --------------------------------------------------------------------
+    Row("messaging:admin-message-list", "GET", expect(200, **SENDERS_ONLY)),
+    Row(
+        "messaging:admin-message-list",
+        "POST",
+        expect(201, **SENDERS_ONLY),
+        data=lambda c: {**MESSAGE, "recipient_ids": [c.obj["user"]]},
+    ),
+    Row(
+        "messaging:admin-message-global",
+        "POST",
+        expect(403, superuser=201),
+        data=lambda c: MESSAGE,
+        note="messaging.send_global only",
+    ),
+    Row(
+        "messaging:admin-message-detail",
+        "PUT",
+        expect(200, other=404, superuser=200, **SENDERS_ONLY),
+        kwargs=lambda c: {"pk": c.obj["sent_message"]},
+        data=lambda c: {"title": "改过的标题"},
+        note="own: a message I sent",
+    ),
+    Row(
+        "messaging:admin-message-detail",
+        "DELETE",
+        expect(200, other=404, superuser=200, **SENDERS_ONLY),
+        kwargs=lambda c: {"pk": c.obj["sent_message"]},
+    ),
+    Row(
+        "messaging:admin-message-full-detail",
+        "GET",
+        expect(200, other=404, superuser=200, **SENDERS_ONLY),
+        kwargs=lambda c: {"pk": c.obj["sent_message"]},
+    ),
+    Row(
+        "messaging:admin-message-recipients",
+        "GET",
+        expect(200, other=404, superuser=200, **SENDERS_ONLY),
+        kwargs=lambda c: {"pk": c.obj["sent_message"]},
+    ),
+    Row(
+        "messaging:admin-message-recipients",
+        "POST",
+        expect(200, other=404, superuser=200, **SENDERS_ONLY),
+        kwargs=lambda c: {"pk": c.obj["sent_message"]},
+        data=lambda c: {"recipient_ids": [c.shared["member_to_add"]]},
+    ),
+    # --- reservations --------------------------------------------------------------------------
+    Row(
+        "reservations:meetingroom-available",
+        "GET",
+        expect(200),
+        query=lambda c: {
+            "query_from": _tomorrow_at("08:00"),
+            "query_to": _tomorrow_at("12:00"),
+        },
+    ),
+    Row("reservations:reservation-list", "GET", expect(200)),
+    Row(
+        "reservations:reservation-list",
+        "POST",
+        expect(201),
+        data=lambda c: {
+            "meetingroom_object": c.obj["room"],
+            "reserve_from": _tomorrow_at("16:00"),
+            "reserve_to": _tomorrow_at("17:00"),
+            "description": "组会",
+        },
+        note="any room may be booked: own room or someone else's",
+    ),
+    Row(
+        "reservations:reservation-detail",
+        "GET",
+        expect(200, other=404),
+        kwargs=lambda c: {"pk": c.obj["reservation"]},
+    ),
+    Row(
+        "reservations:reservation-detail",
+        "DELETE",
+        expect(204, other=404),
+        kwargs=lambda c: {"pk": c.obj["reservation"]},
+    ),
+    Row("reservations:series-list", "GET", expect(200)),
+    Row(
+        "reservations:series-list",
+        "POST",
+        expect(201),
+        data=lambda c: {
+            "meetingroom_object": c.obj["room"],
+            "description": "周会",
+            "frequency": "daily",
+            "start_date": _future_date(10),
+            "count": 2,
+            "start_time": "09:00",
+            "end_time": "10:00",
+        },
+    ),
+    Row(
+        "reservations:series-detail",
+        "GET",
+        expect(200, other=404),
+        kwargs=lambda c: {"pk": c.obj["series"]},
+    ),
+    Row(
+        "reservations:series-detail",
+        "DELETE",
+        expect(200, other=404),
+        kwargs=lambda c: {"pk": c.obj["series"]},
+    ),
+    # --- activities ------------------------------------------------------------------------------
+    Row("activities:activity-list", "GET", expect(200)),
+    Row(
+        "activities:activity-detail",
+        "GET",
+        expect(200, other=404),
+        kwargs=lambda c: {"pk": c.obj["activity"]},
+        note="own: one I enrolled in; other: one for another department only",
+    ),
+    Row(
+        "activities:enrollment-create",
+        "POST",
+        expect(201, other=400),
+        data=lambda c: {
+            "activity": c.shared["fresh_activity"] if c.own else c.obj["activity"],
+            "participating_metas": ENROLL_ANSWERS,
+        },
+        note="own: an activity open to me; other: one not for me (400 under `activity`)",
+    ),
+    Row(
+        "activities:enrollment-detail",
+        "GET",
+        expect(200, other=404),
+        kwargs=lambda c: {"pk": c.obj["enrollment"]},
+    ),
+    Row(
+        "activities:enrollment-detail",
+        "DELETE",
+        expect(204, other=404),
+        kwargs=lambda c: {"pk": c.obj["enrollment"]},
+    ),
+    Row(
+        "activities:clockin-list",
+        "GET",
+        expect(200, other=404),
+        kwargs=lambda c: {"activity_id": c.obj["activity"]},
+    ),
+    Row(
+        "activities:clockin-scan",
+        "POST",
+        expect(200, other=400),
+        data=lambda c: {"key": qr.make_key(c.obj["clockin_item"])},
+        note="other: the QR of an activity I am not enrolled in",
+    ),
+    Row(
+        "activities:clockin-code",
+        "GET",
+        expect(403, other=404, officer=(200, 404), staff=200, superuser=200),
+        kwargs=lambda c: {"activity_id": c.obj["activity"]},
+        query=lambda c: {"label": c.obj["clockin_label"]},
+        note="own: the item of my activity (I am its officer only as the officer); "
+        "other: an item of an activity I cannot see",
+    ),
+    # --- repairs ---------------------------------------------------------------------------------
+    Row("repairs:category-list", "GET", expect(200)),
+    Row("repairs:repair-list", "GET", expect(200)),
+    Row(
+        "repairs:repair-list",
+        "POST",
+        expect(201),
+        data=lambda c: {"location": "勤学楼 202", "description": "空调漏水"},
+    ),
+    Row("repairs:repair-detail", "GET", expect(200, other=404), kwargs=lambda c: {"pk": c.obj["repair_new"]}),
+    Row(
+        "repairs:repair-confirm",
+        "POST",
+        expect(200, other=404),
+        kwargs=lambda c: {"pk": c.obj["repair_solved"]},
+        data=lambda c: {},
+    ),
+    Row(
+        "repairs:repair-reopen",
+        "POST",
+        expect(200, other=404),
+        kwargs=lambda c: {"pk": c.obj["repair_solved"]},
+        data=lambda c: {"reason": "还是不亮"},
+    ),
+    Row(
+        "repairs:repair-cancel",
+        "POST",
+        expect(200, other=404),
+        kwargs=lambda c: {"pk": c.obj["repair_new"]},
+    ),
+    Row(
+        "repairs:repair-rate",
+        "POST",
+        expect(200, other=404),
+        kwargs=lambda c: {"pk": c.obj["repair_solved"]},
+        data=lambda c: {"rating": 5},
+    ),
+    Row(
+        "repairs:repair-photo",
+        "GET",
+        expect(200, other=404, staff=200, superuser=200),
+        kwargs=lambda c: {"pk": c.obj["repair_new"], "photo_pk": c.obj["repair_photo"]},
+        note="staff with repairs.view_repairrequest see every photo",
+    ),
+    # --- guides ----------------------------------------------------------------------------------
+    Row("guides:guide-list", "GET", expect(200)),
+    Row(
+        "guides:guide-detail",
+        "GET",
+        expect(200, other=404, staff=200, superuser=200),
+        kwargs=lambda c: {"pk": c.shared["published_guide"] if c.own else c.shared["unpublished_guide"]},
+        note="own: a published guide; other: an unpublished one (staff may fetch it)",
+    ),
+    Row(
+        "guides:guide-email",
+        "POST",
+        expect(200, other=404),
+        kwargs=lambda c: {"pk": c.shared["published_guide"] if c.own else c.shared["unpublished_guide"]},
+    ),
+    Row(
+        "guides:guide-link",
+        "GET",
+        expect(200, other=404, anon=(200, 404)),
+        kwargs=lambda c: {"token": c.shared["guide_link_token"] if c.own else "forged-link-token"},
+        note="public by design: the signed, expiring link is the permission",
+    ),
+]
+
+
+# --- Every endpoint has a row --------------------------------------------------------------------
+
+
+def _view_methods(callback) -> set[str]:
+    view_class = getattr(callback, "view_class", None)
+    if view_class is None:
+        raise AssertionError(
+            f"{callback!r} is not a class-based view: give the matrix a way to see its methods"
+        )
+    return {
+        method.upper()
+        for method in view_class.http_method_names
+        if method not in ("head", "options") and hasattr(view_class, method)
+    }
+
+
+def api_endpoints() -> set[tuple[str, str]]:
+    """``(route name, method)`` of every API endpoint the URL resolver serves."""
+    found = set()
+
+    def walk(patterns, prefix: str, namespace: str):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern).removeprefix("^")  # re_path()s, e.g. static/ under DEBUG
+            if route.startswith(EXCLUDED_ROUTES):
+                continue
+            if isinstance(pattern, URLResolver):
+                inner = ":".join(part for part in (namespace, pattern.namespace) if part)
+                walk(pattern.url_patterns, route, inner)
+            elif isinstance(pattern, URLPattern):
+                assert pattern.name, f"route {route!r} has no name"
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                found.update((name, method) for method in _view_methods(pattern.callback))
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
+def test_every_endpoint_has_a_row():
+    served = api_endpoints()
+    rows = [(row.route, row.method) for row in ROWS]
+    assert len(rows) == len(set(rows)), "a (route, method) has two rows"
+    missing, stale = sorted(served - set(rows)), sorted(set(rows) - served)
+    assert not missing, f"endpoints without a row in the permission matrix: {missing}"
+    assert not stale, f"rows for endpoints that no longer exist: {stale}"
+    for row in ROWS:
+        assert set(row.expected) == set(ROLES), row
+
+
+# --- The matrix ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The world, built once for the module inside a transaction that is rolled back at the end;
+    each test runs in its own savepoint within it."""
+    media = tmp_path_factory.mktemp("matrix-media")
+    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=hashers),
+        transaction.atomic(),
+    ):
+        built = build_world()
+        built.media = media
+        yield built
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def world_settings(settings, world):
+    settings.MEDIA_ROOT = world.media
+
+
+def _client(world: World, role: str) -> APIClient:
+    client = APIClient()
+    if role != "anonymous":
+        client.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[role]}")
+    return client
+
+
+def _case_id(case) -> str:
+    row, role, own = case
+    return f"{row.route}-{row.method}-{role}-{'own' if own else 'other'}"
+
+
+CASES = [(row, role, own) for row in ROWS for role in ROLES for own in (True, False)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_case_id(case) for case in CASES])
+def test_status(case, world, world_settings, request):
+    row, role, own = case
+    ctx = Ctx(world=world, role=role, own=own)
+    if row.wechat_openid is not None:
+        wechat = request.getfixturevalue("wechat_api")
+        wechat.get(
+            "http://wechat.test/sns/jscode2session",
+            json={"openid": row.wechat_openid(ctx), "session_key": "k"},
+        )
+    url = reverse(row.route, kwargs=row.kwargs(ctx))
+    data = row.data(ctx) if row.data else None
+    client = _client(world, role)
+    send = getattr(client, row.method.lower())
+    query = row.query(ctx)
+    if row.method == "GET":
+        response = send(url, query)
+    else:
+        if query:
+            url = f"{url}?{urlencode(query)}"
+        response = send(url, data, format="multipart" if row.multipart else "json")
+    wanted = row.expected[role][0 if own else 1]
+    body = getattr(response, "data", None)
+    assert response.status_code == wanted, f"{row.method} {url} as {role}: {response.status_code} {body!r}"
+
+
+ROUTES = sorted({row.route for row in ROWS})
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_methods_without_a_row_are_405(route, world, world_settings):
+    """A method an endpoint does not serve is a 405, even for a superuser (nothing is reachable
+    that the matrix does not list)."""
+    rows = [row for row in ROWS if row.route == route]
+    url = reverse(route, kwargs=rows[0].kwargs(Ctx(world=world, role="superuser", own=True)))
+    client = _client(world, "superuser")
+    unserved = {"GET", "POST", "PUT", "PATCH", "DELETE"} - {row.method for row in rows}
+    answers = {method: getattr(client, method.lower())(url).status_code for method in sorted(unserved)}
+    assert answers == dict.fromkeys(unserved, 405)

@@ -31,7 +31,7 @@ NOT_OPEN = "报名通道暂未开启。"
 ENDED = "该活动已结束，无法继续报名。"
 DEADLINE_PASSED = "报名已截止，无法继续报名。"
 FULL = "报名人数已经达到上限，无法继续报名。"
-NOT_IN_AUDIENCE = "您不在该活动的报名范围内。"
+NOT_IN_AUDIENCE = "无效主键 “{pk}” － 对象不存在。"  # DRF's own words for an unknown activity
 DUPLICATE_ENROLLMENT = "你已经报名过该活动。"
 CANCEL_AFTER_START = "活动已开始，无法取消报名。"
 
@@ -64,14 +64,16 @@ def _has_room(activity: Activity) -> bool:
 def _check_open(activity: Activity, *, user, now) -> None:
     from .selectors import activity_audience_q
 
+    # An activity outside the caller's audience is answered as if it did not exist (as its detail
+    # page is a 404): first, before any message that would reveal it.
+    if not Activity.objects.filter(activity_audience_q(user), pk=activity.pk).exists():
+        raise ApplicationError(NOT_IN_AUDIENCE.format(pk=activity.pk), field="activity")
     if not activity.open_for_enrollment or (activity.enroll_from and now < activity.enroll_from):
         raise ApplicationError(NOT_OPEN, field="activity")
     if now > activity.time_end:
         raise ApplicationError(ENDED, field="activity")
     if activity.enroll_until and now > activity.enroll_until:
         raise ApplicationError(DEADLINE_PASSED, field="activity")
-    if not Activity.objects.filter(activity_audience_q(user), pk=activity.pk).exists():
-        raise ApplicationError(NOT_IN_AUDIENCE, field="activity")
 
 
 @transaction.atomic

@@ -109,7 +109,10 @@ def test_audience_limits_who_sees_and_enrolls(make_client):
     stranger = make_client(outsider)
     assert stranger.get("/activities/").data["results"] == []
     assert stranger.get(f"/activities/{activity.pk}/").status_code == 404
-    assert enroll(stranger, activity).data == {"activity": ["您不在该活动的报名范围内。"]}
+    # the same answer as for an activity that does not exist: its existence is not revealed
+    assert enroll(stranger, activity).data == {"activity": [f"无效主键 “{activity.pk}” － 对象不存在。"]}
+    missing = stranger.post("/enrollments/", {"activity": 999999, "participating_metas": "{}"}, format="json")
+    assert missing.data == {"activity": ["无效主键 “999999” － 对象不存在。"]}
 
 
 def test_closed_and_ended_activities_stay_visible_to_people_enrolled(api_client, user):

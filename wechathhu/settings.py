@@ -22,12 +22,17 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
 
+
+def _development_secret_key() -> str:
+    """Development only: a key derived from the checkout's path, so sessions survive restarts."""
+    return "dev-insecure-" + hashlib.sha256(str(BASE_DIR).encode()).hexdigest()
+
+
 SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
-    # Development only: a key derived from the checkout's path, so sessions survive restarts.
-    SECRET_KEY = "dev-insecure-" + hashlib.sha256(str(BASE_DIR).encode()).hexdigest()
+    SECRET_KEY = _development_secret_key()
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

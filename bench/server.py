@@ -37,6 +37,7 @@ def running(env: dict, *, port: int, workers: int):
             [str(BIN / "celery"), "-A", "wechathhu", "worker", "--loglevel=WARNING", "--concurrency", "2"],
             cwd=ROOT,
             env=env,
+            stdout=subprocess.DEVNULL,  # its banner
             start_new_session=True,
         ),
     ]

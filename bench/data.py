@@ -178,7 +178,7 @@ TOPICS = [
     "运动会",
 ]
 # Messages per audience (the row counts follow the audience sizes, so they scale with users):
-GLOBAL_MESSAGES = 200  # each user has read ~20 of them (fan-out on read: ~1 000 000 rows)
+GLOBAL_MESSAGES = 200  # each user has read ~22 of them (fan-out on read: ~1 100 000 rows)
 DEPARTMENT_MESSAGES = 40  # per department (20 departments of ~2 500 users: ~2 000 000 rows)
 CLASS_MESSAGES = 18  # per class (~45 students each: ~810 000 rows)
 TEACHER_MESSAGES = 120  # to every teacher (~5 000: ~600 000 rows)
@@ -319,7 +319,7 @@ def build_messages(scale: dict, rng: random.Random) -> None:
             for _, d, c, k in users
         )
         + sum(len(v) for v in direct.values())
-        + n_users * 20
+        + n_users * 22
     )
     progress = Progress("message recipients", expected)
     table = MessageRecipient._meta.db_table
@@ -342,7 +342,7 @@ def build_messages(scale: dict, rng: random.Random) -> None:
                 states.append((mid, read, archived, sent))
             else:
                 states.append((mid, "NULL", "NULL", sent))
-        for mid in rng.sample(global_ids, rng.randint(0, 40)):  # globals: a row once read
+        for mid in rng.sample(global_ids, rng.randint(0, 44)):  # globals: a row once read
             p_read, reads, _ = facts[mid]
             if p_read:
                 read = rng.choice(reads)

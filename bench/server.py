@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -11,10 +12,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# The server's and the worker's log (a line per 4xx, tracebacks of any 500), kept out of the table.
+LOG = Path(tempfile.gettempdir()) / "wechathhu-bench-server.log"
 
 
 @contextmanager
 def running(env: dict, *, port: int, workers: int):
+    log = LOG.open("w")
+    print(f"  server log: {LOG}", file=sys.stderr)
     procs = [
         subprocess.Popen(
             [
@@ -31,13 +36,16 @@ def running(env: dict, *, port: int, workers: int):
             ],
             cwd=ROOT,
             env=env,
+            stdout=log,
+            stderr=log,
             start_new_session=True,
         ),
         subprocess.Popen(
             [str(BIN / "celery"), "-A", "wechathhu", "worker", "--loglevel=WARNING", "--concurrency", "2"],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.DEVNULL,  # its banner
+            stdout=log,
+            stderr=log,
             start_new_session=True,
         ),
     ]
@@ -52,6 +60,7 @@ def running(env: dict, *, port: int, workers: int):
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
 
 
 def _wait_until_up(url: str, timeout: float = 60) -> None:

@@ -108,6 +108,7 @@ def main(argv=None) -> int:
         User.objects.filter(pk__in=[pk for pk, _ in tokens[:200]]).values_list("username", flat=True)
     )
     context = Context(tokens=tokens, usernames=usernames)
+    rows_in_db, machine = data.counts(), data.machine()
     from django.db import connections
 
     connections.close_all()
@@ -159,8 +160,12 @@ def main(argv=None) -> int:
             "duration_s": args.duration,
             "connections": args.connections,
             "gunicorn_workers": args.workers,
+            "alone_duration_s": args.alone_duration,
             "cpus": os.cpu_count(),
+            "load_average_at_start": os.getloadavg(),
+            **machine,
         },
+        "data": rows_in_db,
         "results": rows,
         "checks": extra,
     }

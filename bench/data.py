@@ -96,6 +96,47 @@ def tokens(count: int) -> list[tuple[int, str]]:
     return list(AuthToken.objects.filter(user_id__in=users, device="bench").values_list("user_id", "key"))
 
 
+def counts() -> dict:
+    """The rows of the data set as the run found them (for the report)."""
+    from activities.models import Activity, ClockinRecord, Enrollment
+    from guides.models import Guide
+    from messaging.models import Message, MessageRecipient
+    from repairs.models import RepairRequest
+    from reservations.models import Meetingroom, Reservation
+
+    models = {
+        "users": User,
+        "messages": Message,
+        "message_recipients": MessageRecipient,
+        "rooms": Meetingroom,
+        "bookings": Reservation,
+        "activities": Activity,
+        "enrollments": Enrollment,
+        "clockin_records": ClockinRecord,
+        "repair_requests": RepairRequest,
+        "guides": Guide,
+    }
+    return {name: model.objects.count() for name, model in models.items()}
+
+
+def machine() -> dict:
+    """What the figures depend on besides the code: the database server and the CPU."""
+    facts = {"database": connection.vendor}
+    if connection.vendor == "mysql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT VERSION(), @@innodb_buffer_pool_size")
+            version, pool = cursor.fetchone()
+        facts.update(database_version=version, innodb_buffer_pool_mb=int(pool) // 2**20)
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            facts["cpu"] = next(
+                line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")
+            )
+    except (OSError, StopIteration):
+        pass
+    return facts
+
+
 # --- Shared helpers -----------------------------------------------------------------------------
 
 STAFF_USERNAME = "bench-staff"
@@ -178,7 +219,7 @@ TOPICS = [
     "运动会",
 ]
 # Messages per audience (the row counts follow the audience sizes, so they scale with users):
-GLOBAL_MESSAGES = 200  # each user has read ~22 of them (fan-out on read: ~1 100 000 rows)
+GLOBAL_MESSAGES = 200  # each user has read ~20 of them (fan-out on read): the rest of the rows
 DEPARTMENT_MESSAGES = 40  # per department (20 departments of ~2 500 users: ~2 000 000 rows)
 CLASS_MESSAGES = 18  # per class (~45 students each: ~810 000 rows)
 TEACHER_MESSAGES = 120  # to every teacher (~5 000: ~600 000 rows)
@@ -311,16 +352,23 @@ def build_messages(scale: dict, rng: random.Random) -> None:
         batch_size=BATCH,
     )
 
-    expected = (
-        sum(
-            len(by_department.get(d, ()))
-            + len(by_class.get(c, ()))
-            + (TEACHER_MESSAGES if k == UserKind.TEACHER else 0)
-            for _, d, c, k in users
-        )
-        + sum(len(v) for v in direct.values())
-        + n_users * 22
-    )
+    targeted_rows = sum(
+        len(by_department.get(d, ()))
+        + len(by_class.get(c, ()))
+        + (TEACHER_MESSAGES if k == UserKind.TEACHER else 0)
+        for _, d, c, k in users
+    ) + sum(len(v) for v in direct.values())
+    # The global messages' read rows make up the rest of the scale's row count, exactly: each user
+    # has read ``base ± spread`` of the published ones (pairs of users balance their spreads).
+    readable = [mid for mid in global_ids if facts[mid][0] > 0]
+    remaining = max(0, scale["message_recipients"] - targeted_rows)
+    base, extra = divmod(remaining, n_users)
+    global_reads = []
+    for i in range(0, n_users, 2):
+        spread = rng.randint(0, base) if i + 1 < n_users else 0
+        global_reads += [base + spread, base - spread][: n_users - i]
+    global_reads = [min(len(readable), n + (i < extra)) for i, n in enumerate(global_reads)]
+    expected = targeted_rows + sum(global_reads)
     progress = Progress("message recipients", expected)
     table = MessageRecipient._meta.db_table
     columns = "message_id, recipient_id, read_at, archived_at, created_at, updated_at"
@@ -329,7 +377,7 @@ def build_messages(scale: dict, rng: random.Random) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SET SESSION unique_checks=0, foreign_key_checks=0")
     rows: list[str] = []
-    for uid, d, c, k in users:
+    for (uid, d, c, k), reads_of_globals in zip(users, global_reads, strict=True):
         targeted = by_department.get(d, []) + by_class.get(c, []) + direct.get(uid, [])
         if k == UserKind.TEACHER:
             targeted = targeted + to_teachers
@@ -342,11 +390,9 @@ def build_messages(scale: dict, rng: random.Random) -> None:
                 states.append((mid, read, archived, sent))
             else:
                 states.append((mid, "NULL", "NULL", sent))
-        for mid in rng.sample(global_ids, rng.randint(0, 44)):  # globals: a row once read
-            p_read, reads, _ = facts[mid]
-            if p_read:
-                read = rng.choice(reads)
-                states.append((mid, read, read if rng.random() < 0.12 else "NULL", read))
+        for mid in rng.sample(readable, reads_of_globals):  # globals: a row once read
+            read = rng.choice(facts[mid][1])
+            states.append((mid, read, read if rng.random() < 0.12 else "NULL", read))
         states.sort()
         rows.extend(f"({mid},{uid},{read},{archived},{sent},{sent})" for mid, read, archived, sent in states)
         if len(rows) >= RAW_BATCH:

@@ -124,11 +124,15 @@ def main(argv=None) -> int:
             else:
                 requests = scenario.build(context)
                 queries = server.query_count(base_url, *requests[0])
+                server.wait_idle(base_url)
                 figures = wrk.run(base_url, requests, duration=args.duration, connections=args.connections)
                 # The same requests one at a time (from the other end of the list, so writes do
                 # not repeat): the latency of a request alone, without waiting behind others.
+                # Requests wrk left queued in the workers are drained first.
+                server.wait_idle(base_url)
                 alone = wrk.run(base_url, requests[::-1], duration=args.alone_duration, connections=1)
                 figures["p50_alone_ms"] = alone["p50_ms"]
+                figures["requests_alone"] = alone["requests"]
             rows.append(
                 {
                     "endpoint": scenario.name,

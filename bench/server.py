@@ -92,3 +92,20 @@ def query_count(base_url: str, method: str, path: str, authorization: str, body:
     except urllib.error.HTTPError as error:
         value = error.headers.get("X-Query-Count")
     return int(value) if value is not None else None
+
+
+def wait_idle(base_url: str, *, settle: float = 0.5) -> None:
+    """Return once the workers have worked off what earlier connections left queued: a ping waits
+    behind those requests, so two quick answers in a row mean the queue is empty."""
+    deadline = time.monotonic() + 120
+    quick = 0
+    while quick < 2 and time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(base_url + "/health/", timeout=60) as response:  # noqa: S310
+                response.read()
+        except OSError:
+            time.sleep(0.5)
+            continue
+        quick = quick + 1 if time.monotonic() - started < 0.05 else 0
+    time.sleep(settle)

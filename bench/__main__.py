@@ -177,8 +177,9 @@ def main(argv=None) -> int:
     path = RESULTS / f"bench-{started:%Y%m%d-%H%M%S}.json"
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2))
     print(render_table(rows))
-    print()
-    print(render_checks(extra))
+    if extra:
+        print()
+        print(render_checks(extra))
     print(f"\nwritten to {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     return 0
 

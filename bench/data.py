@@ -719,8 +719,8 @@ def build_guides(scale: dict, rng: random.Random) -> None:
                 is_published=rng.random() < 0.9,
             )
         )
-        progress.advance()
     Guide.objects.bulk_create(guides)
+    progress.advance(len(guides))
     progress.close()
 
 

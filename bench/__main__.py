@@ -79,7 +79,15 @@ def main(argv=None) -> int:
     parser.add_argument("--build-only", action="store_true", help="build the data set, then stop")
     parser.add_argument("--database-url", default="mysql://root@127.0.0.1:3306/wechathhu_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
+    parser.add_argument("--report", type=Path, help="print the tables of a saved results file and stop")
     args = parser.parse_args(argv)
+    if args.report:
+        saved = json.loads(args.report.read_text())
+        print(render_table(saved["results"]))
+        if saved.get("checks"):
+            print()
+            print(render_checks(saved["checks"]))
+        return 0
 
     started = datetime.now(UTC).astimezone()
     env = bench_env(args)

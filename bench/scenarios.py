@@ -1,11 +1,23 @@
-"""The hot endpoints the benchmark drives. Each scenario turns the bench context (users' tokens,
-ids of built data) into a list of requests: (method, path, Authorization header, JSON body)."""
+"""The hot endpoints the benchmark drives.
+
+Each scenario turns the bench context (users' tokens, the built data) into a list of requests,
+``(method, path, Authorization header, JSON body)``, which wrk cycles through. Requests are built
+right before their run (free booking slots are looked up then), from the database the server uses.
+The clock-in burst is not a wrk loop but one pass of 1 000 distinct users (see ``bench.burst``).
+"""
 
 import json
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
-from .data import PASSWORD
+from django.utils import timezone
+
+from .data import BURST_ACTIVITY, PASSWORD
+
+Request = tuple[str, str, str, str]
 
 
 @dataclass
@@ -17,20 +29,21 @@ class Context:
 @dataclass
 class Scenario:
     name: str
-    build: Callable[[Context], list[tuple[str, str, str, str]]]
+    build: Callable[[Context], list[Request]] | None = None
     target_p50_ms: float | None = None  # the issue's target, checked in the report
     baseline: bool = False
+    runner: Callable | None = None  # a custom run instead of wrk: (base_url, context) -> figures
 
 
 def _auth(key: str) -> str:
     return f"Bearer {key}"
 
 
-def _each_user(path: str, method: str = "GET", body: str = "") -> Callable[[Context], list]:
+def _each_user(path: str, method: str = "GET", body: str = "") -> Callable[[Context], list[Request]]:
     return lambda ctx: [(method, path, _auth(key), body) for _, key in ctx.tokens]
 
 
-def _login(ctx: Context) -> list:
+def _login(ctx: Context) -> list[Request]:
     return [
         (
             "POST",
@@ -42,9 +55,173 @@ def _login(ctx: Context) -> list:
     ]
 
 
+def _interleave(per_user: dict[str, list[Request]]) -> list[Request]:
+    """Round-robin over users, so consecutive requests come from different people."""
+    queues = list(per_user.values())
+    out: list[Request] = []
+    for i in range(max((len(q) for q in queues), default=0)):
+        out.extend(q[i] for q in queues if i < len(q))
+    return out
+
+
+def _message_read(ctx: Context) -> list[Request]:
+    """Each user marks up to five of their own unread messages read (then globals), one per request."""
+    from messaging.models import Message, MessageRecipient
+    from messaging.selectors import visible_q
+
+    keys = dict(ctx.tokens)
+    now = timezone.now()
+    unread = (
+        MessageRecipient.objects.filter(recipient_id__in=keys, read_at__isnull=True)
+        .filter(visible_q(now=now, prefix="message__"))
+        .values_list("recipient_id", "message_id")
+    )
+    per_user: dict[str, list[Request]] = {keys[uid]: [] for uid in keys}
+    for uid, mid in unread:
+        if len(per_user[keys[uid]]) < 5:
+            per_user[keys[uid]].append(mid)
+    globals_ = list(
+        Message.objects.filter(visible_q(now=now), is_global=True).values_list("pk", flat=True)[:5]
+    )
+    return _interleave(
+        {
+            key: [
+                ("POST", "/api/v1/messages/read", _auth(key), json.dumps({"message_ids": [mid]}))
+                for mid in (mids or globals_)
+            ]
+            for key, mids in per_user.items()
+        }
+    )
+
+
+def _contacts_search(ctx: Context) -> list[Request]:
+    """Searches as people type them: a full name, its pinyin, or its initials."""
+    from accounts.models import User
+
+    rng = random.Random(7)
+    people = User.objects.filter(username__startswith="U").values_list(
+        "last_name", "first_name", "name_pinyin", "name_initials"
+    )[:2000]
+    requests = []
+    for (_, key), (last, first, pinyin, initials) in zip(ctx.tokens, people, strict=False):
+        term = rng.choice([last + first, pinyin, initials])
+        requests.append(("GET", "/contacts/?" + urlencode({"search": term}), _auth(key), ""))
+    return requests
+
+
+def _availability(days: int) -> Callable[[Context], list[Request]]:
+    """The seed-002 ``length`` search (60 minutes) over ``days`` days, starting on one of the next
+    30 days (local midnight, the window's zone given as +08:00)."""
+
+    def build(ctx: Context) -> list[Request]:
+        rng = random.Random(days)
+        today = timezone.localdate()
+        tz = timezone.get_current_timezone()
+        requests = []
+        for _, key in ctx.tokens:
+            start = datetime.combine(today + timedelta(days=rng.randint(1, 30)), datetime.min.time(), tz)
+            query = {
+                "time_from": start.isoformat(),
+                "time_to": (start + timedelta(days=days)).isoformat(),
+                "length": 60,
+            }
+            requests.append(("GET", "/meetingrooms/available/?" + urlencode(query), _auth(key), ""))
+        return requests
+
+    return build
+
+
+def free_slots(
+    count: int, *, minutes: int = 60, rng: random.Random | None = None
+) -> list[tuple[int, datetime]]:
+    """Up to ``count`` distinct (room id, start) of ``minutes`` that no booking (nor another of the
+    slots) overlaps, 2–40 days ahead within 08:00–22:00 (every room's bookable hours), in random
+    order. Bookings lie on the half-hour grid, so occupancy is kept as a set of half-hour cells."""
+    from reservations.models import Meetingroom, Reservation
+
+    rng = rng or random.Random(11)
+    tz = timezone.get_current_timezone()
+    cell = timedelta(minutes=30)
+    origin = datetime.combine(timezone.localdate() + timedelta(days=2), datetime.min.time(), tz)
+    days = 38
+    rooms = list(
+        Meetingroom.objects.filter(is_active=True, name__startswith="B-").values_list("pk", flat=True)
+    )
+    taken: set[tuple[int, int]] = set()
+    for room_id, b0, b1 in Reservation.objects.filter(
+        meetingroom_id__in=rooms, reserve_from__lt=origin + timedelta(days=days), reserve_to__gt=origin
+    ).values_list("meetingroom_id", "reserve_from", "reserve_to"):
+        first = int((b0 - origin) // cell)
+        taken.update((room_id, c) for c in range(max(first, 0), int(-(-(b1 - origin) // cell))))
+    width = max(1, minutes // 30)
+    slots: list[tuple[int, datetime]] = []
+    for _ in range(count * 3):
+        if len(slots) >= count or not rooms:
+            break
+        room = rng.choice(rooms)
+        first = rng.randrange(days) * 48 + rng.randint(16, 44 - width)  # 08:00 … 22:00 - length
+        cells = [(room, c) for c in range(first, first + width)]
+        if taken.isdisjoint(cells):
+            taken.update(cells)
+            slots.append((room, origin + first * cell))
+    return slots
+
+
+def _booking(ctx: Context) -> list[Request]:
+    """POST /reservations/ for distinct free one-hour slots, so most succeed (the status mix shows
+    those that collide with each other or wrap around)."""
+    slots = free_slots(6000)
+    requests = []
+    for i, (room, start) in enumerate(slots):
+        key = ctx.tokens[i % len(ctx.tokens)][1]
+        body = {
+            "meetingroom_object": room,
+            "reserve_from": start.isoformat(),
+            "reserve_to": (start + timedelta(hours=1)).isoformat(),
+            "description": "压测预约",
+        }
+        requests.append(("POST", "/reservations/", _auth(key), json.dumps(body)))
+    return requests
+
+
+def _repair_create(ctx: Context) -> list[Request]:
+    from repairs.models import FaultCategory
+
+    rng = random.Random(5)
+    categories = list(FaultCategory.objects.filter(is_active=True).values_list("pk", flat=True))
+    requests = []
+    for _, key in ctx.tokens:
+        body = {
+            "location": f"勤学楼{rng.randint(1, 10)}{rng.randint(1, 30):02d}",
+            "category": rng.choice(categories) if categories else None,
+            "description": "投影仪无法开机，指示灯不亮。",
+        }
+        requests.append(("POST", "/repairs/", _auth(key), json.dumps(body)))
+    return requests
+
+
+def _clockin_burst(base_url: str, ctx: Context) -> dict:
+    from .burst import clockin_burst
+
+    probe = ctx.tokens[1000] if len(ctx.tokens) > 1000 else None
+    return clockin_burst(base_url, ctx.tokens[:1000], activity_name=BURST_ACTIVITY, probe=probe)
+
+
 SCENARIOS = [
     Scenario("baseline (ping)", _each_user("/api/v1/ping"), baseline=True),
     Scenario("login (password)", _login),
     Scenario("current user", _each_user("/current-user/")),
     Scenario("departments", _each_user("/departments/")),
+    Scenario("message unread-count", _each_user("/api/v1/messages/unread-count"), target_p50_ms=30),
+    Scenario("message list", _each_user("/api/v1/messages"), target_p50_ms=30),
+    Scenario("message stats", _each_user("/api/v1/messages/stats"), target_p50_ms=30),
+    Scenario("message read", _message_read),
+    Scenario("contacts search", _contacts_search),
+    Scenario("availability 1 day (length)", _availability(1), target_p50_ms=50),
+    Scenario("availability 1 week (length)", _availability(7), target_p50_ms=150),
+    Scenario("booking (POST)", _booking),
+    Scenario("activity list", _each_user("/activities/")),
+    Scenario("clock-in burst (1 000 users)", runner=_clockin_burst, target_p50_ms=50),
+    Scenario("repair create", _repair_create),
+    Scenario("guide list", _each_user("/guides/")),
 ]

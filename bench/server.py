@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -11,10 +12,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# The server's and the worker's log (a line per 4xx, tracebacks of any 500), kept out of the table.
+LOG = Path(tempfile.gettempdir()) / "wechathhu-bench-server.log"
 
 
 @contextmanager
 def running(env: dict, *, port: int, workers: int):
+    log = LOG.open("w")
+    print(f"  server log: {LOG}", file=sys.stderr)
     procs = [
         subprocess.Popen(
             [
@@ -31,12 +36,16 @@ def running(env: dict, *, port: int, workers: int):
             ],
             cwd=ROOT,
             env=env,
+            stdout=log,
+            stderr=log,
             start_new_session=True,
         ),
         subprocess.Popen(
             [str(BIN / "celery"), "-A", "wechathhu", "worker", "--loglevel=WARNING", "--concurrency", "2"],
             cwd=ROOT,
             env=env,
+            stdout=log,
+            stderr=log,
             start_new_session=True,
         ),
     ]
@@ -51,6 +60,7 @@ def running(env: dict, *, port: int, workers: int):
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
 
 
 def _wait_until_up(url: str, timeout: float = 60) -> None:
@@ -82,3 +92,20 @@ def query_count(base_url: str, method: str, path: str, authorization: str, body:
     except urllib.error.HTTPError as error:
         value = error.headers.get("X-Query-Count")
     return int(value) if value is not None else None
+
+
+def wait_idle(base_url: str, *, settle: float = 0.5) -> None:
+    """Return once the workers have worked off what earlier connections left queued: a ping waits
+    behind those requests, so two quick answers in a row mean the queue is empty."""
+    deadline = time.monotonic() + 120
+    quick = 0
+    while quick < 2 and time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(base_url + "/health/", timeout=60) as response:  # noqa: S310
+                response.read()
+        except OSError:
+            time.sleep(0.5)
+            continue
+        quick = quick + 1 if time.monotonic() - started < 0.05 else 0
+    time.sleep(settle)

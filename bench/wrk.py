@@ -29,7 +29,9 @@ init = function(args)
     if p[4] ~= "" then headers["Content-Type"] = "application/json" end
     table.insert(requests, wrk.format(p[1], p[2], headers, p[4] ~= "" and p[4] or nil))
   end
-  counter = math.random(#requests) - 1
+  -- Each thread starts at its own share of the list (wrk's threads would otherwise all send
+  -- the same sequence: their random generators start from the same seed).
+  counter = math.floor((id - 1) * #requests / tonumber(args[2]))
 end
 
 request = function()
@@ -37,18 +39,32 @@ request = function()
   return requests[(counter % #requests) + 1]
 end
 
-local statuses = {}
+-- Per-thread status counts (a global, so that done() can collect them with thread:get).
+statuses = {}
 response = function(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
+end
+
+local threads = {}
+setup = function(thread)
+  table.insert(threads, thread)
+  thread:set("id", #threads)
 end
 
 done = function(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.status + summary.errors.timeout
+  local mix = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses") or {}) do mix[status] = (mix[status] or 0) + n end
+  end
+  local parts = {}
+  for status, n in pairs(mix) do table.insert(parts, string.format('"%d": %d', status, n)) end
   io.write(string.format(
-    '{"requests": %d, "duration_us": %d, "errors": %d, "non_2xx": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, "mean_us": %.1f}\n',
+    '{"requests": %d, "duration_us": %d, "errors": %d, "non_2xx": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, "mean_us": %.1f, "statuses": {%s}}\n',
     summary.requests, summary.duration, errors, summary.errors.status,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.mean))
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.mean,
+    table.concat(parts, ", ")))
 end
 """
 
@@ -61,7 +77,14 @@ def ensure_wrk() -> str:
     return shutil.which("wrk") or "wrk"
 
 
-def run(base_url: str, requests: list[tuple[str, str, str, str]], *, duration: int, connections: int) -> dict:
+def run(
+    base_url: str,
+    requests: list[tuple[str, str, str, str]],
+    *,
+    duration: int,
+    connections: int,
+    threads: int = 2,
+) -> dict:
     """Run wrk over ``requests`` (method, path, authorization header, JSON body) and return its figures."""
     wrk = ensure_wrk()
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,7 +95,7 @@ def run(base_url: str, requests: list[tuple[str, str, str, str]], *, duration: i
         result = subprocess.run(
             [
                 wrk,
-                "-t2",
+                f"-t{min(threads, connections)}",
                 f"-c{connections}",
                 f"-d{duration}s",
                 "--timeout",
@@ -82,6 +105,7 @@ def run(base_url: str, requests: list[tuple[str, str, str, str]], *, duration: i
                 base_url,
                 "--",
                 str(lines),
+                str(min(threads, connections)),
             ],
             check=True,
             capture_output=True,
@@ -98,4 +122,5 @@ def run(base_url: str, requests: list[tuple[str, str, str, str]], *, duration: i
         "p99_ms": figures["p99_us"] / 1000,
         "errors": figures["errors"],
         "non_2xx": figures["non_2xx"],
+        "statuses": dict(sorted(figures["statuses"].items())),
     }

@@ -1,8 +1,8 @@
 """seed 001's message-center endpoints under ``/api/v1/``, in the ``{code, message, data, timestamp}``
 envelope. Views validate input, call one service or selector, and serialise the result."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.exceptions import Throttled
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -11,7 +11,7 @@ from messaging import selectors, services
 from messaging.models import MessagePriority, MessageType
 from wechathhu.api.pagination import EnvelopePagination
 from wechathhu.api.renderers import EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer, EnvelopeResponse
-from wechathhu.api.schema import envelope_errors, enveloped
+from wechathhu.api.schema import envelope_errors, enveloped, enveloped_page
 from wechathhu.api.throttling import PerUserWriteRateThrottle
 
 from .permissions import CanSendGlobalMessages, CanSendMessages
@@ -33,28 +33,6 @@ TAGS = ["message-center"]
 ADMIN_TAGS = ["message-center-admin"]
 MessageEnvelope = enveloped(MessageSerializer, name="MessageEnvelope")
 NullEnvelope = enveloped(None, name="NullEnvelope")
-
-
-MessagePagination = inline_serializer(
-    name="MessagePagination",
-    fields={
-        "current_page": serializers.IntegerField(),
-        "page_size": serializers.IntegerField(),
-        "total_items": serializers.IntegerField(),
-        "total_pages": serializers.IntegerField(),
-        "has_next": serializers.BooleanField(),
-        "has_prev": serializers.BooleanField(),
-    },
-)
-
-
-def enveloped_message_page(serializer_class, *, name: str, key: str = "messages"):
-    """seed 001's page in the envelope, sharing one pagination component between the lists."""
-    data = inline_serializer(
-        name=f"{name}Data",
-        fields={key: serializer_class(many=True), "pagination": MessagePagination},
-    )
-    return enveloped(data, name=name)
 
 
 def _choices(choices) -> str:
@@ -121,7 +99,7 @@ class UserMessageListView(EnvelopeAPIView):
             _bool("is_archived", "是否归档；缺省为 false"),
         ],
         responses={
-            200: enveloped_message_page(UserMessageSerializer, name="UserMessagePage"),
+            200: enveloped_page(UserMessageSerializer, name="UserMessagePage"),
             **envelope_errors(400, 401),
         },
     )
@@ -240,7 +218,7 @@ class AdminMessageListView(SenderAPIView):
             OpenApiParameter("date_to", str, description="发布日期止（含），如 2024-12-31"),
         ],
         responses={
-            200: enveloped_message_page(MessageSerializer, name="MessagePage"),
+            200: enveloped_page(MessageSerializer, name="MessagePage"),
             **envelope_errors(400, 401, 403),
         },
     )
@@ -353,9 +331,7 @@ class AdminMessageRecipientsView(SenderAPIView):
         operation_id="admin_messages_recipients_list",
         parameters=[_bool("is_read", "是否已读"), _bool("is_archived", "是否归档")],
         responses={
-            200: enveloped_message_page(
-                MessageRecipientSerializer, name="MessageRecipientPage", key="recipients"
-            ),
+            200: enveloped_page(MessageRecipientSerializer, name="MessageRecipientPage", key="recipients"),
             **envelope_errors(400, 401, 403, 404),
         },
     )

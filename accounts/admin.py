@@ -1,5 +1,3 @@
-from urllib.parse import quote
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -14,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from wechathhu.core.downloads import xlsx_response
 from wechathhu.core.errors import ApplicationError
 
 from . import exports, services
@@ -22,11 +21,8 @@ from .resources import SchoolClassResource, UserResource
 from .services import user_refresh_name_keys
 
 
-def xlsx_response(content: bytes, stem: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=exports.XLSX_CONTENT_TYPE)
-    filename = f"{stem}-{timezone.localdate():%Y%m%d}.xlsx"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+def dated_xlsx_response(content: bytes, stem: str) -> HttpResponse:
+    return xlsx_response(content, f"{stem}-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 class PortalUserChangeForm(UserChangeForm):
@@ -185,7 +181,7 @@ class UserAdmin(ImportExportModelAdmin, DjangoUserAdmin):
         if not issued:
             self.message_user(request, _("所选用户都已认领或未激活，没有生成认领码。"), messages.WARNING)
             return None
-        return xlsx_response(exports.claim_code_sheet(issued=issued), "认领码")
+        return dated_xlsx_response(exports.claim_code_sheet(issued=issued), "认领码")
 
     @admin.action(description=_("批准所选的注册申请"), permissions=["change"])
     def approve_registrations(self, request, queryset):
@@ -208,7 +204,7 @@ class ContactSheetMixin:
 
     @admin.action(description=_("导出所选的通讯录（Excel，仅自己可见的字段不导出）"), permissions=["view"])
     def export_contact_sheet(self, request, queryset):
-        return xlsx_response(self.contact_sheet(queryset), self.contact_sheet_stem)
+        return dated_xlsx_response(self.contact_sheet(queryset), self.contact_sheet_stem)
 
 
 @admin.register(Department)

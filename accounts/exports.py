@@ -17,7 +17,6 @@ from .models import Department, SchoolClass, User, UserKind, Visibility
 from .privacy import PRIVATE_FIELDS
 from .selectors import directory_order
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COLUMNS = [
     ("工号/学号", "username", 14),
     ("姓名", "full_name", 12),

@@ -8,13 +8,15 @@ from django import forms as djforms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+
+from wechathhu.core.downloads import xlsx_response
 
 from . import export, forms, qr, selectors, services
 from .filterlang import FilterError
@@ -515,11 +517,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
         activity = self._activity(request)
         content = export.enrollments_workbook(queryset=queryset, activity=activity)
         name = f"报名记录-{activity.name if activity else '全部'}-{timezone.localdate():%Y%m%d}.xlsx"
-        response = HttpResponse(
-            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{urlencode({'': name})[1:]}"
-        return response
+        return xlsx_response(content, name)
 
     def changelist_view(self, request, extra_context=None):
         activity = self._activity(request)

@@ -19,6 +19,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from accounts.models import User
+from wechathhu.core.downloads import xlsx_response
 
 from .models import Message, MessagePriority, MessageRecipient, MessageType
 
@@ -320,9 +321,6 @@ def report_xlsx_response(report: Report) -> HttpResponse:
 
     buffer = io.BytesIO()
     workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return xlsx_response(
+        buffer.getvalue(), f"message-report-{report.date_from:%Y%m%d}-{report.date_to:%Y%m%d}.xlsx"
     )
-    filename = f"message-report-{report.date_from:%Y%m%d}-{report.date_to:%Y%m%d}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

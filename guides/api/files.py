@@ -9,33 +9,16 @@
   multi-range or malformed header is ignored (RFC 9110 §14.2), so the whole file is sent.
 """
 
-import os
 import re
-import unicodedata
-from urllib.parse import quote
 
 from django.http import FileResponse, HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, parse_http_date_safe
 
 from guides.models import Guide
+from wechathhu.core.downloads import content_disposition
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def _ascii(text: str) -> str:
-    """The ASCII letters of ``text`` (full-width forms folded), for the ``filename`` fallback."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = re.sub(r"[^A-Za-z0-9._() -]+", "_", text)
-    return re.sub(r"\s+", " ", re.sub(r"\(\s*\)", "", text))
-
-
-def content_disposition(file_name: str, *, as_attachment: bool = True) -> str:
-    """RFC 6266: the UTF-8 name as ``filename*`` and an ASCII ``filename`` for old clients."""
-    kind = "attachment" if as_attachment else "inline"
-    stem, ext = os.path.splitext(file_name)
-    fallback = (_ascii(stem).strip(" ._") or "guide") + _ascii(ext)
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
@@ -136,7 +119,7 @@ def guide_file_response(request, guide: Guide, *, as_attachment: bool = True) ->
     if byte_range:
         response.headers["Content-Range"] = f"bytes {first}-{last}/{size}"
     response.headers["Content-Disposition"] = content_disposition(
-        guide.file_name, as_attachment=as_attachment
+        guide.file_name, as_attachment=as_attachment, fallback_stem="guide"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     _set_headers(response, validators)

@@ -19,12 +19,10 @@ class PortalDateTimeField(serializers.DateTimeField):
     default_error_messages = {"out_of_range": f"时间必须在 {EARLIEST_YEAR} 年至 {LATEST_YEAR} 年之间。"}
 
     def to_internal_value(self, value):
-        parsed = super().to_internal_value(value)
-        if not EARLIEST_YEAR <= timezone.localtime(parsed).year <= LATEST_YEAR:
-            self.fail("out_of_range")
-        return parsed
+        return self.enforce_range(super().to_internal_value(value))
 
     def enforce_range(self, parsed: datetime) -> datetime:
-        if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        """``parsed`` when its local (Asia/Shanghai) year is in range, else the field's 400."""
+        if not EARLIEST_YEAR <= timezone.localtime(parsed).year <= LATEST_YEAR:
             self.fail("out_of_range")
         return parsed

@@ -179,3 +179,13 @@ def test_options_on_a_selector_backed_detail_view_describes_its_form(superuser):
 def test_envelope_message_names_the_top_level_field_of_a_list_item_error():
     body = envelope({"message_ids": {0: ["请填写合法的整数值。"]}}, status_code=400)
     assert body["message"] == "message_ids: 请填写合法的整数值。"
+
+
+def test_excel_downloads_keep_their_chinese_name_with_an_ascii_fallback():
+    from wechathhu.core.downloads import XLSX_CONTENT_TYPE, xlsx_response
+
+    response = xlsx_response(b"PK", "报名记录-讲座.xlsx")
+    assert response["Content-Type"] == XLSX_CONTENT_TYPE
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"export.xlsx\"; filename*=UTF-8''%E6%8A%A5%E5%90%8D%E8%AE%B0%E5%BD%95-%E8%AE%B2%E5%BA%A7.xlsx"
+    )

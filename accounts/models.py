@@ -173,7 +173,12 @@ class User(AbstractUser):
         ]
 
     def __str__(self):
-        return f"{self.username}-{self.full_name}"
+        return self.label(self.username, self.last_name, self.first_name)
+
+    @staticmethod
+    def label(username: str, last_name: str, first_name: str) -> str:
+        """``<工号>-<姓名>``, how the original shows a user (also from rows, not instances)."""
+        return f"{username}-{last_name}{first_name}"
 
     @property
     def full_name(self) -> str:

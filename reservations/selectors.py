@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, When
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.privacy import ContactVisibility
 from wechathhu.core.errors import NotFound
+from wechathhu.core.functions import EpochSeconds
 
 from . import timegrid
 from .models import Meetingroom, Reservation, ReservationSeries
@@ -51,23 +54,56 @@ def meetingroom_list(
 
 @dataclass
 class RoomBookings:
-    meetingroom: Meetingroom
-    reservations: list[Reservation] = field(default_factory=list)
+    """A room (a row with ``id``, ``name``, ``seats_count``) and its bookings in the window.
+
+    Each booking is a row with ``start``/``end`` (POSIX seconds), ``description``, the booker's
+    ``booker_number``, ``booker_last_name``, ``booker_first_name``, and ``contact``: the booker's
+    mobile where their directory privacy lets the viewer see it, else ``None``.
+    """
+
+    meetingroom: Any
+    reservations: list = field(default_factory=list)
 
 
-def meetingroom_bookings(*, start: datetime, end: datetime, people_count: int = 0) -> list[RoomBookings]:
+def meetingroom_bookings(
+    *, start: datetime, end: datetime, visibility: ContactVisibility, people_count: int = 0
+) -> list[RoomBookings]:
     """Every active room seating ``people_count``, with the bookings that meet the window.
 
-    Bookings crossing the window's edges are included. Two queries, whatever the numbers.
+    Bookings crossing the window's edges are included. Two queries, whatever the numbers. Rows,
+    not models (a day over 500 rooms is ~1 500 bookings and bookers), and the privacy rule on the
+    booker's phone is applied by the database (``visible_q``), so no booker is loaded whole.
     """
-    rooms = list(meetingroom_list(people_count=people_count))
-    by_room = {room.pk: RoomBookings(room) for room in rooms}
+    rooms = meetingroom_list(people_count=people_count).values_list("id", "name", "seats_count", named=True)
+    by_room = {room.id: RoomBookings(room) for room in rooms}
+    phone_visible = visibility.visible_q("phone", prefix="user__")  # empty: the viewer sees all
+    contact = (
+        Case(When(phone_visible, then=F("user__phone")), default=None) if phone_visible else F("user__phone")
+    )
     if by_room:
         bookings = (
             Reservation.objects.filter(reservation_overlapping(start=start, end=end))
             .filter(meetingroom_id__in=list(by_room))
-            .select_related("user")
+            .annotate(
+                start=EpochSeconds("reserve_from"),
+                end=EpochSeconds("reserve_to"),
+                booker_number=F("user__username"),
+                booker_last_name=F("user__last_name"),
+                booker_first_name=F("user__first_name"),
+                contact=contact,
+            )
             .order_by("meetingroom_id", "reserve_from", "id")
+            .values_list(
+                "meetingroom_id",
+                "start",
+                "end",
+                "description",
+                "booker_number",
+                "booker_last_name",
+                "booker_first_name",
+                "contact",
+                named=True,
+            )
         )
         for booking in bookings:
             by_room[booking.meetingroom_id].reservations.append(booking)
@@ -77,10 +113,52 @@ def meetingroom_bookings(*, start: datetime, end: datetime, people_count: int = 
 # --- Seed 002's search: rooms free for a window, or free slots of a length -------------------------
 
 
+SEARCH_ROOM_FIELDS = (
+    "id",
+    "name",
+    "location",
+    "label",
+    "seats_count",
+    "description",
+    "bookable_from",
+    "bookable_to",
+)
+
+
 @dataclass
 class RoomChoices:
+    """A room with free time, as its free runs (each at least the search's ``length`` long).
+
+    ``meetingroom`` has the attributes ``SEARCH_ROOM_FIELDS`` (a light row, not a model).
+    """
+
     meetingroom: Meetingroom
-    choices: list[tuple[int, int]]
+    runs: list[timegrid.Interval]
+
+
+@dataclass
+class RoomSearch:
+    """The answer of ``meetingroom_search``: the slot geometry and the rooms grouped by location.
+
+    Slots are not expanded here: a week over 500 rooms is ~170 000 of them, and rooms share most
+    of their slot times, so the API renders them from ``runs`` by grid index (``slot_indexes``).
+    ``choices`` expands one room for everyone else.
+    """
+
+    origin: int  # POSIX seconds of the first grid point of the window: every slot starts on the grid
+    grid: int
+    length: int
+    step: int  # a multiple of ``grid`` (checked at start-up)
+    groups: list[tuple[str, list[RoomChoices]]] = field(default_factory=list)
+
+    def choices(self, room: RoomChoices) -> list[timegrid.Interval]:
+        return timegrid.slots(room.runs, length=self.length, step=self.step)
+
+    def slot_indexes(self, run: timegrid.Interval) -> slice:
+        """The slots of ``run`` as a slice of grid points counted from ``origin``."""
+        return timegrid.slot_indexes(
+            run, origin=self.origin, grid=self.grid, length=self.length, step=self.step
+        )
 
 
 def meetingroom_search(
@@ -92,7 +170,7 @@ def meetingroom_search(
     label: str = "",
     location: str = "",
     now: datetime | None = None,
-) -> list[tuple[str, list[RoomChoices]]]:
+) -> RoomSearch:
     """Rooms with free time in ``[start, end)``, grouped by location (seed 002 §2, original §5a).
 
     Without ``length``: the rooms free for the whole window (one choice, the window). With it: for
@@ -108,38 +186,58 @@ def meetingroom_search(
     current_cell = timegrid.grid_floor(timegrid.to_ts(now), grid, offset)
     start = max(start, datetime.fromtimestamp(current_cell, start.tzinfo))
     last_start = now + timedelta(days=settings.RESERVATION_MAX_ADVANCE_DAYS)
-    if start > last_start:
-        return []
     if length is not None:
         end = min(end, last_start + length)
     ws = timegrid.grid_ceil(timegrid.to_ts(start), grid, offset)
     we = timegrid.grid_floor(timegrid.to_ts(end), grid, offset)
-    whole_window = length is None
-    rooms = list(meetingroom_list(people_count=people_count, label=label, location=location))
-    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    if rooms:
-        rows = (
-            Reservation.objects.filter(reservation_overlapping(start=start, end=end))
-            .filter(meetingroom_id__in=[room.pk for room in rooms])
-            .order_by()
-            .values_list("meetingroom_id", "reserve_from", "reserve_to")
+    # The whole-window form is the slot search with one slot as long as the window.
+    slot_length = int(length.total_seconds()) if length is not None else we - ws
+    result = RoomSearch(origin=ws, grid=grid, length=slot_length, step=step)
+    if start > last_start or slot_length <= 0 or we - ws < slot_length:
+        return result
+    # Rows, not models: building 500 model instances cost more than the query.
+    rooms = list(
+        meetingroom_list(people_count=people_count, label=label, location=location).values_list(
+            *SEARCH_ROOM_FIELDS, named=True
         )
-        for room_id, b0, b1 in rows:
-            busy[room_id].append((timegrid.to_ts(b0), timegrid.to_ts(b1)))
+    )
+    if not rooms:
+        return result
+    busy = _busy_intervals(room_ids=[room.id for room in rooms], start=start, end=end)
     tz = timezone.get_current_timezone()
+    opened_by_hours: dict = {}  # rooms share their bookable hours
     groups: dict[str, list[RoomChoices]] = {}
     for room in rooms:
-        hours = (room.bookable_from, room.bookable_to) if room.has_bookable_hours else None
-        opened = timegrid.open_intervals(ws, we, hours=hours, tz=tz)
-        runs = timegrid.free_runs(opened, busy.get(room.pk, ()), grid=grid, offset=offset)
-        if whole_window:
-            choices = [(ws, we)] if runs == [(ws, we)] else []
-        else:
-            choices = timegrid.slots(runs, length=int(length.total_seconds()), step=step)
-        if choices:
-            groups.setdefault(room.location, []).append(RoomChoices(room, choices))
+        has_hours = room.bookable_from is not None and room.bookable_to is not None
+        hours = (room.bookable_from, room.bookable_to) if has_hours else None
+        opened = opened_by_hours.get(hours)
+        if opened is None:
+            opened = opened_by_hours[hours] = timegrid.open_intervals(ws, we, hours=hours, tz=tz)
+        runs = timegrid.free_runs(opened, busy.get(room.id, ()), grid=grid, offset=offset)
+        runs = [run for run in runs if run[1] - run[0] >= slot_length]
+        if runs:
+            groups.setdefault(room.location, []).append(RoomChoices(room, runs))
     # Rooms arrive ordered by seats then name, so each group's first room is its smallest.
-    return sorted(groups.items(), key=lambda item: (item[1][0].meetingroom.seats_count, item[0]))
+    result.groups = sorted(groups.items(), key=lambda item: (item[1][0].meetingroom.seats_count, item[0]))
+    return result
+
+
+def _busy_intervals(*, room_ids: list[int], start: datetime, end: datetime) -> dict[int, list]:
+    """Each room's bookings meeting ``[start, end)`` as POSIX-second intervals, in one query.
+
+    The database computes the seconds (``EpochSeconds``): a week over 500 rooms is ~10 000 rows,
+    and turning each pair of columns into aware datetimes and back cost more than the query.
+    """
+    busy: dict[int, list[timegrid.Interval]] = defaultdict(list)
+    rows = (
+        Reservation.objects.filter(reservation_overlapping(start=start, end=end))
+        .filter(meetingroom_id__in=room_ids)
+        .order_by()
+        .values_list("meetingroom_id", EpochSeconds("reserve_from"), EpochSeconds("reserve_to"))
+    )
+    for room_id, b0, b1 in rows:
+        busy[room_id].append((b0, b1))
+    return busy
 
 
 # --- Bookings of a user, and the admin's views ---------------------------------------------------

@@ -78,7 +78,8 @@ def free_runs(
 
     ``opened`` must be sorted and disjoint; ``busy`` may be in any order and may overlap.
     """
-    widened = sorted((grid_floor(b0, grid, offset), grid_ceil(b1, grid, offset)) for b0, b1 in busy)
+    # grid_floor / grid_ceil inlined: this runs for every booking of every room searched.
+    widened = sorted((b0 - (b0 + offset) % grid, b1 + -(b1 + offset) % grid) for b0, b1 in busy)
     runs: list[Interval] = []
     for o0, o1 in opened:
         cursor = grid_ceil(o0, grid, offset)
@@ -99,3 +100,14 @@ def free_runs(
 def slots(runs: Iterable[Interval], *, length: int, step: int) -> list[Interval]:
     """The slots of ``length`` seconds offered in ``runs``: each run's earliest, then every ``step``."""
     return [(start, start + length) for r0, r1 in runs for start in range(r0, r1 - length + 1, step)]
+
+
+def slot_indexes(run: Interval, *, origin: int, grid: int, length: int, step: int) -> slice:
+    """The slots ``slots([run], ...)`` offers, as a slice of the grid points counted from ``origin``.
+
+    ``run`` must start on the grid through ``origin`` and ``step`` be a multiple of ``grid``; then
+    the slot starting at grid point ``i`` is ``(origin + i * grid, origin + i * grid + length)``.
+    """
+    first = (run[0] - origin) // grid
+    last = (run[1] - length - origin) // grid
+    return slice(first, max(first, last + 1), step // grid)

@@ -235,7 +235,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "wechathhu.api.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -363,6 +363,11 @@ RESERVATION_HARD_MAX_MINUTES = env.int("RESERVATION_HARD_MAX_MINUTES", default=2
 # Longest window the availability search accepts (days), and the step between offered slots.
 RESERVATION_SEARCH_MAX_DAYS = env.int("RESERVATION_SEARCH_MAX_DAYS", default=31)
 RESERVATION_SLOT_STEP_MINUTES = env.int("RESERVATION_SLOT_STEP_MINUTES", default=30)
+if RESERVATION_GRID_MINUTES <= 0 or RESERVATION_SLOT_STEP_MINUTES % RESERVATION_GRID_MINUTES:
+    # Offered slots must start on the grid, or they could not be booked.
+    raise ImproperlyConfigured(
+        "RESERVATION_SLOT_STEP_MINUTES must be a multiple of RESERVATION_GRID_MINUTES (both > 0)."
+    )
 # Most occurrences one recurring booking may have.
 RESERVATION_SERIES_MAX_OCCURRENCES = env.int("RESERVATION_SERIES_MAX_OCCURRENCES", default=100)
 # Bookers get a message-center reminder this many minutes before the start (0 turns it off).

@@ -16,6 +16,7 @@ from accounts.privacy import ContactVisibility
 from reservations import selectors, services
 from reservations.models import Reservation, ReservationSeries
 from wechathhu.api.pagination import MiniProgramPagination
+from wechathhu.api.renderers import EncodedJSON
 
 from . import params
 from .serializers import (
@@ -29,7 +30,7 @@ from .serializers import (
     SeriesResultSerializer,
     SeriesSerializer,
     room_bookings_data,
-    search_data,
+    search_json,
 )
 
 DETAIL = OpenApiResponse(description='错误：`{"detail": "…"}`')
@@ -85,7 +86,7 @@ class AvailableMeetingroomsView(APIView):
     def get(self, request):
         if params.is_search_form(request.query_params):
             query = params.parse_search_query(request.query_params)
-            groups = selectors.meetingroom_search(
+            result = selectors.meetingroom_search(
                 start=query.start,
                 end=query.end,
                 length=query.length,
@@ -93,12 +94,15 @@ class AvailableMeetingroomsView(APIView):
                 label=query.label,
                 location=query.location,
             )
-            return Response(search_data(groups, tz=query.tz))
+            return Response(EncodedJSON(search_json(result, tz=query.tz)))
         query = params.parse_client_query(request.query_params)
         rooms = selectors.meetingroom_bookings(
-            start=query.start, end=query.end, people_count=query.people_count
+            start=query.start,
+            end=query.end,
+            people_count=query.people_count,
+            visibility=ContactVisibility(request.user),
         )
-        return Response(room_bookings_data(rooms, visibility=ContactVisibility(request.user)))
+        return Response(room_bookings_data(rooms))
 
 
 class ReservationListView(GenericAPIView):

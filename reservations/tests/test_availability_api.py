@@ -252,7 +252,7 @@ def test_next_day_bookings_do_not_count(client):
 
 
 def test_the_bookers_phone_respects_their_directory_privacy(make_client):
-    from accounts.models import Visibility
+    from accounts.models import Friendship, Visibility
     from accounts.tests.factories import DepartmentFactory
 
     department = DepartmentFactory()
@@ -270,8 +270,14 @@ def test_the_bookers_phone_respects_their_directory_privacy(make_client):
             [entry] = make_client(viewer).get(URL, params).json()
             return entry["reservations"][0]["contact"]
 
-        assert contact(UserFactory(department=DepartmentFactory())) is None
+        stranger = UserFactory(department=DepartmentFactory())
+        assert contact(stranger) is None
         assert contact(UserFactory(department=department)) == "13900000000"
+        Friendship.objects.create(user=booker, friend=stranger)  # the booker trusts the stranger
+        assert contact(stranger) == "13900000000"
+        admirer = UserFactory(department=DepartmentFactory())
+        Friendship.objects.create(user=admirer, friend=booker)  # adding the booker unlocks nothing
+        assert contact(admirer) is None
         assert contact(UserFactory(is_staff=True)) == "13900000000"
         booker.phone_visibility = Visibility.NOBODY
         booker.save()
@@ -305,3 +311,19 @@ def test_a_legacy_choice_can_be_booked_verbatim(client):
     assert search(client, length="30").json()[0]["meetingrooms"][0]["choices"] == [
         ["2026-12-01T11:30:00+08:00", "2026-12-01T12:00:00+08:00"]
     ]
+
+
+def test_the_search_shows_in_the_browsable_api(client):
+    MeetingroomFactory(name="A401", description="带<白板>")
+    params = {
+        "time_from": "2026-12-01T09:00:00+08:00",
+        "time_to": "2026-12-01T12:00:00+08:00",
+        "length": "60",
+    }
+    response = client.get(URL, params, HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert "text/html" in response["Content-Type"]
+    page = response.content.decode()
+    # The JSON the client gets, indented, inside the page (escaped as HTML).
+    assert "&quot;2026-12-01T09:00:00+08:00&quot;" in page
+    assert "带&lt;白板&gt;" in page

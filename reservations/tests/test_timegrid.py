@@ -96,6 +96,16 @@ def test_slot_search_matches_a_brute_force_oracle(busy, window, length_cells, st
     opened = [(minutes(max(w0, h0)), minutes(min(w1, h1)))] if max(w0, h0) < min(w1, h1) else []
     runs = timegrid.free_runs(opened, intervals, grid=GRID, offset=OFFSET)
     offered = list(timegrid.slots(runs, length=length_cells * GRID, step=step_cells * GRID))
+    # The API renders slots by grid index from the window's first point: the same slots.
+    origin, length = minutes(-150), length_cells * GRID
+    by_index = [
+        (origin + i * GRID, origin + i * GRID + length)
+        for run in runs
+        for i in range(200)[
+            timegrid.slot_indexes(run, origin=origin, grid=GRID, length=length, step=step_cells * GRID)
+        ]
+    ]
+    assert by_index == offered
 
     # Oracle: 30-minute cells wholly inside the window and the hours that meet no booking.
     def cell_free(c: int) -> bool:

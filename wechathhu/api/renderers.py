@@ -1,13 +1,41 @@
-"""The message-center envelope: ``{"code", "message", "data", "timestamp"}`` (seed 001).
+"""Renderers: plain JSON (the mini-program contract) and the message-center envelope.
 
-Views under ``/api/v1/`` return plain data (optionally with a message, see ``EnvelopeResponse``);
-this renderer is the one place that wraps it. ``code`` is 200 on success (also for a 201 create)
-and the HTTP status on errors.
+The envelope is ``{"code", "message", "data", "timestamp"}`` (seed 001). Views under ``/api/v1/``
+return plain data (optionally with a message, see ``EnvelopeResponse``); ``EnvelopeJSONRenderer``
+is the one place that wraps it. ``code`` is 200 on success (also for a 201 create) and the HTTP
+status on errors.
 """
 
+import json
+
 from django.utils import timezone
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework import renderers
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
+
+
+class EncodedJSON:
+    """JSON text a view built itself, for a large answer assembled from shared fragments.
+
+    ``JSONRenderer`` sends it as it is; the browsable API shows it indented like any answer.
+    """
+
+    __slots__ = ("content",)
+
+    def __init__(self, content: bytes):
+        self.content = content
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    """DRF's JSON renderer (the project default) that passes ``EncodedJSON`` through."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, EncodedJSON):
+            if self.get_indent(accepted_media_type, renderer_context or {}) is None:
+                return data.content
+            data = json.loads(data.content)
+        return super().render(data, accepted_media_type, renderer_context)
+
 
 DEFAULT_MESSAGES = {
     400: "请求参数错误",

@@ -10,7 +10,7 @@ import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.utils import timezone
@@ -106,6 +106,25 @@ def _contacts_search(ctx: Context) -> list[Request]:
     for (_, key), (last, first, pinyin, initials) in zip(ctx.tokens, people, strict=False):
         term = rng.choice([last + first, pinyin, initials])
         requests.append(("GET", "/contacts/?" + urlencode({"search": term}), _auth(key), ""))
+    return requests
+
+
+def _client_day(ctx: Context) -> list[Request]:
+    """The mini-program's own call (C16): one local day as UTC ``query_from``/``query_to``, every
+    room with its bookings and the bookers' phones as privacy allows."""
+    rng = random.Random(3)
+    today = timezone.localdate()
+    tz = timezone.get_current_timezone()
+    requests = []
+    for _, key in ctx.tokens:
+        start = datetime.combine(today + timedelta(days=rng.randint(0, 30)), datetime.min.time(), tz)
+        query = {
+            "query_from": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "query_to": (start + timedelta(days=1, seconds=-1))
+            .astimezone(UTC)
+            .strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        requests.append(("GET", "/meetingrooms/available/?" + urlencode(query), _auth(key), ""))
     return requests
 
 
@@ -217,6 +236,7 @@ SCENARIOS = [
     Scenario("message stats", _each_user("/api/v1/messages/stats"), target_p50_ms=30),
     Scenario("message read", _message_read),
     Scenario("contacts search", _contacts_search),
+    Scenario("availability client day (query_from)", _client_day),
     Scenario("availability 1 day (length)", _availability(1), target_p50_ms=50),
     Scenario("availability 1 week (length)", _availability(7), target_p50_ms=150),
     Scenario("booking (POST)", _booking),

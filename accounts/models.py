@@ -74,6 +74,12 @@ class Visibility(models.TextChoices):
     NOBODY = "nobody", _("仅自己")
 
 
+# The directory's order: names under a letter before those under "?", then the letter, the
+# pinyin of the full name and the number (``ALPHA_LAST`` is ``User.alpha_last`` as an expression).
+ALPHA_LAST = models.Case(models.When(alpha="?", then=models.Value(1)), default=models.Value(0))
+DIRECTORY_ORDER = ("alpha_last", "alpha", "name_pinyin", "username")
+
+
 class PortalUserManager(UserManager):
     def get_by_natural_key(self, username):
         return self.get(username=username)
@@ -158,6 +164,14 @@ class User(AbstractUser):
     name_pinyin = models.CharField(_("姓名拼音"), max_length=255, blank=True, db_index=True)
     name_initials = models.CharField(_("姓名首字母"), max_length=64, blank=True, db_index=True)
     alpha = models.CharField(_("首字母"), max_length=1, default="?", db_index=True)
+    # 1 for the names filed under "?", which the directory lists last; computed by the database
+    # so that the directory order is one index (``user_directory_order``).
+    alpha_last = models.GeneratedField(
+        expression=ALPHA_LAST,
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=False,
+        verbose_name=_("首字母不是字母"),
+    )
 
     objects = PortalUserManager()
 
@@ -169,7 +183,7 @@ class User(AbstractUser):
         ordering = ("username",)
         indexes = [
             models.Index(fields=["kind", "is_active"], name="user_kind_active"),
-            models.Index(fields=["alpha", "name_pinyin", "username"], name="user_directory_order"),
+            models.Index(fields=DIRECTORY_ORDER, name="user_directory_order"),
         ]
 
     def __str__(self):

@@ -288,18 +288,19 @@ class ContactListView(APIView):
             colleagues_only=query.validated_data["my"] == "yes",
             search=query.validated_data.get("search"),
         )
+        rows = selectors.contact_rows(queryset)
         context = {"request": request, "visibility": visibility}
         page = query.validated_data.get("page")
         if page is not None:
             start = (page - 1) * CONTACT_PAGE_SIZE
-            rows = queryset[start : start + CONTACT_PAGE_SIZE]
-            response = Response(ContactSerializer(rows, many=True, context=context).data)
+            entries = rows[start : start + CONTACT_PAGE_SIZE]
+            response = Response(ContactSerializer(entries, many=True, context=context).data)
             response["X-Total-Count"] = str(queryset.count())
             return response
         limit = settings.DIRECTORY_CONTACTS_LIMIT
-        rows = list(queryset[: limit + 1])
-        response = Response(ContactSerializer(rows[:limit], many=True, context=context).data)
-        if len(rows) > limit:
+        entries = list(rows[: limit + 1])
+        response = Response(ContactSerializer(entries[:limit], many=True, context=context).data)
+        if len(entries) > limit:
             response["X-Contacts-Truncated"] = "1"
         return response
 
@@ -555,7 +556,7 @@ class UserSearchView(APIView):
         visibility = ContactVisibility(request.user)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
-            selectors.user_search(query=query.validated_data["q"]), request, view=self
+            selectors.contact_rows(selectors.user_search(query=query.validated_data["q"])), request, view=self
         )
         context = {"request": request, "visibility": visibility}
         return paginator.get_paginated_response(ContactSerializer(page, many=True, context=context).data)

@@ -38,6 +38,12 @@ def test_upload_re_encodes_a_square_jpeg_served_at_an_unguessable_url(api_client
     assert b"".join(served.streaming_content)[:3] == b"\xff\xd8\xff"
     assert anon_client.get(f"/avatars/{user.pk}/{'0' * 32}.jpg").status_code == 404
 
+    # The directory and the user search show the same URL.
+    [entry] = [row for row in api_client.get("/contacts/").json() if row["user"] == user.pk]
+    assert entry["user_meta"]["avatar"] == url
+    found = api_client.get("/users/search/", {"q": user.username}).json()["results"]
+    assert [row["user_meta"]["avatar"] for row in found] == [url]
+
 
 def test_a_new_upload_replaces_and_removes_the_old_file(api_client, user, django_capture_on_commit_callbacks):
     upload(api_client, image_file())

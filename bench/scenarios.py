@@ -235,6 +235,8 @@ SCENARIOS = [
     Scenario("message list", _each_user("/api/v1/messages"), target_p50_ms=30),
     Scenario("message stats", _each_user("/api/v1/messages/stats"), target_p50_ms=30),
     Scenario("message read", _message_read),
+    Scenario("contacts page (my=yes)", _each_user("/contacts/?my=yes")),
+    Scenario("contacts all (my=no)", _each_user("/contacts/?my=no")),
     Scenario("contacts search", _contacts_search),
     Scenario("availability client day (query_from)", _client_day),
     Scenario("availability 1 day (length)", _availability(1), target_p50_ms=50),

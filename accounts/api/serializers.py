@@ -3,7 +3,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import AuthToken, CampusGroup, Department, GroupMembership, SchoolClass, User, Visibility
-from accounts.privacy import PRIVATE_FIELDS
 
 
 @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
@@ -250,7 +249,7 @@ class ContactSerializer(serializers.ModelSerializer):
         of the directory is up to 1 000 entries, and going field by field through the
         serializers above (which document the shape) cost several times the query."""
         visibility = self.context["visibility"]
-        shown = {field: visibility.value(row, field) for field in PRIVATE_FIELDS}
+        shown = visibility.card(row)
         full_name = f"{row.last_name}{row.first_name}"
         return {
             "user": row.pk,

@@ -97,3 +97,33 @@ def test_visible_q_works_through_a_relation(viewer):
     GroupMembershipFactory(user=UserFactory(qq="2", qq_visibility=Visibility.NOBODY))
     rule = ContactVisibility(viewer).visible_q("qq", prefix="user__")
     assert list(GroupMembership.objects.filter(rule)) == [shown]
+
+
+def test_the_whole_card_at_once_is_each_field_s_value():
+    """``card`` (the directory's fast path) agrees with ``value`` for every mix of rules and viewers."""
+    department = DepartmentFactory(name="计算机科学与技术系")
+    rules = [Visibility.EVERYONE, Visibility.COLLEAGUES, Visibility.NOBODY]
+    owners = [
+        UserFactory(
+            department=department if i % 2 else None,
+            **{field: f"{field}-{i}" for field in PRIVATE_FIELDS},
+            **{f"{field}_visibility": rules[(i + k) % 3] for k, field in enumerate(PRIVATE_FIELDS)},
+        )
+        for i in range(6)
+    ]
+    trusting = owners[2]
+    viewers = [
+        UserFactory(department=None),
+        UserFactory(department=department),
+        UserFactory(is_staff=True),
+        owners[0],
+    ]
+    FriendshipFactory(user=trusting, friend=viewers[0])
+    for viewer in viewers:
+        visibility = ContactVisibility(viewer)
+        for owner in owners:
+            assert visibility.card(owner) == {field: visibility.value(owner, field) for field in PRIVATE_FIELDS}
+    # The cases are really mixed: a "colleagues" field shown to a trusted stranger, not to another.
+    stranger = ContactVisibility(viewers[0])
+    assert (trusting.email_visibility, owners[5].email_visibility) == (Visibility.COLLEAGUES,) * 2
+    assert (stranger.card(trusting)["email"], stranger.card(owners[5])["email"]) == ("email-2", None)

@@ -109,23 +109,33 @@ def _contacts_search(ctx: Context) -> list[Request]:
     return requests
 
 
+def _local_midnights(ctx: Context, *, seed: int, days_ahead: tuple[int, int]):
+    """``(token key, local midnight)`` for each user: a day ``days_ahead`` (inclusive) from today."""
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    tz = timezone.get_current_timezone()
+    for _, key in ctx.tokens:
+        day = today + timedelta(days=rng.randint(*days_ahead))
+        yield key, datetime.combine(day, datetime.min.time(), tz)
+
+
 def _client_day(ctx: Context) -> list[Request]:
     """The mini-program's own call (C16): one local day as UTC ``query_from``/``query_to``, every
     room with its bookings and the bookers' phones as privacy allows."""
-    rng = random.Random(3)
-    today = timezone.localdate()
-    tz = timezone.get_current_timezone()
-    requests = []
-    for _, key in ctx.tokens:
-        start = datetime.combine(today + timedelta(days=rng.randint(0, 30)), datetime.min.time(), tz)
-        query = {
-            "query_from": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "query_to": (start + timedelta(days=1, seconds=-1))
-            .astimezone(UTC)
-            .strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
-        requests.append(("GET", "/meetingrooms/available/?" + urlencode(query), _auth(key), ""))
-    return requests
+
+    def utc(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return [
+        (
+            "GET",
+            "/meetingrooms/available/?"
+            + urlencode({"query_from": utc(start), "query_to": utc(start + timedelta(days=1, seconds=-1))}),
+            _auth(key),
+            "",
+        )
+        for key, start in _local_midnights(ctx, seed=3, days_ahead=(0, 30))
+    ]
 
 
 def _availability(days: int) -> Callable[[Context], list[Request]]:
@@ -133,19 +143,22 @@ def _availability(days: int) -> Callable[[Context], list[Request]]:
     30 days (local midnight, the window's zone given as +08:00)."""
 
     def build(ctx: Context) -> list[Request]:
-        rng = random.Random(days)
-        today = timezone.localdate()
-        tz = timezone.get_current_timezone()
-        requests = []
-        for _, key in ctx.tokens:
-            start = datetime.combine(today + timedelta(days=rng.randint(1, 30)), datetime.min.time(), tz)
-            query = {
-                "time_from": start.isoformat(),
-                "time_to": (start + timedelta(days=days)).isoformat(),
-                "length": 60,
-            }
-            requests.append(("GET", "/meetingrooms/available/?" + urlencode(query), _auth(key), ""))
-        return requests
+        return [
+            (
+                "GET",
+                "/meetingrooms/available/?"
+                + urlencode(
+                    {
+                        "time_from": start.isoformat(),
+                        "time_to": (start + timedelta(days=days)).isoformat(),
+                        "length": 60,
+                    }
+                ),
+                _auth(key),
+                "",
+            )
+            for key, start in _local_midnights(ctx, seed=days, days_ahead=(1, 30))
+        ]
 
     return build
 

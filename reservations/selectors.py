@@ -132,7 +132,7 @@ class RoomChoices:
     ``meetingroom`` has the attributes ``SEARCH_ROOM_FIELDS`` (a light row, not a model).
     """
 
-    meetingroom: Meetingroom
+    meetingroom: Any
     runs: list[timegrid.Interval]
 
 

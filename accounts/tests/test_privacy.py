@@ -122,7 +122,9 @@ def test_the_whole_card_at_once_is_each_field_s_value():
     for viewer in viewers:
         visibility = ContactVisibility(viewer)
         for owner in owners:
-            assert visibility.card(owner) == {field: visibility.value(owner, field) for field in PRIVATE_FIELDS}
+            assert visibility.card(owner) == {
+                field: visibility.value(owner, field) for field in PRIVATE_FIELDS
+            }
     # The cases are really mixed: a "colleagues" field shown to a trusted stranger, not to another.
     stranger = ContactVisibility(viewers[0])
     assert (trusting.email_visibility, owners[5].email_visibility) == (Visibility.COLLEAGUES,) * 2

@@ -155,6 +155,8 @@ def clockin_burst(
     expected = {uid for uid, _ in tokens}
     ok_users = {uid for (uid, _), (status, _) in zip(tokens, results, strict=True) if status == 200}
     out["check"] = {
+        "check": f"clock-in burst: records after {len(expected):,} scans",
+        "target": "each user once, none lost, within a minute",
         "users": len(expected),
         "records": len(recorded),
         "distinct_users_recorded": len(set(recorded)),

@@ -156,6 +156,20 @@ def test_query_count_header_counts_the_requests_queries(settings, make_client, u
     assert response["X-Query-Count"] == "2"  # the token lookup and the departments
 
 
+@pytest.mark.django_db(transaction=True)
+def test_query_count_header_leaves_out_a_new_connections_set_up(settings, make_client, user):
+    from django.db import connection
+    from django.test import override_settings
+
+    client = make_client(user)
+    with override_settings(
+        MIDDLEWARE=[*settings.MIDDLEWARE, "wechathhu.middleware.QueryCountHeaderMiddleware"]
+    ):
+        connection.close()  # the request opens a new one (on MariaDB: session settings first)
+        response = client.get("/departments/")
+    assert response["X-Query-Count"] == "2"
+
+
 def test_options_on_an_action_view_without_serializer_class_is_not_a_500(staff_client):
     response = staff_client.options("/api/v1/messages/read")
     assert response.status_code == 200

@@ -153,6 +153,70 @@ def smtp_server(settings):
         controller.stop()
 
 
+# --- A Redis server of a test's own, which the test may stop and start again ---------------------
+
+
+class RedisServer:
+    """``redis-server`` on a free loopback port, keeping nothing on disk (as the deployed one)."""
+
+    def __init__(self, binary: str, workdir):
+        self.binary, self.workdir = binary, workdir
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        import subprocess
+        import time
+
+        import redis
+
+        self.process = subprocess.Popen(  # noqa: S603 - the installed redis-server, loopback only
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            cwd=self.workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping()
+                return
+            except redis.exceptions.ConnectionError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError(f"redis-server did not start on port {self.port}") from None
+                time.sleep(0.05)
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A running ``RedisServer`` (stopped at the end); skipped where ``redis-server`` is missing."""
+    import shutil
+
+    binary = shutil.which("redis-server") or shutil.which("redis-server", path="/usr/sbin:/usr/bin")
+    if binary is None:
+        pytest.skip("redis-server is not installed here (apt-get install redis-server)")
+    server = RedisServer(binary, tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
 # --- Engine-specific tests and the CI "nothing skips" rule ---------------------------------------
 
 

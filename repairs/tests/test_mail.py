@@ -3,6 +3,7 @@
 import datetime as dt
 import smtplib
 import threading
+import time
 from email.header import decode_header, make_header
 from email.utils import parseaddr
 
@@ -155,6 +156,48 @@ def test_broker_down_the_request_is_saved_and_answered_201_then_mailed_later(
         ("学院办公室", "office@example.edu.cn"),
         ("王网管", "net@example.edu.cn"),
     ]
+    assert not pending.filter(sent_at__isnull=True).exists()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_request_made_while_the_real_broker_is_stopped_is_mailed_once_when_it_is_back(
+    redis_server, monkeypatch, settings, routed, reporter, make_client
+):
+    """A real Redis broker stopped and started again, and a real Celery worker draining it."""
+    import redis
+    from celery.contrib.testing.worker import start_worker
+
+    settings.REPAIRS_MAIL_RESEND_AFTER_MINUTES = 0  # the periodic job may pick the rows up at once
+    configured = celery_app.conf.broker_url
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = redis_server.url
+    monkeypatch.setattr(celery_app, "_pool", None)
+    monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
+    try:
+        redis_server.stop()
+        response = make_client(reporter).post(
+            reverse("repairs:repair-list"), {**C21, "category": routed.pk}, format="json"
+        )
+        assert response.status_code == 201
+        pending = RepairNotification.objects.filter(request_id=response.json()["id"])
+        assert pending.count() == 2 and not pending.filter(sent_at__isnull=False).exists()
+
+        redis_server.start()
+        # The periodic job runs twice before any worker is up: each mail is queued twice.
+        assert services.repair_notifications_resend_due() == 2
+        assert services.repair_notifications_resend_due() == 2
+        broker = redis.Redis.from_url(redis_server.url)
+        assert broker.llen("celery") == 4
+
+        with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            deadline = time.monotonic() + 30
+            while (broker.llen("celery") or broker.hlen("unacked")) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        assert broker.llen("celery") == 0 and broker.hlen("unacked") == 0
+    finally:
+        celery_app.conf.broker_url = configured
+    assert outbox_recipients() == [("学院办公室", "office@example.edu.cn"), ("王网管", "net@example.edu.cn")]
     assert not pending.filter(sent_at__isnull=True).exists()
 
 

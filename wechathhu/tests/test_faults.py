@@ -1,11 +1,12 @@
 """Faults of the outside world and of the backends: clean answers, nothing lost or half-written."""
 
 import logging
+import threading
 from datetime import timedelta
 
 import pytest
 import requests
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import AuthToken
@@ -45,6 +46,42 @@ def test_wechat_login_still_works_when_redis_is_down(redis_down, wechat_api, ano
     UserFactory(wechat_openid="o-1")
     wechat_api.get(WECHAT_BASE + "sns/jscode2session", json={"openid": "o-1"})
     assert anon_client.post("/auth/wechat-code2token/", {"code": "c"}).status_code == 201
+
+
+@pytest.mark.redis
+def test_logins_survive_redis_stopping_and_are_throttled_again_once_it_is_back(
+    redis_server, settings, anon_client, password, caplog
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_server.url,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "login": "3/min"},
+    }
+    user = UserFactory()
+
+    def login(secret):
+        return anon_client.post(
+            "/auth/get-token/", {"username": user.username, "password": secret}
+        ).status_code
+
+    assert [login("wrong") for _ in range(4)] == [400, 400, 400, 429]
+
+    redis_server.stop()
+    with caplog.at_level(logging.WARNING, logger="wechathhu.api.throttling"):
+        assert login(password) == 201  # the throttle cannot count: the login goes through
+    assert "cache unavailable" in caplog.text
+
+    # The same address, empty (it keeps nothing on disk); nothing of ours is restarted: the
+    # client reconnects and the throttle counts from the first request.
+    redis_server.start()
+    assert [login("wrong") for _ in range(4)] == [400, 400, 400, 429]
 
 
 def test_a_hanging_wechat_is_a_503_not_a_hang(wechat_api, anon_client):
@@ -133,3 +170,50 @@ def test_a_clock_in_hit_by_a_deadlock_is_answered_503_and_the_rescan_records_it_
     assert not ClockinRecord.objects.exists()
     assert api_client.post("/activities/clockins/", {"key": key}).status_code == 200
     assert ClockinRecord.objects.filter(item=item, user=user).count() == 1
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_kept_waiting_by_a_real_row_lock_is_a_503_and_the_retry_books_it_once(api_client, user):
+    """Not a simulated error: another connection really holds the room's row lock past the
+    database's lock-wait limit (InnoDB error 1205)."""
+    from reservations.models import Meetingroom, Reservation
+    from reservations.tests.factories import MeetingroomFactory
+
+    room = MeetingroomFactory()
+    start = (timezone.localtime() + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
+    body = {
+        "meetingroom_object": room.pk,
+        "reserve_from": start.isoformat(),
+        "reserve_to": (start + timedelta(hours=1)).isoformat(),
+        "description": "组会",
+    }
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_room():
+        try:
+            with transaction.atomic():
+                Meetingroom.objects.select_for_update().get(pk=room.pk)
+                held.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_room)
+    holder.start()
+    try:
+        assert held.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
+        response = api_client.post("/reservations/", body)
+    finally:
+        release.set()
+        holder.join(30)
+        connection.close()  # the next connection has the configured lock wait again
+    assert response.status_code == 503
+    assert response.json() == {"detail": "服务繁忙，请稍后重试。"}
+    assert response["Retry-After"] == "2"
+    assert not Reservation.objects.exists()
+
+    assert api_client.post("/reservations/", body).status_code == 201
+    assert Reservation.objects.filter(meetingroom=room, user=user).count() == 1

@@ -1,6 +1,7 @@
 """Fixtures of the repairs tests: images to upload and an SMTP server that fails on demand."""
 
 import io
+import socket
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -57,3 +58,11 @@ def smtp_down(settings):
     settings.EMAIL_PORT = _free_port()
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_TIMEOUT = 2
+
+
+@pytest.fixture
+def hanging_smtp_port():
+    """A loopback port where an SMTP server hangs: connections are taken (the kernel completes
+    them) but no greeting ever comes."""
+    with socket.create_server(("127.0.0.1", 0), backlog=8) as listener:
+        yield listener.getsockname()[1]

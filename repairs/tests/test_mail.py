@@ -260,6 +260,40 @@ def test_smtp_down_the_failure_is_recorded_and_the_periodic_resend_delivers_late
     assert notification.status == NotificationStatus.SENT and len(mail.outbox) == 1
 
 
+def test_a_hanging_smtp_server_times_out_is_recorded_and_the_mail_goes_out_once_it_answers(
+    smtp_server, hanging_smtp_port, settings, reporter
+):
+    RecipientFactory(name="学院办公室", email="office@example.edu.cn", category=None)
+    start = dt.datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        repair = services.repair_request_create(user=reporter, location="x", description="y")
+    notification = repair.notifications.get()
+
+    answering_port = settings.EMAIL_PORT
+    settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = hanging_smtp_port, 1
+    with (
+        time_machine.travel(start + dt.timedelta(seconds=5)),
+        pytest.raises(smtplib.SMTPServerDisconnected, match="timed out"),
+    ):
+        services.repair_notification_send(notification_id=notification.pk)  # the task retries this
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts, notification.sent_at) == (
+        NotificationStatus.FAILED,
+        1,
+        None,
+    )
+    assert "timed out" in notification.last_error
+
+    settings.EMAIL_PORT = answering_port
+    with time_machine.travel(start + dt.timedelta(minutes=15), tick=False):
+        assert services.repair_notifications_resend_due() == 1
+        assert services.repair_notifications_resend_due() == 0  # sent: nothing left to send again
+    notification.refresh_from_db()
+    assert notification.status == NotificationStatus.SENT
+    [received] = smtp_server.messages  # exactly one mail reached the server
+    assert parseaddr(header(received, "To"))[1] == "office@example.edu.cn"
+
+
 def test_mail_older_than_the_give_up_window_is_not_resent(routed, reporter, broker_down, settings):
     start = dt.datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
     with time_machine.travel(start, tick=False):

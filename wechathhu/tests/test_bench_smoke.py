@@ -148,3 +148,22 @@ def test_in_process_checks_and_the_report(built):
         "target_p50_ms": 30,
     }
     assert "< 30 ms ✓ / ✗" in render_table([loaded])
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db
+def test_the_buffer_pool_option_sets_the_pool_for_the_run_and_restores_it():
+    from bench.__main__ import buffer_pool
+
+    def pool() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT @@innodb_buffer_pool_size")
+            return int(cursor.fetchone()[0])
+
+    before = pool()
+    wanted_mb = before // 2**20 + 128
+    with buffer_pool(wanted_mb):
+        assert pool() == wanted_mb * 2**20
+    assert pool() == before
+    with buffer_pool(None):  # no option: the server is left alone
+        assert pool() == before

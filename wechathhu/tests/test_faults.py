@@ -122,18 +122,23 @@ def test_a_database_deadlock_is_a_503_and_nothing_is_half_written(anon_client, p
     )
 
 
-def test_a_booking_hit_by_a_deadlock_is_answered_503_and_the_retry_books_it_once(api_client, user):
-    from reservations.models import Reservation
-    from reservations.tests.factories import MeetingroomFactory
-
-    room = MeetingroomFactory()
+def booking_body(room) -> dict:
+    """The client's booking of ``room`` for an hour the day after tomorrow."""
     start = (timezone.localtime() + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
-    body = {
+    return {
         "meetingroom_object": room.pk,
         "reserve_from": start.isoformat(),
         "reserve_to": (start + timedelta(hours=1)).isoformat(),
         "description": "组会",
     }
+
+
+def test_a_booking_hit_by_a_deadlock_is_answered_503_and_the_retry_books_it_once(api_client, user):
+    from reservations.models import Reservation
+    from reservations.tests.factories import MeetingroomFactory
+
+    room = MeetingroomFactory()
+    body = booking_body(room)
     with connection.execute_wrapper(deadlock_on_insert("reservations_reservation")):
         response = api_client.post("/reservations/", body)
     assert response.status_code == 503
@@ -181,13 +186,7 @@ def test_a_booking_kept_waiting_by_a_real_row_lock_is_a_503_and_the_retry_books_
     from reservations.tests.factories import MeetingroomFactory
 
     room = MeetingroomFactory()
-    start = (timezone.localtime() + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
-    body = {
-        "meetingroom_object": room.pk,
-        "reserve_from": start.isoformat(),
-        "reserve_to": (start + timedelta(hours=1)).isoformat(),
-        "description": "组会",
-    }
+    body = booking_body(room)
     held, release = threading.Event(), threading.Event()
 
     def hold_the_room():

@@ -4,6 +4,7 @@ Only the outside world is faked (WeChat at the HTTP layer, e-mail through Django
 backend); the database and Redis are the real ones the settings point at.
 """
 
+import contextlib
 import email
 import socket
 
@@ -151,6 +152,31 @@ def smtp_server(settings):
         yield inbox
     finally:
         controller.stop()
+
+
+# --- The Celery client against a real broker address ----------------------------------------------
+
+
+@contextlib.contextmanager
+def celery_broker(url: str):
+    """Tasks published for real (not run in-process) to the broker at ``url``; the configured
+    broker and eager mode come back afterwards. Pools made for either broker are forgotten."""
+    conf = celery_app.conf
+    saved = conf.task_always_eager, conf.broker_url
+    conf.task_always_eager, conf.broker_url = False, url
+    celery_app._pool = celery_app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        conf.task_always_eager, conf.broker_url = saved
+        celery_app._pool = celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_down():
+    """The real Celery client, pointed at a port where no broker listens."""
+    with celery_broker(f"redis://127.0.0.1:{_free_port()}/0"):
+        yield
 
 
 # --- A Redis server of a test's own, which the test may stop and start again ---------------------

@@ -1,6 +1,5 @@
 """Delivery through a real SMTP server (aiosmtpd) and through an unreachable broker."""
 
-import socket
 from datetime import timedelta
 from email.header import decode_header, make_header
 
@@ -10,6 +9,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import _free_port
 from guides import services
 from guides.models import GuideMailRequest, MailStatus
 from guides.tasks import resend_pending_task
@@ -52,18 +52,12 @@ def test_a_real_smtp_server_receives_a_docx_with_its_office_mime_type(
     assert attachment.get_payload(decode=True) == docx_guide.file.open("rb").read()
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.django_db
 def test_smtp_down_retries_then_records_the_failure_and_staff_can_resend(
     settings, smtp_server, api_client, guide, django_capture_on_commit_callbacks
 ):
     live_port = settings.EMAIL_PORT
-    settings.EMAIL_PORT = _closed_port()
+    settings.EMAIL_PORT = _free_port()
     with django_capture_on_commit_callbacks(execute=True):
         assert post_email(api_client, guide).status_code == 200  # answered although SMTP is down
 
@@ -97,17 +91,6 @@ def test_a_refused_recipient_fails_at_once_without_retries(
     record = GuideMailRequest.objects.get()
     assert (record.status, record.attempts) == (MailStatus.FAILED, 1)
     assert "收件地址被拒绝" in record.last_error
-
-
-@pytest.fixture
-def broker_down():
-    """The real Celery client, pointed at a port where no broker listens."""
-    conf = celery_app.conf
-    saved = conf.task_always_eager, conf.broker_url
-    conf.task_always_eager = False
-    conf.broker_url = f"redis://127.0.0.1:{_closed_port()}/0"
-    yield
-    conf.task_always_eager, conf.broker_url = saved
 
 
 @pytest.mark.django_db

@@ -16,6 +16,7 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from conftest import celery_broker
 from repairs import services
 from repairs.models import NotificationStatus, RepairNotification
 from repairs.tasks import resend_notifications_task, send_notification_task
@@ -55,19 +56,6 @@ def reporter(db):
     return UserFactory(
         username="T1001", last_name="张", first_name="三", email="t1001@example.edu.cn", phone="13900000000"
     )
-
-
-@pytest.fixture
-def broker_down(monkeypatch):
-    """Celery publishing for real, to a broker address where nothing listens."""
-    configured = celery_app.conf.broker_url
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = "redis://127.0.0.1:9/0"
-    # Forget any connection pool made for the configured broker (and the dead one afterwards).
-    monkeypatch.setattr(celery_app, "_pool", None)
-    monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
-    yield
-    celery_app.conf.broker_url = configured
 
 
 def post_c21(client, category, django_capture_on_commit_callbacks):
@@ -162,19 +150,14 @@ def test_broker_down_the_request_is_saved_and_answered_201_then_mailed_later(
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_request_made_while_the_real_broker_is_stopped_is_mailed_once_when_it_is_back(
-    redis_server, monkeypatch, settings, routed, reporter, make_client
+    redis_server, settings, routed, reporter, make_client
 ):
     """A real Redis broker stopped and started again, and a real Celery worker draining it."""
     import redis
     from celery.contrib.testing.worker import start_worker
 
     settings.REPAIRS_MAIL_RESEND_AFTER_MINUTES = 0  # the periodic job may pick the rows up at once
-    configured = celery_app.conf.broker_url
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = redis_server.url
-    monkeypatch.setattr(celery_app, "_pool", None)
-    monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
-    try:
+    with celery_broker(redis_server.url):
         redis_server.stop()
         response = make_client(reporter).post(
             reverse("repairs:repair-list"), {**C21, "category": routed.pk}, format="json"
@@ -195,8 +178,6 @@ def test_a_request_made_while_the_real_broker_is_stopped_is_mailed_once_when_it_
             while (broker.llen("celery") or broker.hlen("unacked")) and time.monotonic() < deadline:
                 time.sleep(0.1)
         assert broker.llen("celery") == 0 and broker.hlen("unacked") == 0
-    finally:
-        celery_app.conf.broker_url = configured
     assert outbox_recipients() == [("学院办公室", "office@example.edu.cn"), ("王网管", "net@example.edu.cn")]
     assert not pending.filter(sent_at__isnull=True).exists()
 

@@ -146,28 +146,24 @@ def test_ping_answers_the_token_owner_in_the_envelope(make_client, user, anon_cl
     assert anon_client.get("/api/v1/ping").json()["code"] == 401
 
 
-def test_query_count_header_counts_the_requests_queries(settings, make_client, user):
-    from django.test import override_settings
+@pytest.fixture
+def query_count_header(settings):
+    """The bench's diagnostics middleware switched on."""
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "wechathhu.middleware.QueryCountHeaderMiddleware"]
 
-    with override_settings(
-        MIDDLEWARE=[*settings.MIDDLEWARE, "wechathhu.middleware.QueryCountHeaderMiddleware"]
-    ):
-        response = make_client(user).get("/departments/")
+
+def test_query_count_header_counts_the_requests_queries(query_count_header, make_client, user):
+    response = make_client(user).get("/departments/")
     assert response["X-Query-Count"] == "2"  # the token lookup and the departments
 
 
 @pytest.mark.django_db(transaction=True)
-def test_query_count_header_leaves_out_a_new_connections_set_up(settings, make_client, user):
+def test_query_count_header_leaves_out_a_new_connections_set_up(query_count_header, make_client, user):
     from django.db import connection
-    from django.test import override_settings
 
     client = make_client(user)
-    with override_settings(
-        MIDDLEWARE=[*settings.MIDDLEWARE, "wechathhu.middleware.QueryCountHeaderMiddleware"]
-    ):
-        connection.close()  # the request opens a new one (on MariaDB: session settings first)
-        response = client.get("/departments/")
-    assert response["X-Query-Count"] == "2"
+    connection.close()  # the request opens a new one (on MariaDB: session settings first)
+    assert client.get("/departments/")["X-Query-Count"] == "2"
 
 
 def test_options_on_an_action_view_without_serializer_class_is_not_a_500(staff_client):

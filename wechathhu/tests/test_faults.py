@@ -17,16 +17,22 @@ pytestmark = pytest.mark.django_db
 DEAD_REDIS = "redis://127.0.0.1:9/0"  # nothing listens on port 9: Redis as seen by a process when it is down
 
 
-@pytest.fixture
-def redis_down(settings):
-    """The cache pointed at a Redis that does not answer (overriding CACHES resets Django's handler)."""
-    settings.CACHES = {
+def redis_cache(location: str, *, timeout: float) -> dict:
+    """``CACHES`` with the default cache on the Redis at ``location`` (overriding ``CACHES``
+    resets Django's cache handler)."""
+    return {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": DEAD_REDIS,
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+            "LOCATION": location,
+            "OPTIONS": {"socket_connect_timeout": timeout, "socket_timeout": timeout},
         }
     }
+
+
+@pytest.fixture
+def redis_down(settings):
+    """The cache pointed at a Redis that does not answer."""
+    settings.CACHES = redis_cache(DEAD_REDIS, timeout=0.2)
 
 
 def test_login_still_works_when_redis_is_down(redis_down, anon_client, password, caplog):
@@ -52,13 +58,7 @@ def test_wechat_login_still_works_when_redis_is_down(redis_down, wechat_api, ano
 def test_logins_survive_redis_stopping_and_are_throttled_again_once_it_is_back(
     redis_server, settings, anon_client, password, caplog
 ):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": redis_server.url,
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
+    settings.CACHES = redis_cache(redis_server.url, timeout=0.5)
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,

@@ -13,6 +13,7 @@ import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FULL_SCALE = {
@@ -52,11 +53,23 @@ def bench_env(args) -> dict:
     return env
 
 
-def ensure_database(url: str) -> None:
+def server_connection(url: str):
+    """A connection to the MariaDB server of ``url`` (``mysql://user[:password]@host[:port]/name``),
+    to no database in particular."""
     import MySQLdb
 
-    name = url.rsplit("/", 1)[1]
-    connection = MySQLdb.connect(host="127.0.0.1", user="root", port=3306)
+    parts = urlsplit(url)
+    return MySQLdb.connect(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 3306,
+        user=unquote(parts.username or "root"),
+        password=unquote(parts.password or ""),
+    )
+
+
+def ensure_database(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    connection = server_connection(url)
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
@@ -65,15 +78,14 @@ def ensure_database(url: str) -> None:
 
 
 @contextmanager
-def buffer_pool(megabytes: int | None):
+def buffer_pool(url: str, megabytes: int | None):
     """MariaDB's InnoDB buffer pool at ``megabytes`` for the run (the deployment guide's advice is
-    to size it for the data), and back to what it was afterwards. ``None``: left as it is."""
+    to size it for the data), and back to what it was afterwards; the server is the one of ``url``.
+    ``None``: left as it is."""
     if not megabytes:
         yield
         return
-    import MySQLdb
-
-    connection = MySQLdb.connect(host="127.0.0.1", user="root", port=3306)
+    connection = server_connection(url)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT @@innodb_buffer_pool_size")
@@ -142,7 +154,7 @@ def main(argv=None) -> int:
     os.environ.update(env)
     ensure_database(args.database_url)
 
-    with buffer_pool(args.buffer_pool_mb):
+    with buffer_pool(args.database_url, args.buffer_pool_mb):
         return run(args, env, started)
 
 

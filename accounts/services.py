@@ -145,9 +145,10 @@ def token_revoke(*, token: AuthToken) -> None:
     AuthToken.objects.filter(pk=token.pk).delete()
 
 
-def user_login_with_password(
-    *, username: str, password: str, device: str, request=None
-) -> tuple[AuthToken, bool]:
+def user_check_password(*, username: str, password: str, request=None) -> User:
+    """The active user these credentials prove, with ``last_login`` set; refused with the login
+    message otherwise (or that a sign-up still waits for approval). Every password login — a
+    token for the API, a session for the pages — goes through here."""
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         pending = User.objects.filter(username=username, is_active=False, awaiting_approval=True).first()
@@ -155,6 +156,13 @@ def user_login_with_password(
             raise ApplicationError(AWAITING_APPROVAL, field="non_field_errors")
         raise ApplicationError(LOGIN_FAILED, field="non_field_errors")
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return user
+
+
+def user_login_with_password(
+    *, username: str, password: str, device: str, request=None
+) -> tuple[AuthToken, bool]:
+    user = user_check_password(username=username, password=password, request=request)
     return token_issue(user=user, device=device)
 
 
@@ -319,6 +327,7 @@ def group_add_users(*, group: CampusGroup, user_ids, title: str = "") -> int:
 # --- Claiming an imported account -----------------------------------------------------------------
 
 CLAIM_FAILED = "认领失败：信息不匹配，或该账号已被认领。请核对工号/学号、姓名和初始密码（或认领码）。"
+CLAIM_PROOF_MISSING = "请填写初始密码或认领码。"
 CLAIM_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CLAIM_CODE_LENGTH = 8
 
@@ -383,31 +392,60 @@ def user_claim(
     """
     session = _wechat_session(wechat_code)
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(username=(username or "").strip()).first()
-        ok = (
-            user is not None
-            and user.is_active
-            and user.claimed_at is None
-            and _names_match(user, name)
-            and _claim_proof_ok(user, password=password, claim_code=claim_code)
+        user = user_claim_account(
+            username=username,
+            name=name,
+            password=password,
+            claim_code=claim_code,
+            new_password=new_password,
+            openid=session.openid,
         )
-        if not ok:
-            if user is None and password:
-                User().set_password(password)  # the same hashing time as for a real account
-            raise ApplicationError(CLAIM_FAILED, field="non_field_errors")
-        if new_password:
-            try:
-                password_validation.validate_password(new_password, user)
-            except ValidationError as exc:
-                raise ValidationError({"new_password": exc.messages})
-            user.set_password(new_password)
-        _move_openid(user=user, openid=session.openid)
-        user.claimed_at = timezone.now()
-        user.last_login = user.claimed_at
-        user.save(update_fields=["password", "wechat_openid", "claimed_at", "last_login"])
-        ClaimCode.objects.filter(user=user).delete()
-        logger.info("Account %s claimed", user.pk)
         return token_issue(user=user, device=device)
+
+
+@transaction.atomic
+def user_claim_account(
+    *,
+    username: str,
+    name: str,
+    password: str | None = None,
+    claim_code: str | None = None,
+    new_password: str | None = None,
+    openid: str | None = None,
+) -> User:
+    """The claim itself (see ``user_claim``), for every door: the mini-program binds its WeChat
+    ``openid``; the H5 portal claims without one and opens a browser session. Returns the user;
+    every mismatch is the same ``CLAIM_FAILED``."""
+    if not password and not claim_code:
+        raise ApplicationError(CLAIM_PROOF_MISSING, field="non_field_errors")
+    user = User.objects.select_for_update().filter(username=(username or "").strip()).first()
+    ok = (
+        user is not None
+        and user.is_active
+        and user.claimed_at is None
+        and _names_match(user, name)
+        and _claim_proof_ok(user, password=password, claim_code=claim_code)
+    )
+    if not ok:
+        if user is None and password:
+            User().set_password(password)  # the same hashing time as for a real account
+        raise ApplicationError(CLAIM_FAILED, field="non_field_errors")
+    if new_password:
+        try:
+            password_validation.validate_password(new_password, user)
+        except ValidationError as exc:
+            raise ValidationError({"new_password": exc.messages})
+        user.set_password(new_password)
+    fields = ["password", "claimed_at", "last_login"]
+    if openid:
+        _move_openid(user=user, openid=openid)
+        fields.append("wechat_openid")
+    user.claimed_at = timezone.now()
+    user.last_login = user.claimed_at
+    user.save(update_fields=fields)
+    ClaimCode.objects.filter(user=user).delete()
+    logger.info("Account %s claimed", user.pk)
+    return user
 
 
 # --- Open registration ----------------------------------------------------------------------------

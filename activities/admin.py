@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 
 from wechathhu.core.downloads import xlsx_response
 
-from . import export, form_schema, qr, selectors, services
+from . import exports, form_schema, qr, selectors, services
 from .filterlang import FilterError
 from .models import (
     Activity,
@@ -515,7 +515,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
         changelist = self.get_changelist_instance(request)
         queryset = changelist.get_queryset(request)
         activity = self._activity(request)
-        content = export.enrollments_workbook(queryset=queryset, activity=activity)
+        content = exports.enrollments_workbook(queryset=queryset, activity=activity)
         name = f"报名记录-{activity.name if activity else '全部'}-{timezone.localdate():%Y%m%d}.xlsx"
         return xlsx_response(content, name)
 

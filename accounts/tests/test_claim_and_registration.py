@@ -6,8 +6,8 @@ import responses
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import services
 from accounts.models import AuthToken, ClaimCode, User
+from accounts.services.claims import claim_code_issue
 from accounts.tests.factories import DepartmentFactory, SchoolClassFactory, StudentFactory, UserFactory
 from conftest import PASSWORD, WECHAT_BASE
 from wechathhu.core.errors import ApplicationError
@@ -52,7 +52,7 @@ def test_claim_with_the_initial_password_binds_wechat_and_logs_in(
 
 
 def test_claim_with_a_staff_issued_code_which_works_once(wechat_api, anon_client, imported, staff_user):
-    code = services.claim_code_issue(user=imported, by=staff_user)
+    code = claim_code_issue(user=imported, by=staff_user)
     answer_code(wechat_api, "wx-1", "openid-code")
     response = claim(anon_client, claim_code=code.lower().replace("-", " "))
     assert response.status_code == 201
@@ -96,15 +96,15 @@ def test_a_claimed_or_inactive_account_cannot_be_claimed_again(wechat_api, anon_
 
 
 def test_an_expired_code_is_refused(wechat_api, anon_client, imported, staff_user):
-    code = services.claim_code_issue(user=imported, by=staff_user)
+    code = claim_code_issue(user=imported, by=staff_user)
     ClaimCode.objects.update(expires_at=timezone.now())
     answer_code(wechat_api, "wx-1", "openid-x")
     assert claim(anon_client, claim_code=code).json() == {"non_field_errors": [CLAIM_FAILED]}
 
 
 def test_a_new_code_replaces_the_old_one(wechat_api, anon_client, imported, staff_user):
-    old = services.claim_code_issue(user=imported, by=staff_user)
-    new = services.claim_code_issue(user=imported, by=staff_user)
+    old = claim_code_issue(user=imported, by=staff_user)
+    new = claim_code_issue(user=imported, by=staff_user)
     answer_code(wechat_api, "wx-1", "openid-x")
     assert claim(anon_client, claim_code=old).status_code == 400
     assert claim(anon_client, claim_code=new).status_code == 201
@@ -257,20 +257,20 @@ def test_registration_is_throttled(open_registration, anon_client, settings):
 
 def test_claiming_without_wechat_leaves_the_binding_alone_and_signs_in_elsewhere():
     """The H5 portal's claim: the same check, no WeChat code, no token."""
-    from accounts import services
+    from accounts.services.claims import user_claim_account
     from accounts.tests.factories import StudentFactory
 
     imported = StudentFactory(wechat_openid=None)
-    user = services.user_claim_account(username=imported.username, name=imported.full_name, password=PASSWORD)
+    user = user_claim_account(username=imported.username, name=imported.full_name, password=PASSWORD)
     assert user.pk == imported.pk and user.claimed_at is not None and user.wechat_openid is None
     assert not user.auth_tokens.exists()
 
 
 def test_password_check_is_the_login_without_a_token(user):
-    from accounts import services
     from accounts.models import AuthToken
+    from accounts.services.login import user_check_password
 
-    assert services.user_check_password(username=user.username, password=PASSWORD) == user
+    assert user_check_password(username=user.username, password=PASSWORD) == user
     assert not AuthToken.objects.filter(user=user).exists()
     with pytest.raises(ApplicationError, match="无法使用提供的认证信息登录"):
-        services.user_check_password(username=user.username, password="wrong")
+        user_check_password(username=user.username, password="wrong")

@@ -108,10 +108,10 @@ def test_claim_with_the_initial_password_signs_in(client):
 
 
 def test_claim_with_a_claim_code_and_a_new_password(client, staff_user):
-    from accounts import services
+    from accounts.services import claims
 
     imported = StudentFactory()
-    code = services.claim_code_issue(user=imported, by=staff_user)
+    code = claims.claim_code_issue(user=imported, by=staff_user)
     response = client.post(
         "/m/claim/",
         {

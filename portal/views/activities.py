@@ -13,8 +13,7 @@ from django.contrib import messages as flash
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from activities import forms as form_schema
-from activities import qr, selectors, services
+from activities import form_schema, qr, selectors, services
 from activities.api.throttles import ClockinCodeRateThrottle
 from activities.models import ClockinItem, EnrollmentStatus
 
@@ -34,7 +33,7 @@ def enrollment_form_class(schema: dict) -> type[forms.Form]:
 
     Only for rendering and collecting: every field is optional here and typed as text, so the
     answers reach ``enrollment_create`` as the mini-program would send them and are validated by
-    the one owner of the rules (``activities.forms``) — required, choices, limits, formats."""
+    the one owner of the rules (``activities.form_schema``) — required, choices, limits, formats."""
     fields = {}
     for index, (label, rules) in enumerate(schema.items()):
         kind = rules["type"]

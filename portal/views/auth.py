@@ -5,8 +5,8 @@ from django.contrib import messages as flash
 from django.shortcuts import redirect
 from django.views import View
 
-from accounts import services as account_services
-from accounts.throttles import LoginRateThrottle, LoginUsernameRateThrottle
+from accounts.api.throttles import LoginRateThrottle, LoginUsernameRateThrottle
+from accounts.services import login as login_services
 
 from .. import services
 from ..throttling import throttle_wait, wait_text
@@ -60,7 +60,7 @@ class LoginPage(PublicPage):
         data = form.cleaned_data
         try:
             with service_errors(form):
-                user = account_services.user_check_password(
+                user = login_services.user_check_password(
                     username=data["username"], password=data["password"], request=request
                 )
         except PortalError:

@@ -5,8 +5,8 @@ from django import forms
 from django.contrib import messages as flash
 from django.shortcuts import redirect
 
-from accounts import services as account_services
-from accounts.throttles import LoginRateThrottle, LoginUsernameRateThrottle
+from accounts.api.throttles import LoginRateThrottle, LoginUsernameRateThrottle
+from accounts.services import claims as claim_services
 
 from .. import services
 from ..throttling import throttle_wait, wait_text
@@ -64,7 +64,7 @@ class ClaimPage(PublicPage):
         data = form.cleaned_data
         try:
             with service_errors(form):
-                user = account_services.user_claim_account(
+                user = claim_services.user_claim_account(
                     username=data["username"],
                     name=data["name"],
                     password=data["password"] or None,

@@ -5,8 +5,8 @@ from django.contrib import messages as flash
 from django.http import Http404
 
 from accounts import selectors
-from accounts import services as account_services
 from accounts.privacy import ContactVisibility
+from accounts.services import friends as friend_services
 
 from ..forms import ContactSearchForm
 from .base import Page, PortalError, paginate, redirect_back, service_errors
@@ -81,10 +81,10 @@ class FriendPage(Page):
         try:
             with service_errors(form):
                 if request.POST.get("remove"):
-                    account_services.friendship_delete(user=request.user, friend=friend)
+                    friend_services.friendship_delete(user=request.user, friend=friend)
                     flash.success(request, f"已将{person['full_name']}移出好友。")
                 else:
-                    account_services.friendship_create(user=request.user, friend=friend)
+                    friend_services.friendship_create(user=request.user, friend=friend)
                     flash.success(request, f"已添加{person['full_name']}为好友。")
         except PortalError:
             return self.invalid({"person": person, "form": form, "back": "/m/contacts/"})

@@ -5,8 +5,8 @@ from django.contrib import messages as flash
 from django.shortcuts import redirect
 
 from guides import selectors, services
+from guides.api.throttles import MAIL_THROTTLED, MailRateThrottle
 from guides.filters import GuideFilter
-from guides.throttles import MAIL_THROTTLED, MailRateThrottle
 
 from ..forms import SearchForm
 from ..throttling import throttle_wait, wait_text

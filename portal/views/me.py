@@ -6,9 +6,9 @@ from django.contrib import messages as flash
 from django.shortcuts import redirect
 
 from accounts import selectors as account_selectors
-from accounts import services as account_services
 from accounts.api.serializers import avatar_url
 from accounts.models import Department, User, Visibility
+from accounts.services import avatars, tokens, users
 
 from .. import selectors, services
 from .base import Page, PortalError, service_errors
@@ -119,10 +119,10 @@ class ProfilePage(Page):
         try:
             with service_errors(form):
                 if data["password"] or data["old_password"]:
-                    account_services.user_change_password(
+                    users.user_change_password(
                         user=user, old_password=data["old_password"], new_password=data["password"]
                     )
-                account_services.user_update(user=user, data=data, fields=account_services.PROFILE_FIELDS)
+                users.user_update(user=user, data=data, fields=users.PROFILE_FIELDS)
         except PortalError:
             return self.invalid(context)
         if data["password"]:
@@ -152,10 +152,10 @@ class CardPage(Page):
             return self.invalid(context)
         try:
             with service_errors(form):
-                account_services.user_update(
+                users.user_update(
                     user=_me(request),
                     data=form.cleaned_data,
-                    fields=account_services.CARD_FIELDS + account_services.VISIBILITY_FIELDS,
+                    fields=users.CARD_FIELDS + users.VISIBILITY_FIELDS,
                 )
         except PortalError:
             return self.invalid(context)
@@ -182,7 +182,7 @@ class AvatarPage(Page):
 
     def post(self, request):
         if request.POST.get("remove"):
-            account_services.user_remove_avatar(user=_me(request))
+            avatars.user_remove_avatar(user=_me(request))
             flash.success(request, "已删除头像。")
             return redirect("portal:me")
         form = AvatarForm(request.POST, request.FILES)
@@ -190,7 +190,7 @@ class AvatarPage(Page):
             return self.invalid(self._context(request, form))
         try:
             with service_errors(form):
-                account_services.user_set_avatar(user=_me(request), upload=form.cleaned_data["avatar"])
+                avatars.user_set_avatar(user=_me(request), upload=form.cleaned_data["avatar"])
         except PortalError:
             return self.invalid(self._context(request, form))
         flash.success(request, "头像已更新。")
@@ -219,7 +219,7 @@ class DevicesPage(Page):
         if kind == "token" and pk is not None:
             token = account_selectors.token_list_for_user(user=request.user).filter(pk=pk).first()
             if token is not None:
-                account_services.token_revoke(token=token)
+                tokens.token_revoke(token=token)
                 done = True
         elif kind == "session" and pk is not None:
             done = services.page_session_revoke(user=request.user, session_id=pk)

@@ -60,6 +60,7 @@ def enrollment_form_class(schema: dict) -> type[forms.Form]:
         else:
             field = forms.CharField(widget=forms.TextInput(attrs=attrs))
         field.required = False
+        field.show_required = bool(rules.get("required"))  # the star; the service checks it
         field.label = label
         field.help_text = help_text
         field.rules = rules

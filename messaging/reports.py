@@ -126,6 +126,7 @@ class Report:
     periods: list[Row]
     by_type: list[Row]
     by_priority: list[Row]
+    by_category: list[Row]
     by_department: list[Row]
     by_class: list[Row]
     messages: list[dict] = field(default_factory=list)
@@ -219,7 +220,7 @@ def message_report(*, user: User, date_from: date, date_to: date, granularity: s
         .values("n")
     )
     rows = list(
-        messages.select_related("sender")
+        messages.select_related("sender", "category")
         .annotate(read_total=Coalesce(Subquery(reads, output_field=IntegerField()), 0))
         .order_by("-published_at", "-id")
     )
@@ -227,12 +228,15 @@ def message_report(*, user: User, date_from: date, date_to: date, granularity: s
     periods: dict[str, Row] = {}
     types = {t.value: Row(label=str(t.label)) for t in MessageType}
     priorities = {p.value: Row(label=str(p.label)) for p in MessagePriority}
+    by_category: dict = {}
     for m in rows:
+        category_key = (m.category.position, m.category_id) if m.category else (1 << 16, 0)
         for bucket in (
             total,
             periods.setdefault(_period_label(m.published_at, granularity), Row(label="")),
             types[m.type],
             priorities[m.priority],
+            by_category.setdefault(category_key, Row(label=m.category.name if m.category else "（未分类）")),
         ):
             bucket.messages += 1
             bucket.audience += m.audience_size
@@ -248,6 +252,7 @@ def message_report(*, user: User, date_from: date, date_to: date, granularity: s
         periods=_with_bars(by_period, "messages"),
         by_type=_with_bars(list(types.values())),
         by_priority=_with_bars(list(priorities.values())),
+        by_category=_with_bars([by_category[k] for k in sorted(by_category)]),
         by_department=_targeted_breakdown(messages, "recipient__department__name", "（未分配系所）"),
         by_class=_targeted_breakdown(messages, "recipient__school_class__name", "（无班级）"),
         messages=[
@@ -256,6 +261,7 @@ def message_report(*, user: User, date_from: date, date_to: date, granularity: s
                 "title": m.title,
                 "type": m.get_type_display(),
                 "priority": m.get_priority_display(),
+                "category": m.category.name if m.category else "",
                 "is_global": m.is_global,
                 "sender": m.sender.full_name or m.sender.username if m.sender else "系统",
                 "published_at": timezone.localtime(m.published_at),
@@ -291,11 +297,24 @@ def report_xlsx_response(report: Report) -> HttpResponse:
     sheet("按周期", [*report.periods, report.total], first=True)
     sheet("按类型", report.by_type)
     sheet("按优先级", report.by_priority)
+    sheet("按分类", report.by_category)
     sheet("按系所（定向）", report.by_department)
     sheet("按班级（定向）", report.by_class)
     ws = workbook.create_sheet("消息明细")
     ws.append(
-        ["ID", "标题", "类型", "优先级", "全局", "发送者", "发布时间", "发送人数", "已读人数", "阅读率"]
+        [
+            "ID",
+            "标题",
+            "类型",
+            "优先级",
+            "全局",
+            "发送者",
+            "发布时间",
+            "发送人数",
+            "已读人数",
+            "阅读率",
+            "分类",
+        ]
     )
     for m in report.messages:
         rate = m["read"] / m["audience"] if m["audience"] else None
@@ -311,6 +330,7 @@ def report_xlsx_response(report: Report) -> HttpResponse:
                 m["audience"],
                 m["read"],
                 min(1.0, rate) if rate is not None else None,
+                m["category"],
             ]
         )
         ws.cell(ws.max_row, 10).number_format = "0.0%"

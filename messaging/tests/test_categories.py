@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from messaging import reports
+from messaging import selectors
 from messaging.models import Message
 from messaging.tests.factories import (
     CategoryFactory,
@@ -160,7 +160,7 @@ def test_admin_report_breaks_down_by_category(superuser):
     MessageFactory(sender=superuser, audience_size=2)
     today = timezone.localdate()
 
-    report = reports.message_report(user=superuser, date_from=today, date_to=today)
+    report = selectors.message_report(user=superuser, date_from=today, date_to=today)
 
     assert [(r.label, r.messages, r.audience) for r in report.by_category] == [
         ("教务", 1, 4),

@@ -382,8 +382,8 @@ class MessageReport:
     by_type: list[ReportRow]
     by_priority: list[ReportRow]
     by_department: list[ReportRow]
-    by_category: list[ReportRow] = field(default_factory=list)
     by_class: list[ReportRow]
+    by_category: list[ReportRow] = field(default_factory=list)
     messages: list[ReportMessage] = field(default_factory=list)
 
 

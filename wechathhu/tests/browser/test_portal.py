@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect
 from django.utils import timezone
 from PIL import Image
+from playwright.sync_api import expect
 
 from accounts.tests.factories import StudentFactory, UserFactory
 from activities import qr

@@ -14,7 +14,7 @@ def finish_outbox_rows(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0001_initial'),
+        ('messaging', '0002_categories_preferences'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("me/devices/", me.DevicesPage.as_view(), name="devices"),
     # 消息
     path("messages/", messages.InboxPage.as_view(), name="inbox"),
+    path("messages/preferences/", messages.PreferencesPage.as_view(), name="preferences"),
     path("messages/<int:pk>/", messages.MessagePage.as_view(), name="message"),
     path("messages/<int:pk>/archive/", messages.MessageArchivePage.as_view(), name="message-archive"),
     # 通讯录

@@ -409,3 +409,28 @@ def test_a_form_without_csrf_is_refused_with_a_page(student):
     client.force_login(student)
     response = client.post("/m/repairs/new/", {"location": "x", "description": "y"})
     assert response.status_code == 403 and "页面已过期" in response.content.decode()
+
+
+def test_preferences_mute_a_category_and_set_quiet_hours(page, student):
+    from messaging.models import Category
+    from messaging.preferences import delivery_preferences_for_user
+
+    teaching, jobs = Category.objects.create(name="教务", position=1), Category.objects.create(name="就业", position=2)
+    assert "就业" in page.get("/m/messages/preferences/").content.decode()
+    data = {"followed": [str(teaching.pk)], "quiet_hours_start": "22:00", "quiet_hours_end": "07:00",
+            "preferred_channel": "wechat", "digest_time": "07:30"}
+    assert page.post("/m/messages/preferences/", data).status_code == 302
+    prefs = delivery_preferences_for_user(user=student)
+    assert prefs.muted_category_ids == {jobs.pk} and prefs.is_quiet_at(timezone.now().replace(hour=15))
+    bad = page.post("/m/messages/preferences/", {**data, "quiet_hours_end": ""})
+    assert bad.status_code == 400 and "免打扰时段的开始和结束须同时填写" in bad.content.decode()
+
+
+def test_inbox_filters_by_category(page, student):
+    from messaging.models import Category
+
+    teaching = Category.objects.create(name="教务", position=1)
+    MessageRecipientFactory(recipient=student, message=MessageFactory(title="选课通知", category=teaching))
+    MessageRecipientFactory(recipient=student, message=MessageFactory(title="食堂菜单"))
+    body = page.get(f"/m/messages/?category_id={teaching.pk}").content.decode()
+    assert "选课通知" in body and "食堂菜单" not in body

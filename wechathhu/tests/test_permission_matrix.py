@@ -580,6 +580,14 @@ PAGE_ROWS = [
         note="other: someone else's token is left alone (the answer says it is gone)",
     ),
     Row("portal:inbox", "GET", page(200), page=True),
+    Row("portal:preferences", "GET", page(200), page=True),
+    Row(
+        "portal:preferences",
+        "POST",
+        page(302),
+        data=lambda c: {"preferred_channel": "wechat", "digest_time": "07:30"},
+        page=True,
+    ),
     Row(
         "portal:message",
         "GET",

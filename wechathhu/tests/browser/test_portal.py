@@ -216,6 +216,7 @@ def test_a_students_day_on_the_phone(phone, password):
         ("avatar", "/m/me/avatar/"),
         ("devices", "/m/me/devices/"),
         ("services", "/m/services/"),
+        ("preferences", "/m/messages/preferences/"),
         ("clockin-code", "/m/clockin/"),
         ("officer-list", "/m/officer/"),
     ]:

@@ -468,22 +468,34 @@ def test_a_counsellor_composes_to_a_class_and_sees_who_has_not_read(browser_for,
     assert "计科2401" in form
     response = client.post(
         "/m/compose/",
-        {"title": "班会通知", "content": "周五晚七点班会", "class_ids": [school_class.pk], "type": "notification", "priority": "high"},
+        {
+            "title": "班会通知",
+            "content": "周五晚七点班会",
+            "class_ids": [school_class.pk],
+            "type": "notification",
+            "priority": "high",
+        },
     )
     assert response.status_code == 302
     message = MessageFactory._meta.model.objects.get(title="班会通知")
-    assert sorted(MessageRecipient.objects.filter(message=message).values_list("recipient_id", flat=True)) == sorted(
-        [first.pk, second.pk]
-    )
+    assert sorted(
+        MessageRecipient.objects.filter(message=message).values_list("recipient_id", flat=True)
+    ) == sorted([first.pk, second.pk])
     browser_for(first).get(f"/m/messages/{message.pk}/")  # one of them reads it
     detail = client.get(f"/m/sent/{message.pk}/").content.decode()
-    assert "已读 1 / 2" in detail and second.full_name in detail and first.full_name not in detail.split("未读的人")[1]
+    assert (
+        "已读 1 / 2" in detail
+        and second.full_name in detail
+        and first.full_name not in detail.split("未读的人")[1]
+    )
     assert "班会通知" in client.get("/m/sent/").content.decode()
 
 
 def test_compose_without_an_audience_is_the_services_error(browser_for, counsellor):
     teacher, _ = counsellor
-    response = browser_for(teacher).post("/m/compose/", {"title": "x", "content": "y", "type": "notification", "priority": "normal"})
+    response = browser_for(teacher).post(
+        "/m/compose/", {"title": "x", "content": "y", "type": "notification", "priority": "normal"}
+    )
     assert response.status_code == 400 and "请指定接收者" in response.content.decode()
 
 

@@ -43,7 +43,9 @@ def _duration_text(minutes: int) -> str:
 
 
 class DayForm(forms.Form):
-    date = forms.DateField(label="日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        label="日期", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     location = forms.ChoiceField(label="位置", required=False)
 
     def clean_date(self):
@@ -58,11 +60,13 @@ class DayForm(forms.Form):
 
 
 class SearchForm(forms.Form):
-    date = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     time_from = forms.TimeField(
-        label="最早开始", widget=forms.TimeInput(attrs={"type": "time", "step": 1800})
+        label="最早开始", widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M")
     )
-    time_to = forms.TimeField(label="最晚结束", widget=forms.TimeInput(attrs={"type": "time", "step": 1800}))
+    time_to = forms.TimeField(
+        label="最晚结束", widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M")
+    )
     length = forms.TypedChoiceField(
         label="会议时长",
         required=False,

@@ -126,7 +126,7 @@ def test_no_page_answers_500_to_junk(page, student, junk):
     for url in portal_urls(student):
         if url == "/m/logout/":
             continue
-        data = {field: junk for field in FIELDS}
+        data = dict.fromkeys(FIELDS, junk)
         got = page.get(url, data)
         assert got.status_code < 500, (url, "GET", junk)
         posted = page.post(url, data)

@@ -22,6 +22,7 @@ from reservations.models import Meetingroom
 from .base import Page, PortalError, not_found_as_404, paginate, service_errors
 
 SLOTS_SHOWN_PER_ROOM = 12
+ROOMS_PER_SEARCH_PAGE = 10
 
 
 def _local(day, at: time) -> datetime:
@@ -251,21 +252,25 @@ class RoomsSearchPage(Page):
                 )
         except PortalError:
             return self.invalid(context)
+        # Results a page at a time (a whole day over every room is thousands of slots): the
+        # rooms in the selector's order, grouped by location again on each page.
+        flat = [(location, room) for location, rooms in result.groups for room in rooms]
+        page_obj = paginate(request, flat, per_page=ROOMS_PER_SEARCH_PAGE)
         groups = []
-        for location, rooms in result.groups:
-            entries = []
-            for room in rooms:
-                choices = result.choices(room)
-                entries.append(
-                    {
-                        "room": room.meetingroom,
-                        "slots": [
-                            self._slot(room.meetingroom.id, a, b) for a, b in choices[:SLOTS_SHOWN_PER_ROOM]
-                        ],
-                        "more": max(len(choices) - SLOTS_SHOWN_PER_ROOM, 0),
-                    }
-                )
-            groups.append({"location": location, "rooms": entries})
+        for location, room in page_obj.object_list:
+            if not groups or groups[-1]["location"] != location:
+                groups.append({"location": location, "rooms": []})
+            choices = result.choices(room)
+            groups[-1]["rooms"].append(
+                {
+                    "room": room.meetingroom,
+                    "slots": [
+                        self._slot(room.meetingroom.id, a, b) for a, b in choices[:SLOTS_SHOWN_PER_ROOM]
+                    ],
+                    "more": max(len(choices) - SLOTS_SHOWN_PER_ROOM, 0),
+                }
+            )
+        context["page_obj"] = page_obj
         context.update(groups=groups, searched=True, length=length)
         return self.render(context)
 

@@ -21,7 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from wechathhu.core.errors import NotFound, PermissionDenied
+from wechathhu.core.errors import ForbiddenError, NotFoundError
 
 from . import filterlang
 from .models import (
@@ -119,7 +119,7 @@ def activity_list_for_user(*, user, my: bool = False, search: str = "") -> Query
 def activity_get_for_user(*, user, activity_id: int) -> Activity:
     activity = activity_queryset_for_user(user=user).filter(pk=activity_id).first()
     if activity is None:
-        raise NotFound(ACTIVITY_NOT_FOUND)
+        raise NotFoundError(ACTIVITY_NOT_FOUND)
     return activity
 
 
@@ -157,7 +157,7 @@ def clockin_item_list_for_user(*, user, activity_id: int) -> QuerySet[ClockinIte
     """The activity's items, each with whether (and when) ``user`` clocked in to it."""
     activity = activity_queryset_for_user(user=user).filter(pk=activity_id).values("pk").first()
     if activity is None:
-        raise NotFound(ACTIVITY_NOT_FOUND)
+        raise NotFoundError(ACTIVITY_NOT_FOUND)
     mine = ClockinRecord.objects.filter(item_id=OuterRef("pk"), user_id=user.pk)
     return (
         ClockinItem.objects.filter(activity_id=activity_id)
@@ -178,13 +178,13 @@ def user_can_show_code(*, user, item: ClockinItem) -> bool:
 def clockin_item_get_for_officer(*, user, activity_id: int, label: str) -> ClockinItem:
     item = ClockinItem.objects.select_related("activity").filter(activity_id=activity_id, label=label).first()
     if item is None:
-        raise NotFound(CLOCKIN_ITEM_NOT_FOUND)
+        raise NotFoundError(CLOCKIN_ITEM_NOT_FOUND)
     if not user_can_show_code(user=user, item=item):
         # Only someone who may see the activity learns that the item exists (403); to anyone
         # else it is as missing as an item that never was (404).
         if not activity_queryset_for_user(user=user).filter(pk=activity_id).exists():
-            raise NotFound(CLOCKIN_ITEM_NOT_FOUND)
-        raise PermissionDenied("只有该打卡项的打卡员可以出示打卡二维码。")
+            raise NotFoundError(CLOCKIN_ITEM_NOT_FOUND)
+        raise ForbiddenError("只有该打卡项的打卡员可以出示打卡二维码。")
     return item
 
 
@@ -202,7 +202,7 @@ def clockin_items_for_staff(*, user) -> QuerySet[ClockinItem]:
 def enrollment_get_for_user(*, user, enrollment_id: int) -> Enrollment:
     enrollment = Enrollment.objects.select_related("activity").filter(pk=enrollment_id, user=user).first()
     if enrollment is None:
-        raise NotFound()
+        raise NotFoundError()
     return enrollment
 
 

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from wechathhu.core.errors import NotFound
+from wechathhu.core.errors import NotFoundError
 
 from .models import Guide, GuideCategory, GuideMailRequest, MailStatus
 
@@ -19,10 +19,10 @@ def guide_category_list() -> QuerySet[GuideCategory]:
 
 
 def guide_get_published(*, guide_id: int) -> Guide:
-    """A published guide, or ``NotFound`` (an unpublished one is not revealed)."""
+    """A published guide, or ``NotFoundError`` (an unpublished one is not revealed)."""
     guide = guide_list_published().filter(pk=guide_id).first()
     if guide is None:
-        raise NotFound(GUIDE_NOT_FOUND)
+        raise NotFoundError(GUIDE_NOT_FOUND)
     return guide
 
 
@@ -33,7 +33,7 @@ def guide_get_for_download(*, user, guide_id: int) -> Guide:
         queryset = queryset.filter(is_published=True)
     guide = queryset.filter(pk=guide_id).first()
     if guide is None:
-        raise NotFound(GUIDE_NOT_FOUND)
+        raise NotFoundError(GUIDE_NOT_FOUND)
     return guide
 
 

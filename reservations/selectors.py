@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.privacy import ContactVisibility
-from wechathhu.core.errors import NotFound
+from wechathhu.core.errors import NotFoundError
 from wechathhu.core.functions import EpochSeconds
 
 from . import timegrid
@@ -256,7 +256,7 @@ def reservation_get_for_user(*, user: User, reservation_id: int) -> Reservation:
     """The user's own booking that has not ended; anything else is a 404 (existence not leaked)."""
     reservation = reservation_list_upcoming(user=user).filter(pk=reservation_id).first()
     if reservation is None:
-        raise NotFound()
+        raise NotFoundError()
     return reservation
 
 
@@ -281,7 +281,7 @@ def series_list_for_user(*, user: User) -> QuerySet[ReservationSeries]:
 def series_get_for_user(*, user: User, series_id: int) -> ReservationSeries:
     series = series_list_for_user(user=user).filter(pk=series_id).first()
     if series is None:
-        raise NotFound()
+        raise NotFoundError()
     return series
 
 

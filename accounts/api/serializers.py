@@ -395,7 +395,7 @@ class ClaimSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if not attrs.get("password") and not attrs.get("claim_code"):
-            raise serializers.ValidationError({"non_field_errors": ["请填写初始密码或认领码。"]})
+            raise serializers.ValidationError("请填写初始密码或认领码。", code="proof_missing")
         return attrs
 
 

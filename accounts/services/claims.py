@@ -13,8 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from wechathhu.core.errors import ApplicationError
+from wechathhu.core.errors import NON_FIELD_ERRORS, ApplicationError
 
+from ..errors import AccountsErrorCode as Code
 from ..models import AuthToken, ClaimCode, User
 from .tokens import token_issue
 from .wechat import openid_move, wechat_session
@@ -40,7 +41,7 @@ def claim_code_issue(*, user: User, by: User | None) -> str:
     """A new one-time claim code for ``user`` (replacing any earlier one); returns it in clear,
     the only time it is ever seen. Valid for ``ACCOUNTS_CLAIM_CODE_TTL`` seconds."""
     if user.claimed_at is not None or not user.is_active:
-        raise ApplicationError(f"{user} 已被认领或未激活，无需认领码。")
+        raise ApplicationError(f"{user} 已被认领或未激活，无需认领码。", code=Code.CLAIM_NOT_NEEDED)
     code = "".join(secrets.choice(CLAIM_CODE_ALPHABET) for _ in range(CLAIM_CODE_LENGTH))
     ClaimCode.objects.update_or_create(
         user=user,
@@ -97,12 +98,12 @@ def user_claim(
         if not ok:
             if user is None and password:
                 User().set_password(password)  # the same hashing time as for a real account
-            raise ApplicationError(CLAIM_FAILED, field="non_field_errors")
+            raise ApplicationError(CLAIM_FAILED, field=NON_FIELD_ERRORS, code=Code.CLAIM_FAILED)
         if new_password:
             try:
                 password_validation.validate_password(new_password, user)
             except ValidationError as exc:
-                raise ValidationError({"new_password": exc.messages})
+                raise ValidationError({"new_password": exc.error_list}) from exc
             user.set_password(new_password)
         openid_move(user=user, openid=session.openid)
         user.claimed_at = timezone.now()

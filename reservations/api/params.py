@@ -13,6 +13,8 @@ from django.utils.dateparse import parse_datetime
 
 from wechathhu.core.errors import ApplicationError
 
+from ..errors import ReservationErrorCode as Code
+
 BAD_QUERY_TIMES = "查询的开始和结束时间必须以正确格式给定。"
 BAD_SEARCH_TIMES = "查询的开始和结束时间（time_from、time_to）必须以正确格式给定。"
 BAD_PEOPLE = "开会人数（people_count）必须是整数。"
@@ -46,17 +48,19 @@ def parse_int(params, name: str, message: str) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise ApplicationError(message)
+        raise ApplicationError(message, code=Code.INVALID_QUERY) from None
 
 
 def parse_window(params, start_name: str, end_name: str, *, message: str) -> tuple[datetime, datetime]:
     start, end = parse_time(params.get(start_name)), parse_time(params.get(end_name))
     if start is None or end is None:
-        raise ApplicationError(message)
+        raise ApplicationError(message, code=Code.INVALID_QUERY)
     if start >= end:
-        raise ApplicationError("查询的开始时间必须早于结束时间。")
+        raise ApplicationError("查询的开始时间必须早于结束时间。", code=Code.INVALID_SPAN)
     if end - start > timedelta(days=settings.RESERVATION_SEARCH_MAX_DAYS):
-        raise ApplicationError(f"查询的时间跨度不得超过{settings.RESERVATION_SEARCH_MAX_DAYS}天。")
+        raise ApplicationError(
+            f"查询的时间跨度不得超过{settings.RESERVATION_SEARCH_MAX_DAYS}天。", code=Code.INVALID_SPAN
+        )
     return start, end
 
 
@@ -91,12 +95,14 @@ def parse_search_query(params) -> SearchQuery:
         low, high = settings.RESERVATION_MIN_MINUTES, settings.RESERVATION_MAX_MINUTES
         grid = settings.RESERVATION_GRID_MINUTES
         if not low <= length_minutes <= high:
-            raise ApplicationError(f"预约时长（length）必须在{low}到{high}分钟之间。")
+            raise ApplicationError(
+                f"预约时长（length）必须在{low}到{high}分钟之间。", code=Code.INVALID_QUERY
+            )
         if length_minutes % grid:
-            raise ApplicationError(f"预约时长（length）必须是{grid}分钟的整数倍。")
+            raise ApplicationError(f"预约时长（length）必须是{grid}分钟的整数倍。", code=Code.INVALID_QUERY)
         length = timedelta(minutes=length_minutes)
     if end <= timezone.now():
-        raise ApplicationError("结束时间必须在现在以后。")
+        raise ApplicationError("结束时间必须在现在以后。", code=Code.IN_THE_PAST)
     return SearchQuery(
         start=start,
         end=end,

@@ -130,11 +130,6 @@ class SeriesCreateSerializer(serializers.Serializer):
     )
     dry_run = serializers.BooleanField(default=False, help_text="为 true 时只检查并返回计划，不预约")
 
-    def validate(self, attrs):
-        if attrs["until"] is None and attrs["count"] is None:
-            raise serializers.ValidationError("必须给出截止日期（until）或重复次数（count）。")
-        return attrs
-
 
 class SeriesSerializer(serializers.ModelSerializer):
     meetingroom = ReservationMeetingroomSerializer(read_only=True)

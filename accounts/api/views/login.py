@@ -11,6 +11,7 @@ from accounts.services.login import user_login_with_password, user_login_with_we
 from wechathhu.api.schema import DETAIL
 from wechathhu.core.errors import ApplicationError
 
+from ...errors import AccountsErrorCode as Code
 from ..serializers import CredentialsSerializer, TokenSerializer, WeChatCodeSerializer
 from ..throttles import LoginThrottleMixin
 
@@ -65,7 +66,7 @@ class WeChatCodeToTokenView(LoginThrottleMixin, APIView):
     def post(self, request):
         code = request.data.get("code") if hasattr(request.data, "get") else None
         if not code or not isinstance(code, str):
-            raise ApplicationError("缺少微信登录凭证 code。")
+            raise ApplicationError("缺少微信登录凭证 code。", code=Code.WECHAT_CODE_MISSING)
         serializer = WeChatCodeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         token, created = user_login_with_wechat_code(

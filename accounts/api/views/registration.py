@@ -11,6 +11,7 @@ from accounts.services.registration import REGISTRATION_CLOSED, user_register
 from wechathhu.api.schema import DETAIL
 from wechathhu.core.errors import ApplicationError
 
+from ...errors import AccountsErrorCode as Code
 from ..serializers import RegisterSerializer, RegistrationSerializer
 from ..throttles import RegisterRateThrottle
 
@@ -36,7 +37,7 @@ class RegisterView(APIView):
     )
     def post(self, request):
         if not settings.ACCOUNTS_OPEN_REGISTRATION:
-            raise ApplicationError(REGISTRATION_CLOSED, status=403, code="registration_closed")
+            raise ApplicationError(REGISTRATION_CLOSED, status=403, code=Code.REGISTRATION_CLOSED)
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = user_register(**serializer.validated_data)

@@ -10,6 +10,7 @@ from accounts.services.wechat import user_bind_wechat, user_unbind_wechat
 from wechathhu.api.schema import DETAIL
 from wechathhu.core.errors import ApplicationError
 
+from ...errors import AccountsErrorCode as Code
 from ..serializers import UserSerializer, WeChatCodeSerializer
 
 
@@ -20,7 +21,7 @@ class WeChatAuthView(APIView):
     def put(self, request):
         code = request.data.get("code") if hasattr(request.data, "get") else None
         if not code or not isinstance(code, str):
-            raise ApplicationError("缺少微信登录凭证 code。")
+            raise ApplicationError("缺少微信登录凭证 code。", code=Code.WECHAT_CODE_MISSING)
         user = user_bind_wechat(user=request.user, code=code)
         return Response(
             UserSerializer(selectors.user_get_current(user=user), context={"request": request}).data

@@ -1,7 +1,6 @@
 """Reads for accounts, shaped for their consumers (no query per row)."""
 
 import re
-from dataclasses import dataclass
 
 from django.db.models import (
     Case,
@@ -17,6 +16,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Concat
+
+from wechathhu.core.errors import NotFoundError
 
 from .models import (
     ALPHA_LAST,
@@ -44,6 +45,14 @@ def user_get_current(*, user: User) -> User:
 
 def token_list_for_user(*, user: User) -> QuerySet[AuthToken]:
     return AuthToken.objects.filter(user=user).order_by("-last_used_at")
+
+
+def token_get_for_user(*, user: User, token_id: int) -> AuthToken:
+    """One of the user's own tokens, else 404."""
+    token = token_list_for_user(user=user).filter(pk=token_id).first()
+    if token is None:
+        raise NotFoundError()
+    return token
 
 
 def audience_user_ids(
@@ -184,33 +193,23 @@ def contact_rows(queryset: QuerySet[User]) -> QuerySet:
     return queryset.annotate(department_name=F("department__name")).values_list(*CONTACT_COLUMNS, named=True)
 
 
-def user_get(*, user_id: int) -> User | None:
-    return User.objects.filter(pk=user_id).first()
+def user_get(*, user_id: int) -> User:
+    """Any user, active or not, else 404."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFoundError()
+    return user
 
 
-def user_get_active(*, user_id: int) -> User | None:
-    return User.objects.filter(pk=user_id, is_active=True).first()
+def user_get_active(*, user_id: int) -> User:
+    """An active user, else 404."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise NotFoundError()
+    return user
 
 
 # --- Groups and classes ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ManagedAudiences:
-    """What a person is responsible for: the classes they counsel or head, the groups they
-    manage. Other domains use it to decide who may message or gather whom."""
-
-    class_ids: frozenset[int]
-    group_ids: frozenset[int]
-
-
-def user_managed_audiences(*, user: User) -> ManagedAudiences:
-    """Classes ``user`` counsels (辅导员) or heads (班主任), groups ``user`` manages; two queries."""
-    classes = SchoolClass.objects.filter(Q(counsellors=user) | Q(head_teacher=user)).values_list(
-        "pk", flat=True
-    )
-    groups = GroupMembership.objects.filter(user=user, is_manager=True).values_list("group_id", flat=True)
-    return ManagedAudiences(class_ids=frozenset(classes), group_ids=frozenset(groups))
 
 
 def group_can_manage(*, group: CampusGroup, user: User) -> bool:
@@ -234,9 +233,12 @@ def group_list_for_user(*, user: User) -> QuerySet[CampusGroup]:
     ).order_by("name", "id")
 
 
-def group_get_for_user(*, user: User, group_id: int) -> CampusGroup | None:
-    """A group the user may look at (a member, or staff), else None (404: no existence leak)."""
-    return group_list_for_user(user=user).filter(pk=group_id).first()
+def group_get_for_user(*, user: User, group_id: int) -> CampusGroup:
+    """A group the user may look at (a member, or staff), else 404 (no existence leak)."""
+    group = group_list_for_user(user=user).filter(pk=group_id).first()
+    if group is None:
+        raise NotFoundError()
+    return group
 
 
 def group_member_list(*, group: CampusGroup) -> QuerySet[GroupMembership]:
@@ -248,10 +250,14 @@ def group_member_list(*, group: CampusGroup) -> QuerySet[GroupMembership]:
     )
 
 
-def group_membership_get(*, group: CampusGroup, user_id: int) -> GroupMembership | None:
-    return (
+def group_membership_get(*, group: CampusGroup, user_id: int) -> GroupMembership:
+    """``user_id``'s membership of ``group``, else 404."""
+    membership = (
         GroupMembership.objects.select_related("group", "user").filter(group=group, user_id=user_id).first()
     )
+    if membership is None:
+        raise NotFoundError()
+    return membership
 
 
 def school_class_list(*, search: str | None = None) -> QuerySet[SchoolClass]:

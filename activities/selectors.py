@@ -247,18 +247,56 @@ def enrollment_clockin_filter_q(expression: str, *, known_labels=None, item_ids=
     return filterlang.to_q(tree, leaf)
 
 
+def enrollment_list() -> QuerySet[Enrollment]:
+    """报名记录 with everything the admin list and the export show: the activity, the person with
+    department and class, and their clock-in records."""
+    return Enrollment.objects.select_related(
+        "activity", "user", "user__department", "user__school_class"
+    ).prefetch_related(enrollment_records_prefetch())
+
+
+def enrollment_clockin_filter(
+    queryset: QuerySet[Enrollment], *, expression: str, activity: Activity | None = None
+) -> QuerySet[Enrollment]:
+    """``queryset`` filtered by a clock-in expression (``FilterError`` on mistakes): within one
+    ``activity`` by its items' ids, else by label across activities (labels that exist only)."""
+    if activity is not None:
+        condition = enrollment_clockin_filter_q(
+            expression, item_ids={item.label: item.pk for item in activity.clockin_items.all()}
+        )
+    elif expression.strip():
+        known = ClockinItem.objects.values_list("label", flat=True).distinct()
+        condition = enrollment_clockin_filter_q(expression, known_labels=known)
+    else:
+        return queryset
+    return queryset.filter(condition)
+
+
 def enrollment_list_for_activity(
     *, activity_id: int | None = None, expression: str = ""
 ) -> QuerySet[Enrollment]:
-    """报名记录 with everything the list and the export show, filtered by a clock-in expression."""
-    qs = Enrollment.objects.select_related(
-        "activity", "user", "user__department", "user__school_class"
-    ).prefetch_related(enrollment_records_prefetch())
-    item_ids = None
+    """报名记录 (of one activity, or all) filtered by a clock-in expression."""
+    queryset, activity = enrollment_list(), None
     if activity_id is not None:
-        qs = qs.filter(activity_id=activity_id)
-        item_ids = dict(ClockinItem.objects.filter(activity_id=activity_id).values_list("label", "pk"))
-    return qs.filter(enrollment_clockin_filter_q(expression, item_ids=item_ids))
+        queryset = queryset.filter(activity_id=activity_id)
+        activity = Activity.objects.prefetch_related("clockin_items").filter(pk=activity_id).first()
+    return enrollment_clockin_filter(queryset, expression=expression, activity=activity)
+
+
+@dataclass(frozen=True)
+class ClockinProgress:
+    clocked: int  # records of people holding a place (as in the statistics)
+    enrolled: int
+
+
+def clockin_item_progress(*, item: ClockinItem) -> ClockinProgress:
+    """How many of the people holding a place have clocked in to ``item`` (the projector page)."""
+    return ClockinProgress(
+        clocked=item.records.filter(enrollment__status=EnrollmentStatus.ENROLLED).count(),
+        enrolled=Enrollment.objects.filter(
+            activity_id=item.activity_id, status=EnrollmentStatus.ENROLLED
+        ).count(),
+    )
 
 
 # --- Statistics ---------------------------------------------------------------------------------

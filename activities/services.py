@@ -229,6 +229,18 @@ def enrollment_record_notice_failure(*, enrollment_ids: list[int], error: str) -
 
 
 @transaction.atomic
+@transaction.atomic
+def activity_save(*, activity: Activity) -> list[Enrollment]:
+    """Create or change an activity (the admin fills the instance from its form).
+
+    When the change leaves room (a higher limit or none), people on the waiting list are promoted
+    in order and notified, in the same transaction. Returns the promoted enrollments.
+    """
+    activity.full_clean()
+    activity.save()
+    return enrollment_promote_waiting(activity=activity)
+
+
 def enrollment_promote_waiting(*, activity: Activity) -> list[Enrollment]:
     """Promote waiting people while there is room (after a capacity change, for example)."""
     if timezone.now() >= activity.time_end:
@@ -343,14 +355,27 @@ def clockin_scan(*, user, key, latitude=None, longitude=None) -> ClockinResult:
     )
 
 
-def clockin_record_manual(*, item: ClockinItem, user, by) -> ClockinResult:
-    """Staff clock someone in by hand (e.g. from a paper list); recorded as such, with who did it.
+def _holds_a_place(enrollment: Enrollment | None, item: ClockinItem) -> bool:
+    return (
+        enrollment is not None
+        and enrollment.activity_id == item.activity_id
+        and enrollment.status == EnrollmentStatus.ENROLLED
+    )
 
-    The person must hold a place in the activity; the time window does not apply.
-    """
+
+def clockin_manual_enrollment(*, item: ClockinItem, user) -> Enrollment:
+    """The enrollment by which staff may clock ``user`` in to ``item`` by hand: the person must
+    hold a place in the activity (not on the waiting list); the time window does not apply."""
     enrollment = Enrollment.objects.filter(activity_id=item.activity_id, user=user).first()
-    if enrollment is None or enrollment.status != EnrollmentStatus.ENROLLED:
+    if not _holds_a_place(enrollment, item):
         raise ApplicationError(f"{user} 未报名（或仍在候补）该活动，不能补录打卡。", code=Code.NOT_ENROLLED)
+    return enrollment
+
+
+def clockin_record_manual(*, item: ClockinItem, user, by) -> ClockinResult:
+    """Staff clock someone in by hand (e.g. from a paper list); recorded as such, with who did it
+    (the person must hold a place: ``clockin_manual_enrollment``)."""
+    enrollment = clockin_manual_enrollment(item=item, user=user)
     return _insert_record(
         item=item, enrollment=enrollment, user=user, source=ClockinSource.MANUAL, recorded_by=by
     )
@@ -361,7 +386,7 @@ def clockin_records_manual_bulk(*, item: ClockinItem, enrollments, by) -> tuple[
     """Clock in several enrollments of ``item``'s activity by hand; returns (created, skipped)."""
     created = skipped = 0
     for enrollment in enrollments:
-        if enrollment.activity_id != item.activity_id or enrollment.status != EnrollmentStatus.ENROLLED:
+        if not _holds_a_place(enrollment, item):
             skipped += 1
             continue
         result = _insert_record(

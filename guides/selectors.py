@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from wechathhu.core.errors import NotFoundError
 
-from .models import Guide, GuideCategory, GuideMailRequest, MailStatus
+from .models import Guide, GuideMailRequest, MailStatus
 
 GUIDE_NOT_FOUND = "该指南不存在或尚未发布。"
 
@@ -12,10 +12,6 @@ GUIDE_NOT_FOUND = "该指南不存在或尚未发布。"
 def guide_list_published() -> QuerySet[Guide]:
     """Published guides, newest first, with their category (the mini-program list)."""
     return Guide.objects.filter(is_published=True).select_related("category").order_by("-created_at", "-id")
-
-
-def guide_category_list() -> QuerySet[GuideCategory]:
-    return GuideCategory.objects.order_by("name", "-id")
 
 
 def guide_get_published(*, guide_id: int) -> Guide:

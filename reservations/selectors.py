@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.privacy import ContactVisibility
-from wechathhu.core.errors import NotFoundError
+from wechathhu.core.errors import ApplicationError, NotFoundError
 from wechathhu.core.functions import EpochSeconds
 
 from . import timegrid
+from .errors import ReservationErrorCode
 from .models import Meetingroom, Reservation, ReservationSeries
 
 
@@ -258,6 +259,18 @@ def reservation_get_for_user(*, user: User, reservation_id: int) -> Reservation:
     if reservation is None:
         raise NotFoundError()
     return reservation
+
+
+def search_span_check(*, start: datetime, end: datetime) -> None:
+    """The window a search or lookup may cover (the API's availability search, the admin's
+    冲突查询): start before end, at most ``RESERVATION_SEARCH_MAX_DAYS`` long."""
+    if start >= end:
+        raise ApplicationError("查询的开始时间必须早于结束时间。", code=ReservationErrorCode.INVALID_SPAN)
+    if end - start > timedelta(days=settings.RESERVATION_SEARCH_MAX_DAYS):
+        raise ApplicationError(
+            f"查询的时间跨度不得超过{settings.RESERVATION_SEARCH_MAX_DAYS}天。",
+            code=ReservationErrorCode.INVALID_SPAN,
+        )
 
 
 def reservation_list_in_span(

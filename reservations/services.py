@@ -397,7 +397,7 @@ def _iso(days: list[date]) -> list[str]:
 
 
 @transaction.atomic
-def series_cancel(*, series: ReservationSeries, by: User, from_date: date | None = None) -> int:
+def series_cancel(*, series: ReservationSeries, from_date: date | None = None) -> int:
     """Cancel the occurrences of a series that have not ended (from ``from_date`` on, if given).
 
     Returns how many were cancelled; occurrences already over are kept as history.

@@ -14,6 +14,12 @@ from .users import user_create
 REGISTRATION_CLOSED = "本系统未开放自助注册，请使用账号认领或联系管理员。"
 
 
+def registration_check_open() -> None:
+    """Sign-up is possible only with ``ACCOUNTS_OPEN_REGISTRATION`` on; otherwise a 403."""
+    if not settings.ACCOUNTS_OPEN_REGISTRATION:
+        raise ApplicationError(REGISTRATION_CLOSED, status=403, code=Code.REGISTRATION_CLOSED)
+
+
 @transaction.atomic
 def user_register(
     *,
@@ -28,8 +34,7 @@ def user_register(
 ) -> User:
     """Sign up (only when ``ACCOUNTS_OPEN_REGISTRATION`` is on). The account stays inactive,
     ``awaiting_approval``, until staff approve it in the admin."""
-    if not settings.ACCOUNTS_OPEN_REGISTRATION:
-        raise ApplicationError(REGISTRATION_CLOSED, status=403, code=Code.REGISTRATION_CLOSED)
+    registration_check_open()
     if kind not in (UserKind.TEACHER, UserKind.STUDENT):
         raise ApplicationError("身份只能是教师或学生。", field="kind", code=Code.INVALID_KIND)
     if school_class is not None and kind != UserKind.STUDENT:

@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_datetime
 from wechathhu.core.errors import ApplicationError
 
 from ..errors import ReservationErrorCode as Code
+from ..selectors import search_span_check
 
 BAD_QUERY_TIMES = "查询的开始和结束时间必须以正确格式给定。"
 BAD_SEARCH_TIMES = "查询的开始和结束时间（time_from、time_to）必须以正确格式给定。"
@@ -55,12 +56,7 @@ def parse_window(params, start_name: str, end_name: str, *, message: str) -> tup
     start, end = parse_time(params.get(start_name)), parse_time(params.get(end_name))
     if start is None or end is None:
         raise ApplicationError(message, code=Code.INVALID_QUERY)
-    if start >= end:
-        raise ApplicationError("查询的开始时间必须早于结束时间。", code=Code.INVALID_SPAN)
-    if end - start > timedelta(days=settings.RESERVATION_SEARCH_MAX_DAYS):
-        raise ApplicationError(
-            f"查询的时间跨度不得超过{settings.RESERVATION_SEARCH_MAX_DAYS}天。", code=Code.INVALID_SPAN
-        )
+    search_span_check(start=start, end=end)
     return start, end
 
 

@@ -10,12 +10,6 @@ from accounts.models import User
 from reservations.models import Meetingroom, Reservation, ReservationSeries, SeriesFrequency
 from reservations.services import OnConflict
 
-
-def utc_z(dt: datetime) -> str:
-    """A datetime as the original's hand-built dicts sent it: UTC with ``Z`` (§3.3)."""
-    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 # --- Availability ------------------------------------------------------------------------------------
 
 

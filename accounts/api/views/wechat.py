@@ -8,9 +8,7 @@ from accounts import selectors
 from accounts.models import AuthToken
 from accounts.services.wechat import user_bind_wechat, user_unbind_wechat
 from wechathhu.api.schema import DETAIL
-from wechathhu.core.errors import ApplicationError
 
-from ...errors import AccountsErrorCode as Code
 from ..serializers import UserSerializer, WeChatCodeSerializer
 
 
@@ -19,10 +17,8 @@ class WeChatAuthView(APIView):
 
     @extend_schema(tags=["auth"], request=WeChatCodeSerializer, responses={200: UserSerializer, 400: DETAIL})
     def put(self, request):
-        code = request.data.get("code") if hasattr(request.data, "get") else None
-        if not code or not isinstance(code, str):
-            raise ApplicationError("缺少微信登录凭证 code。", code=Code.WECHAT_CODE_MISSING)
-        user = user_bind_wechat(user=request.user, code=code)
+        data = WeChatCodeSerializer.validated(request.data)
+        user = user_bind_wechat(user=request.user, code=data["code"])
         return Response(
             UserSerializer(selectors.user_get_current(user=user), context={"request": request}).data
         )

@@ -18,6 +18,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import CampusGroup, Department, SchoolClass
 from wechathhu.core.models import TimestampedModel
 
+# Categories, preferences, comments, attachments, polls, search, templates (issue 20).
+from .engagement_models import *  # noqa: F403
+from .engagement_models import Category
+
 
 class MessageType(models.TextChoices):
     NOTIFICATION = "notification", _("通知")
@@ -62,6 +66,14 @@ class Message(TimestampedModel):
     is_active = models.BooleanField(_("有效"), default=True, help_text=_("取消勾选即撤回"))
     published_at = models.DateTimeField(_("发布时间"), default=timezone.now)
     expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True)
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("分类"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+    )
 
     # The audience as the sender described it (the resolved set is the recipient rows).
     audience_departments = models.ManyToManyField(

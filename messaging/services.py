@@ -22,7 +22,7 @@ from wechathhu.core.errors import ApplicationError, ForbiddenError
 from wechathhu.core.services import model_update
 from wechathhu.integrations import wechat
 
-from . import selectors
+from . import categories, selectors
 from .errors import MessagingErrorCode
 from .models import (
     DeliveryChannel,
@@ -34,7 +34,16 @@ from .models import (
     MessageType,
 )
 
-UPDATABLE_FIELDS = ("title", "content", "type", "priority", "is_active", "expires_at", "published_at")
+UPDATABLE_FIELDS = (
+    "title",
+    "content",
+    "type",
+    "priority",
+    "is_active",
+    "expires_at",
+    "published_at",
+    "category_id",
+)
 
 
 def _batch_size() -> int:
@@ -75,6 +84,7 @@ def message_send(
     is_global: bool = False,
     published_at=None,
     expires_at=None,
+    category_id: int | None = None,
 ) -> Message:
     """Send a message (``sender=None``: a system message) and return it.
 
@@ -102,6 +112,7 @@ def message_send(
         expires_at=expires_at,
         audience_kinds=[] if is_global else kinds,
         audience_user_ids=[] if is_global else sorted(set(recipient_ids)),
+        category_id=category_id,
     )
     message.full_clean()
     message.save()
@@ -167,6 +178,7 @@ def message_create(
     is_global: bool = False,
     published_at: datetime | None = None,
     expires_at: datetime | None = None,
+    category_id: int | None = None,
 ) -> Message:
     """A message composed by a person (API or admin): permissions and audience are checked.
 
@@ -203,6 +215,7 @@ def message_create(
         is_global=is_global,
         published_at=published_at,
         expires_at=expires_at,
+        category_id=categories.category_for_message(category_id=category_id),
     )
     if not is_global and message.audience_size == 0:
         raise ApplicationError(
@@ -224,6 +237,8 @@ def message_update(*, message: Message, data: dict) -> Message:
     old_published_at = message.published_at
     if "published_at" in data and data["published_at"] is None:
         data = {**data, "published_at": old_published_at}
+    if "category_id" in data:
+        categories.category_for_message(category_id=data["category_id"], current_id=message.category_id)
     changed = model_update(instance=message, fields=UPDATABLE_FIELDS, data=data)
     if changed and message.published_at != old_published_at:
         message.publish_processed_at = None

@@ -121,7 +121,10 @@ def test_claim_needs_a_password_or_code_and_a_wechat_code(anon_client):
     body = response.json()
     assert body["code"] == ["该字段是必填项。"]
     response = anon_client.post("/auth/claim/", {"username": "S1", "name": "张三", "code": "c"})
-    assert response.json() == {"non_field_errors": ["请填写初始密码或认领码。"], "error_code": "proof_missing"}
+    assert response.json() == {
+        "non_field_errors": ["请填写初始密码或认领码。"],
+        "error_code": "proof_missing",
+    }
 
 
 def test_a_weak_new_password_is_refused_and_nothing_is_claimed(wechat_api, anon_client, imported, password):

@@ -17,6 +17,7 @@ class AccountsErrorCode(StrEnum):
     USER_INACTIVE = "user_inactive"
     MEMBER_EXISTS = "member_exists"
     CLAIM_FAILED = "claim_failed"  # any mismatch, on purpose one code for all
+    CLAIM_PROOF_MISSING = "proof_missing"  # neither the initial password nor a claim code
     CLAIM_NOT_NEEDED = "claim_not_needed"
     REGISTRATION_CLOSED = "registration_closed"  # 403
     INVALID_KIND = "invalid_kind"

@@ -15,6 +15,7 @@ class ActivitiesErrorCode(StrEnum):
     # Clocking in
     QR_INVALID = "qr_invalid"
     QR_EXPIRED = "qr_expired"
+    SHORT_CODE_INVALID = "short_code_invalid"  # the six-digit code typed instead of scanning
     NOT_ENROLLED = "not_enrolled"
     ON_WAITING_LIST = "on_waiting_list"
     OUT_OF_WINDOW = "out_of_window"

@@ -275,7 +275,7 @@ class ConflictLookupForm(forms.Form):
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
             try:
-                selectors.search_span_check(start=start, end=end)
+                selectors.search_window_check(start=start, end=end)
             except ApplicationError as exc:
                 raise ValidationError(exc.message, code=exc.code) from exc
         return cleaned

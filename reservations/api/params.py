@@ -7,14 +7,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from reservations import selectors
 from wechathhu.core.errors import ApplicationError
 
 from ..errors import ReservationErrorCode as Code
-from ..selectors import search_span_check
 
 BAD_QUERY_TIMES = "查询的开始和结束时间必须以正确格式给定。"
 BAD_SEARCH_TIMES = "查询的开始和结束时间（time_from、time_to）必须以正确格式给定。"
@@ -56,7 +55,7 @@ def parse_window(params, start_name: str, end_name: str, *, message: str) -> tup
     start, end = parse_time(params.get(start_name)), parse_time(params.get(end_name))
     if start is None or end is None:
         raise ApplicationError(message, code=Code.INVALID_QUERY)
-    search_span_check(start=start, end=end)
+    selectors.search_window_check(start=start, end=end)
     return start, end
 
 
@@ -86,19 +85,8 @@ class SearchQuery:
 def parse_search_query(params) -> SearchQuery:
     start, end = parse_window(params, "time_from", "time_to", message=BAD_SEARCH_TIMES)
     length_minutes = parse_int(params, "length", "预约时长（length）必须是整数（分钟）。")
-    length = None
-    if length_minutes is not None:
-        low, high = settings.RESERVATION_MIN_MINUTES, settings.RESERVATION_MAX_MINUTES
-        grid = settings.RESERVATION_GRID_MINUTES
-        if not low <= length_minutes <= high:
-            raise ApplicationError(
-                f"预约时长（length）必须在{low}到{high}分钟之间。", code=Code.INVALID_QUERY
-            )
-        if length_minutes % grid:
-            raise ApplicationError(f"预约时长（length）必须是{grid}分钟的整数倍。", code=Code.INVALID_QUERY)
-        length = timedelta(minutes=length_minutes)
-    if end <= timezone.now():
-        raise ApplicationError("结束时间必须在现在以后。", code=Code.IN_THE_PAST)
+    length = selectors.search_length_check(minutes=length_minutes)
+    selectors.search_end_check(end=end)
     return SearchQuery(
         start=start,
         end=end,

@@ -411,11 +411,6 @@ class ClaimSerializer(serializers.Serializer):
     )
     device = serializers.CharField(required=False, allow_blank=True, max_length=255)
 
-    def validate(self, attrs):
-        if not attrs.get("password") and not attrs.get("claim_code"):
-            raise serializers.ValidationError("请填写初始密码或认领码。", code="proof_missing")
-        return attrs
-
 
 REGISTRATION_KINDS = [("teacher", "教师"), ("student", "学生")]
 

@@ -68,6 +68,12 @@ def _claim_proof_ok(user: User, *, password: str | None, claim_code: str | None)
     return False
 
 
+def claim_proof_check(*, password: str | None, claim_code: str | None) -> None:
+    """A claim proves ownership with the initial password or a claim code: one of them is needed."""
+    if not password and not claim_code:
+        raise ApplicationError(CLAIM_PROOF_MISSING, field=NON_FIELD_ERRORS, code=Code.CLAIM_PROOF_MISSING)
+
+
 def user_claim(
     *,
     username: str,
@@ -86,6 +92,7 @@ def user_claim(
     were right before they are; every mismatch (unknown number, wrong name, wrong password or
     code, expired code, account already claimed, inactive) is the same ``CLAIM_FAILED``.
     """
+    claim_proof_check(password=password, claim_code=claim_code)
     session = wechat_session(wechat_code)
     with transaction.atomic():
         user = user_claim_account(
@@ -112,8 +119,7 @@ def user_claim_account(
     """The claim itself (see ``user_claim``), for every door: the mini-program binds its WeChat
     ``openid``; the H5 portal claims without one and opens a browser session. Returns the user;
     every mismatch is the same ``CLAIM_FAILED``."""
-    if not password and not claim_code:
-        raise ApplicationError(CLAIM_PROOF_MISSING, field=NON_FIELD_ERRORS, code=Code.CLAIM_PROOF_MISSING)
+    claim_proof_check(password=password, claim_code=claim_code)
     user = User.objects.select_for_update().filter(username=(username or "").strip()).first()
     ok = (
         user is not None

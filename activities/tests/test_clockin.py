@@ -306,7 +306,7 @@ def test_the_mini_program_scanning_the_url_form_clocks_in(api_client, enrolled, 
 )
 def test_urls_that_are_not_our_qr_code_are_refused(api_client, enrolled, sign_in, text):
     response = scan(api_client, text.format(key=qr.make_key(sign_in.pk)))
-    assert response.data == {"detail": "打卡二维码异常或已过期，请重试。"}
+    assert response.data == {"detail": "打卡二维码异常或已过期，请重试。", "error_code": "qr_invalid"}
 
 
 def test_the_officers_code_carries_the_url_and_the_short_code(make_client, activity, sign_in):

@@ -1,6 +1,7 @@
 """Reads for accounts, shaped for their consumers (no query per row)."""
 
 import re
+from dataclasses import dataclass
 
 from django.db.models import (
     Case,
@@ -210,6 +211,24 @@ def user_get_active(*, user_id: int) -> User:
 
 
 # --- Groups and classes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ManagedAudiences:
+    """What a person is responsible for: the classes they counsel or head, the groups they
+    manage. Other domains use it to decide who may message or gather whom."""
+
+    class_ids: frozenset[int]
+    group_ids: frozenset[int]
+
+
+def user_managed_audiences(*, user: User) -> ManagedAudiences:
+    """Classes ``user`` counsels (辅导员) or heads (班主任), groups ``user`` manages; two queries."""
+    classes = SchoolClass.objects.filter(Q(counsellors=user) | Q(head_teacher=user)).values_list(
+        "pk", flat=True
+    )
+    groups = GroupMembership.objects.filter(user=user, is_manager=True).values_list("group_id", flat=True)
+    return ManagedAudiences(class_ids=frozenset(classes), group_ids=frozenset(groups))
 
 
 def group_can_manage(*, group: CampusGroup, user: User) -> bool:

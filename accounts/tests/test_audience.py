@@ -131,3 +131,19 @@ def test_fifty_thousand_users_resolve_well_under_a_second():
     elapsed = time.monotonic() - started
     assert elapsed < 1.0, f"took {elapsed:.2f}s"
     assert len(result) == len(set(result)) > 10_000
+
+
+def test_managed_audiences_of_a_counsellor_head_teacher_and_group_manager(campus, django_assert_num_queries):
+    from accounts.selectors import user_managed_audiences
+
+    teacher = campus["teacher_cs"]
+    campus["class_a"].counsellors.add(teacher)
+    campus["class_b"].head_teacher = teacher
+    campus["class_b"].save()
+    GroupMembershipFactory(group=campus["union"], user=teacher, is_manager=True)
+    GroupMembershipFactory(group=CampusGroupFactory(), user=teacher, is_manager=False)
+    with django_assert_num_queries(2):
+        managed = user_managed_audiences(user=teacher)
+    assert managed.class_ids == {campus["class_a"].id, campus["class_b"].id}
+    assert managed.group_ids == {campus["union"].id}
+    assert user_managed_audiences(user=campus["staff"]).class_ids == frozenset()

@@ -225,6 +225,17 @@ class GlobalMessageInputSerializer(serializers.Serializer):
         return attrs
 
 
+def remind_field() -> serializers.IntegerField:
+    """The read-aware reminder's hours, as the sender sets them on create and update."""
+    return serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=REMIND_MAX_HOURS,
+        help_text=f"扩展：发布若干小时后（1–{REMIND_MAX_HOURS}），仅向仍未阅读的接收者再推送一次；仅定向消息",
+    )
+
+
 class MessageCreateInputSerializer(GlobalMessageInputSerializer):
     """``POST /api/v1/admin/messages``: recipients, audiences (extension), or ``is_global``."""
 
@@ -239,13 +250,7 @@ class MessageCreateInputSerializer(GlobalMessageInputSerializer):
         help_text="扩展：按身份发送（teacher 教师 / student 学生 / staff 职工）",
     )
     is_global = serializers.BooleanField(required=False, default=False)
-    remind_unread_after_hours = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        min_value=1,
-        max_value=REMIND_MAX_HOURS,
-        help_text=f"扩展：发布若干小时后（1–{REMIND_MAX_HOURS}），仅向仍未阅读的接收者再推送一次；仅定向消息",
-    )
+    remind_unread_after_hours = remind_field()
 
 
 class MessageUpdateInputSerializer(serializers.Serializer):
@@ -267,13 +272,7 @@ class MessageUpdateInputSerializer(serializers.Serializer):
         max_value=MAX_ID,
         help_text="扩展：修改分类；null 表示无分类",
     )
-    remind_unread_after_hours = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        min_value=1,
-        max_value=REMIND_MAX_HOURS,
-        help_text=f"扩展：发布若干小时后（1–{REMIND_MAX_HOURS}），仅向仍未阅读的接收者再推送一次；仅定向消息",
-    )
+    remind_unread_after_hours = remind_field()
 
     def validate(self, attrs):
         message = self.context["message"]

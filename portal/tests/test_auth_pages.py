@@ -155,3 +155,10 @@ def test_an_official_follower_waiting_in_the_session_is_bound_on_login(client, s
     login(client, student.username)
     assert bound == [{"openid": "oa-openid-1", "user": student}]
     assert "official_openid" not in client.session
+
+
+def test_outside_wechat_or_without_the_official_account_the_login_form_shows(client):
+    wechat = "Mozilla/5.0 (iPhone) AppleWebKit MicroMessenger/8.0.50"
+    assert client.get("/m/login/", HTTP_USER_AGENT="Mozilla/5.0 Safari").status_code == 200
+    # Without the official account app (or with it switched off) WeChat gets the form too.
+    assert client.get("/m/login/", HTTP_USER_AGENT=wechat).status_code == 200

@@ -13,3 +13,5 @@ class MessagingErrorCode(StrEnum):
     INVALID_KIND = "invalid_kind"
     UNKNOWN_CATEGORY = "unknown_category"
     INVALID_PREFERENCES = "invalid_preferences"
+    NOT_THE_SENDER = "not_the_sender"
+    AUDIENCE_NOT_ALLOWED = "audience_not_allowed"

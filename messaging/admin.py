@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import CampusGroup, Department, SchoolClass, User, UserKind
 from accounts.selectors import audience_user_ids
+from wechathhu.core.admin import OUTBOX_FIELDS, OUTBOX_LIST_DISPLAY, OutboxAdminMixin
 from wechathhu.core.errors import ApplicationError
 
 from . import admin_report, audiences, exports, selectors, services
@@ -509,30 +510,14 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessageDelivery)
-class MessageDeliveryAdmin(admin.ModelAdmin):
-    """Delivery over outside channels (WeChat): status and the channel's error code, read-only."""
+class MessageDeliveryAdmin(OutboxAdminMixin, admin.ModelAdmin):
+    """Delivery over outside channels (WeChat): status, reason and the channel's error code."""
 
-    list_display = ("message", "recipient", "channel", "status", "attempts", "error_code", "sent_at")
-    list_filter = ("channel", "status")
+    list_display = ("message", "recipient", "channel", *OUTBOX_LIST_DISPLAY)
+    list_filter = ("channel", *OutboxAdminMixin.list_filter)
     list_select_related = ("message", "recipient")
     search_fields = ("message__title", "recipient__username")
-    readonly_fields = (
-        "message",
-        "recipient",
-        "channel",
-        "status",
-        "attempts",
-        "error_code",
-        "error_message",
-        "sent_at",
-        "created_at",
-    )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    readonly_fields = ("message", "recipient", "channel", *OUTBOX_FIELDS)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

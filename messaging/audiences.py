@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
-from accounts.models import CampusGroup, Department, GroupMembership, SchoolClass, User, UserKind
-from accounts.selectors import audience_user_ids
+from accounts.models import CampusGroup, Department, SchoolClass, User, UserKind
+from accounts.selectors import audience_user_ids, user_managed_audiences
 from wechathhu.core.errors import PermissionDenied
 
 from .errors import MessagingErrorCode
@@ -60,15 +60,12 @@ def sender_scope(*, user) -> SenderScope:
     can_global = user.has_perm("messaging.send_global")
     if user.is_staff or user.has_perm("messaging.send"):
         return SenderScope(user_id=user.pk, unrestricted=True, can_send_global=can_global)
-    class_ids = SchoolClass.objects.filter(Q(counsellors=user) | Q(head_teacher=user)).values_list(
-        "pk", flat=True
-    )
-    group_ids = GroupMembership.objects.filter(user=user, is_manager=True).values_list("group_id", flat=True)
+    managed = user_managed_audiences(user=user)
     return SenderScope(
         user_id=user.pk,
         can_send_global=can_global,
-        class_ids=frozenset(class_ids),
-        group_ids=frozenset(group_ids),
+        class_ids=managed.class_ids,
+        group_ids=managed.group_ids,
     )
 
 

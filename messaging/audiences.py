@@ -21,7 +21,7 @@ from django.db.models import Count, Q
 
 from accounts.models import CampusGroup, Department, SchoolClass, User, UserKind
 from accounts.selectors import audience_user_ids, user_managed_audiences
-from wechathhu.core.errors import PermissionDenied
+from wechathhu.core.errors import ForbiddenError
 
 from .errors import MessagingErrorCode
 
@@ -76,7 +76,7 @@ def scope_member_ids(*, scope: SenderScope):
 
 
 def _deny(message: str, code=MessagingErrorCode.AUDIENCE_NOT_ALLOWED, field=None):
-    raise PermissionDenied(message, code=code, field=field)
+    raise ForbiddenError(message, code=code, field=field)
 
 
 def _names(model, ids) -> str:

@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from wechathhu.core.errors import NotFound, PermissionDenied
+from wechathhu.core.errors import ForbiddenError, NotFoundError
 
 from . import audiences
 from .errors import MessagingErrorCode
@@ -154,7 +154,7 @@ def message_get_for_user(*, user: User, message_id: int) -> Message:
         .first()
     )
     if message is None:
-        raise NotFound(MESSAGE_NOT_FOUND)
+        raise NotFoundError(MESSAGE_NOT_FOUND)
     return message
 
 
@@ -270,9 +270,9 @@ def message_get_for_sender(
     """
     message = messages_of_sender(user=user).select_related("sender", "category").filter(pk=message_id).first()
     if message is None:
-        raise NotFound(MESSAGE_NOT_FOUND)
+        raise NotFoundError(MESSAGE_NOT_FOUND)
     if action is not None and message.sender_id != user.pk:
-        raise PermissionDenied(SENDER_ONLY_ACTIONS[action], code=MessagingErrorCode.NOT_THE_SENDER)
+        raise ForbiddenError(SENDER_ONLY_ACTIONS[action], code=MessagingErrorCode.NOT_THE_SENDER)
     if with_recipients:
         message.recipient_rows = list(
             message_recipient_list(message=message)[: settings.MESSAGING_DETAIL_RECIPIENTS]

@@ -114,6 +114,37 @@ def wechat_api(settings):
         yield mock
 
 
+OFFICIAL_TOKEN = "official-token"
+OFFICIAL_APP_ID = "wxofficial0000001"
+OFFICIAL_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat shows it
+
+
+@pytest.fixture
+def fake_wechat():
+    """A fake WeChat official-account API: a real HTTP server on 127.0.0.1 with state
+    (``official.tests.fake_wechat.FakeWeChat``)."""
+    from official.tests.fake_wechat import FakeWeChat
+
+    server = FakeWeChat().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def official_account(settings, fake_wechat):
+    """The official account configured (plain mode) with its API at the fake server; yields the
+    fake. Switch to safe mode with ``settings.WECHAT_OFFICIAL_ENCODING_AES_KEY = OFFICIAL_AES_KEY``."""
+    settings.WECHAT_OFFICIAL_ENABLED = True
+    settings.WECHAT_OFFICIAL_APP_ID = OFFICIAL_APP_ID
+    settings.WECHAT_OFFICIAL_APP_SECRET = "official-secret"
+    settings.WECHAT_OFFICIAL_TOKEN = OFFICIAL_TOKEN
+    settings.WECHAT_OFFICIAL_ENCODING_AES_KEY = ""
+    settings.WECHAT_API_BASE_URL = fake_wechat.url
+    return fake_wechat
+
+
 class _Inbox:
     """What a real SMTP server received, parsed."""
 

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
+from official.tests.wechat_side import OFFICIAL_APP_ID, OFFICIAL_TOKEN
 from wechathhu.celery import app as celery_app
 
 PASSWORD = "pass-word-123"
@@ -112,11 +113,6 @@ def wechat_api(settings):
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.get(WECHAT_BASE + "cgi-bin/token", json={"access_token": "ACCESS", "expires_in": 7200})
         yield mock
-
-
-OFFICIAL_TOKEN = "official-token"
-OFFICIAL_APP_ID = "wxofficial0000001"
-OFFICIAL_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat shows it
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from wechathhu.core import outbox
 from wechathhu.core.models import TimestampedModel
 
 # --- Followers ---------------------------------------------------------------------------------
@@ -335,6 +335,96 @@ class ServiceKind(models.TextChoices):
     TEMPLATE = "template", _("模板消息")
 
 
+class ServiceMessage(outbox.OutboxDelivery):
+    """One customer-service message (or, ``kind="template"``, a template message) to a follower:
+    a staff reply from the inbox or the robot's follow-up, sent by the shared outbox.
+
+    WeChat refuses customer-service messages more than 48 hours after the follower's last
+    message (45015): that is a permanent failure with its reason, never retried.
+    """
+
+    outbox_channel = "wechat_oa"
+    outbox_select_related = ("follower",)
+
+    follower = models.ForeignKey(
+        Follower, verbose_name=_("粉丝"), on_delete=models.CASCADE, related_name="service_messages"
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=ServiceKind.choices, default=ServiceKind.TEXT)
+    payload = models.JSONField(_("内容"), default=dict)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("回复人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("为空表示机器人"),
+    )
+    in_reply_to = models.ForeignKey(
+        InboundMessage,
+        verbose_name=_("回复的消息"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    msgid = models.BigIntegerField(_("模板消息 msgid"), null=True, blank=True, db_index=True)
+
+    class Meta(outbox.OutboxDelivery.Meta):
+        verbose_name = _("客服消息")
+        verbose_name_plural = _("客服消息")
+        ordering = ("-created_at", "-id")
+        indexes = [
+            *outbox.OutboxDelivery.Meta.indexes,
+            models.Index(fields=["follower", "created_at"], name="servicemessage_follower"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {self.follower}"
+
+    @property
+    def summary(self) -> str:
+        payload = self.payload or {}
+        if self.kind == ServiceKind.TEMPLATE:
+            return "；".join(str(v) for v in (payload.get("data") or {}).values())
+        return (
+            payload.get("content")
+            or payload.get("title")
+            or payload.get("media_id")
+            or payload.get("url")
+            or ""
+        )
+
+    def outbox_send(self) -> dict | None:
+        from wechathhu.integrations import official
+
+        if not self.follower.subscribed:
+            raise outbox.Permanent("该用户已取消关注公众号。", code=43004, reason="unfollowed")
+        try:
+            if self.kind == ServiceKind.TEMPLATE:
+                msgid = official.send_template_message(
+                    openid=self.follower.openid,
+                    template_id=self.payload["template_id"],
+                    data=self.payload["data"],
+                    url=self.payload.get("url") or None,
+                )
+                return {"msgid": msgid}
+            official.send_customer_service(openid=self.follower.openid, kind=self.kind, payload=self.payload)
+        except official.WeChatError as exc:
+            if exc.errcode == 45015:
+                raise outbox.Permanent(
+                    "粉丝超过48小时未与公众号互动，客服消息无法送达（45015）。",
+                    code=45015,
+                    reason="window_closed",
+                ) from exc
+            if exc.errcode == 43004:
+                raise outbox.Permanent(
+                    "该用户未关注公众号（43004）。", code=43004, reason="unfollowed"
+                ) from exc
+            raise
+        return None
+
+
 # --- Menu --------------------------------------------------------------------------------------------
 
 
@@ -581,3 +671,41 @@ class MassSend(TimestampedModel):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        errors = {}
+        if self.kind == MassKind.TEXT and not (self.content or "").strip():
+            errors["content"] = _("文本群发需要填写内容。")
+        if self.kind != MassKind.TEXT and not (self.media_id or "").strip():
+            errors["media_id"] = _("素材群发需要填写 media_id。")
+        if self.audience == MassAudience.TAG and self.tag_id is None:
+            errors["tag"] = _("按标签群发需要选择标签。")
+        if self.audience == MassAudience.CLASS and self.school_class_id is None:
+            errors["school_class"] = _("按班级群发需要选择班级。")
+        if errors:
+            raise ValidationError(errors)
+
+
+class MassSendDelivery(outbox.OutboxDelivery):
+    """The one WeChat call of a mass send, made by the shared outbox (rate-limited on its own
+    channel: WeChat allows 60 mass-send requests a minute)."""
+
+    outbox_channel = "wechat_oa_mass"
+    outbox_select_related = ("mass_send__tag",)
+
+    mass_send = models.OneToOneField(
+        MassSend, verbose_name=_("群发"), on_delete=models.CASCADE, related_name="delivery"
+    )
+
+    class Meta(outbox.OutboxDelivery.Meta):
+        verbose_name = _("群发投递")
+        verbose_name_plural = _("群发投递")
+
+    def __str__(self):
+        return str(self.mass_send)
+
+    def outbox_send(self) -> dict | None:
+        from .services.mass import mass_send_submit
+
+        mass_send_submit(mass=self.mass_send)
+        return None

@@ -10,7 +10,16 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from .models import Follower, FollowerLocation, InboundMessage, InboxThread, MassSend, Topic, TopicPost
+from .models import (
+    Follower,
+    FollowerLocation,
+    InboundMessage,
+    InboxThread,
+    MassSend,
+    ServiceMessage,
+    Topic,
+    TopicPost,
+)
 
 CS_WINDOW = timedelta(hours=48)  # customer-service messages: within 48 h of the follower's last message
 _BATCH = 2000
@@ -166,8 +175,6 @@ def thread_list() -> QuerySet[InboxThread]:
 def thread_conversation(*, thread: InboxThread, limit: int = 100) -> list:
     """The follower's last ``limit`` messages and the replies to them, oldest first: rows with
     ``at``, ``incoming``, ``kind`` and the content. Two queries."""
-    from .models import ServiceMessage
-
     incoming = list(
         InboundMessage.objects.filter(follower_id=thread.follower_id)
         .exclude(kind="event")

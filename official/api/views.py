@@ -185,8 +185,8 @@ PAGE = {"text/html": OpenApiTypes.STR}
 
 
 class OAuthStartView(_Door):
-    """Sends the browser to WeChat's page authorisation (``snsapi_base``: silent, openid only),
-    which comes back to ``/wechat/oauth/``. Without a configured account: the H5 login page."""
+    """网页授权的起点：跳转到微信授权页（snsapi_base，静默，只取 openid），微信再带 code 回到
+    /wechat/oauth/。未配置公众号时直接前往 H5 登录页。"""
 
     @extend_schema(
         tags=TAGS,
@@ -206,10 +206,12 @@ class OAuthStartView(_Door):
 
 
 class OAuthCallbackView(_Door):
-    """WeChat's way back: the code becomes the follower's openid; a bound user is logged in
-    (a Django session) and sent to ``next``; an unbound one goes to the H5 login with the openid
-    kept in ``request.session["official_openid"]`` for the binding. Snapshot users (WeChat's
-    "朋友圈快照" preview) are refused."""
+    """网页授权回调：用 code 换取粉丝的 openid。已绑定的用户以 Django 会话登录并前往 next；未绑定的
+    前往 H5 登录页，openid 暂存在会话的 official_openid 中，登录或认领成功后绑定。朋友圈快照页中的
+    虚拟用户（is_snapshotuser=1）被拒绝。"""
+
+    # The H5 login / claim pages read request.session["official_openid"] (SESSION_OPENID) and call
+    # official.services.follower_bind_user(openid=…, user=…) after the user proved who they are.
 
     @extend_schema(
         tags=TAGS,

@@ -9,9 +9,10 @@ from .followers import (
     oauth_login_user,
 )
 from .inbox import inbox_reply, inbox_reply_template, service_message_queue
-from .mass import mass_send_queue, tag_sync
+from .mass import mass_send_queue, mass_send_save, tag_sync
 from .menus import menu_publish
 from .qrcodes import qr_scene_create, qr_scene_for_classes
+from .robot import keyword_rule_save
 from .webhook import webhook_receive
 
 __all__ = [
@@ -20,8 +21,10 @@ __all__ = [
     "follower_unbind",
     "inbox_reply",
     "inbox_reply_template",
+    "keyword_rule_save",
     "locations_purge",
     "mass_send_queue",
+    "mass_send_save",
     "oauth_login_user",
     "menu_publish",
     "qr_scene_create",

@@ -92,12 +92,20 @@ def follower_unsubscribe(*, follower: Follower, at: datetime) -> None:
 
 def follower_touch(*, follower: Follower, at: datetime, message: bool) -> None:
     """The follower interacted: a message opens the 48-hour customer-service window, a menu click
-    a one-minute window. One UPDATE, never moving a time backwards."""
+    a one-minute window; only a follower can do either (a row first seen through a message, or
+    missed while the account was not configured, is marked following). One UPDATE at most, never
+    moving a time backwards."""
     column = "last_message_at" if message else "last_event_at"
     current = getattr(follower, column)
+    changes = {}
     if current is None or current < at:
-        Follower.objects.filter(pk=follower.pk).update(**{column: at})
-        setattr(follower, column, at)
+        changes[column] = at
+    if not follower.subscribed:
+        changes["subscribed"] = True
+    if changes:
+        Follower.objects.filter(pk=follower.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(follower, name, value)
 
 
 @transaction.atomic

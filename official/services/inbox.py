@@ -15,10 +15,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from wechathhu.core import outbox
 from wechathhu.core.errors import ApplicationError
 
 from ..errors import OfficialErrorCode as E
-from ..models import Follower, InboundMessage, InboxThread, ServiceKind, ThreadStatus
+from ..models import Follower, InboundMessage, InboxThread, ServiceKind, ServiceMessage, ThreadStatus
 from ..selectors import follower_window
 
 WINDOW_CLOSED = "该粉丝超过48小时未与公众号互动，客服消息无法送达，请改用模板消息。"
@@ -123,10 +124,6 @@ def service_message_queue(
     the robot's follow-ups answer a message just received. A reply to a message (``in_reply_to``)
     is written once: repeating the call returns the row already queued.
     """
-    from wechathhu.core import outbox
-
-    from ..models import ServiceMessage
-
     now = now or timezone.now()
     payload = _clean_payload(kind, payload)
     if by is not None:
@@ -162,6 +159,10 @@ def inbox_reply(*, thread: InboxThread, kind: str, payload: dict, by) -> Service
         raise ApplicationError("模板消息请使用“以模板消息发送”。", field="kind", code=E.INVALID_REPLY)
     follower = Follower.objects.get(pk=thread.follower_id)
     return service_message_queue(follower=follower, kind=kind, payload=payload, by=by)
+
+
+def template_configured() -> bool:
+    return bool(settings.WECHAT_OFFICIAL_REPLY_TEMPLATE_ID)
 
 
 def _template_value(source: str, *, title: str, content: str, sender, now: datetime) -> str:

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from wechathhu.core import outbox
 from wechathhu.core.errors import ApplicationError
 from wechathhu.integrations import official
 
@@ -32,8 +34,8 @@ from ..models import (
     Follower,
     InboundMessage,
     MassAudience,
-    MassKind,
     MassSend,
+    MassSendDelivery,
     MassStatus,
     OfficialTag,
     TagSource,
@@ -249,17 +251,27 @@ def mass_allowance(*, mass: MassSend, now: datetime | None = None) -> Allowance:
     return Allowance(recipients=figures["n"], remaining=max(0, limit - (figures["used"] or 0)), limit=limit)
 
 
-def _check_content(mass: MassSend) -> None:
-    if mass.kind == MassKind.TEXT and not (mass.content or "").strip():
-        raise ApplicationError("文本群发需要填写内容。", field="content", code=E.MASS_AUDIENCE)
-    if mass.kind != MassKind.TEXT and not (mass.media_id or "").strip():
-        raise ApplicationError("素材群发需要填写 media_id。", field="media_id", code=E.MASS_AUDIENCE)
-    if mass.audience == MassAudience.TAG and (mass.tag is None or mass.tag.wechat_id is None):
-        raise ApplicationError(
-            "请选择已同步到微信的标签（先“同步标签”）。", field="tag", code=E.MASS_AUDIENCE
-        )
-    if mass.audience == MassAudience.CLASS and mass.school_class_id is None:
-        raise ApplicationError("请选择班级。", field="school_class", code=E.MASS_AUDIENCE)
+@transaction.atomic
+def mass_send_save(*, mass: MassSend) -> MassSend:
+    """Save a draft (only drafts change); the audience keeps only what it uses."""
+    if mass.pk and MassSend.objects.filter(pk=mass.pk).exclude(status=MassStatus.DRAFT).exists():
+        raise ApplicationError("已发送的群发不能修改。", code=E.MASS_NOT_DRAFT)
+    if mass.audience != MassAudience.TAG:
+        mass.tag = None
+    if mass.audience != MassAudience.CLASS:
+        mass.school_class = None
+    mass.full_clean()
+    mass.save()
+    return mass
+
+
+def _check_sendable(mass: MassSend) -> None:
+    try:
+        mass.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError("；".join(exc.messages), code=E.MASS_AUDIENCE) from exc
+    if mass.audience == MassAudience.TAG and mass.tag.wechat_id is None:
+        raise ApplicationError("该标签还没有同步到微信，请先“同步标签”。", field="tag", code=E.MASS_AUDIENCE)
 
 
 @transaction.atomic
@@ -267,14 +279,10 @@ def mass_send_queue(*, mass: MassSend, by, force: bool = False, now: datetime | 
     """Send a draft: checked, its allowance confirmed, then handed to the outbox (which makes the
     one WeChat call after the commit). ``force`` sends even when some followers have no
     allowance left this month (WeChat filters them out)."""
-    from wechathhu.core import outbox
-
-    from ..models import MassSendDelivery
-
     mass = MassSend.objects.select_for_update().select_related("tag").get(pk=mass.pk)
     if mass.status != MassStatus.DRAFT:
         raise ApplicationError("该群发已发送过。", code=E.MASS_NOT_DRAFT)
-    _check_content(mass)
+    _check_sendable(mass)
     allowance = mass_allowance(mass=mass, now=now)
     if allowance.recipients == 0:
         raise ApplicationError("该范围内没有关注公众号的粉丝。", code=E.MASS_AUDIENCE)

@@ -283,6 +283,14 @@ def _keyword(text: str, *, now: datetime) -> Answer | None:
     return None
 
 
+@transaction.atomic
+def keyword_rule_save(*, rule: KeywordRule) -> KeywordRule:
+    """Save a staff rule (a regex must compile; each reply kind has what it needs)."""
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
 # --- Deciding -------------------------------------------------------------------------------------------
 
 

@@ -38,6 +38,17 @@ def _topic_get_or_create(name: str) -> Topic:
         return Topic.objects.get(name=name)
 
 
+def topic_post_check(*, name: str, content: str) -> None:
+    """The rules of a post (the admin's form asks the same before saving)."""
+    content = (content or "").strip()
+    if not content:
+        raise ApplicationError("帖子内容不能为空。", field="content")
+    if len(content) > POST_MAX:
+        raise ApplicationError(f"帖子不能超过 {POST_MAX} 字。", field="content")
+    if Topic.objects.filter(name=(name or "").strip(), is_hidden=True).exists():
+        raise ApplicationError(TOPIC_CLOSED, field="topic")
+
+
 @transaction.atomic
 def topic_post_create(
     *,
@@ -49,14 +60,10 @@ def topic_post_create(
     pinned: bool = False,
 ) -> TopicPost:
     """A post to ``#name#`` (the topic is created by its first post)."""
+    name = name.strip()[:TOPIC_NAME_MAX]
+    topic_post_check(name=name, content=content)
     content = content.strip()
-    if not content:
-        raise ApplicationError("帖子内容不能为空。", field="content")
-    if len(content) > POST_MAX:
-        raise ApplicationError(f"帖子不能超过 {POST_MAX} 字。", field="content")
-    topic = _topic_get_or_create(name.strip()[:TOPIC_NAME_MAX])
-    if topic.is_hidden:
-        raise ApplicationError(TOPIC_CLOSED)
+    topic = _topic_get_or_create(name)
     post = TopicPost(
         topic=topic,
         follower=follower,

@@ -13,11 +13,10 @@ import json
 import logging
 from datetime import timedelta
 
-from celery import current_app
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
+from wechathhu.core.tasks import enqueue
 from wechathhu.integrations import official
 
 from ..models import Follower, Handling, InboundMessage, QrScene
@@ -157,15 +156,10 @@ FOLLOWUP_TASK = "official.robot_followup"
 
 
 def robot_followup_enqueue(*, inbound_id: int) -> bool:
-    """Queue the slow part of a command (the task is looked up by name: tasks import services,
-    never the other way). A broker outage is logged, never raised: ``robot_followups_requeue``
-    (periodic) finds the follow-ups still undone."""
-    try:
-        current_app.tasks[FOLLOWUP_TASK].delay(inbound_id=inbound_id)
-    except (BrokerError, ConnectionError, OSError) as exc:
-        logger.warning("Robot follow-up %s not queued (broker unavailable): %r", inbound_id, exc)
-        return False
-    return True
+    """Queue the slow part of a command (by the task's name: tasks import services, never the
+    other way). A broker outage is logged, never raised: ``robot_followups_requeue`` (periodic)
+    finds the follow-ups still undone."""
+    return enqueue(FOLLOWUP_TASK, inbound_id=inbound_id)
 
 
 def robot_followups_requeue(*, now=None) -> int:

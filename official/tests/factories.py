@@ -60,6 +60,7 @@ class TopicPostFactory(DjangoModelFactory):
 
     class Meta:
         model = TopicPost
+        skip_postgeneration_save = True
 
     topic = factory.SubFactory(TopicFactory)
     author = factory.SubFactory(UserFactory)

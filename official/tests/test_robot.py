@@ -110,6 +110,25 @@ def test_repair_answers_at_once_and_creates_the_repair_in_celery(
     repair = RepairRequest.objects.get()
     assert (repair.user, repair.location, repair.description) == (bound.user, "科学馆301", "投影仪无法开机")
     assert InboundMessage.objects.get().followup_done_at is not None
+    # The result follows as a customer-service message, through the outbox.
+    [sent] = official_account.custom
+    assert sent["touser"] == bound.openid and f"编号 {repair.pk}" in sent["text"]["content"]
+    from official.models import ServiceMessage
+
+    assert ServiceMessage.objects.get().status == "sent"
+
+
+def test_a_repair_follow_up_runs_once_even_when_queued_twice(
+    side, bound, official_account, django_capture_on_commit_callbacks
+):
+    from official.services.robot import robot_followup_run
+    from repairs.models import RepairRequest
+
+    with django_capture_on_commit_callbacks(execute=True):
+        say(side, bound.openid, "报修 图书馆 空调漏水")
+    inbound = InboundMessage.objects.get()
+    assert robot_followup_run(inbound_id=inbound.pk) is False
+    assert RepairRequest.objects.count() == 1 and len(official_account.custom) == 1
 
 
 def test_repair_without_a_description_explains_the_format(side, bound):

@@ -7,10 +7,10 @@ import pytest
 import xmltodict
 from django.urls import reverse
 
-from conftest import OFFICIAL_AES_KEY
 from official.models import Follower, Handling, InboundMessage
 from official.tests import wechat_side as wx
 from official.tests.factories import BoundFollowerFactory, openid
+from official.tests.wechat_side import OFFICIAL_AES_KEY
 
 pytestmark = pytest.mark.django_db
 

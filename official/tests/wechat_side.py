@@ -15,8 +15,9 @@ from xml.sax.saxutils import escape
 
 from wechatpy.crypto import WeChatCrypto
 
-from conftest import OFFICIAL_AES_KEY, OFFICIAL_APP_ID, OFFICIAL_TOKEN
-
+OFFICIAL_TOKEN = "official-token"
+OFFICIAL_APP_ID = "wxofficial0000001"
+OFFICIAL_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat shows it
 ACCOUNT = "gh_0123456789ab"
 _ids = itertools.count(6_000_000_000_000_000_000)
 

@@ -7,7 +7,6 @@ pointed at a local fake (``official.tests.fake_wechat``), so nothing ever reache
 
 from __future__ import annotations
 
-import random
 import time
 
 from django.db import close_old_connections
@@ -57,8 +56,8 @@ def robot_requests(tokens: list[tuple[int, str]], command: str, *, count: int = 
     length sends no delivery twice (a repeat would be answered from the de-duplication row)."""
     bind_followers(tokens)
     side = _side()
-    rng = random.Random(19)
-    base = 7_000_000_000_000_000_000 + rng.randrange(10**15)
+    # MsgIds never seen before (this run's milliseconds): a repeat would be a de-duplication hit.
+    base = time.time_ns() // 1_000_000 * 100_000
     requests = []
     for n in range(count):
         uid = tokens[n % len(tokens)][0]

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from wechathhu.integrations.official import WeChatUnavailable
+
 from .services import followers, mass, robot, webhook
 
 
@@ -30,3 +32,16 @@ def purge_task() -> dict:
         "locations": followers.locations_purge(),
         "events": webhook.events_purge(),
     }
+
+
+@shared_task(
+    name="official.follower_fetch_unionid",
+    autoretry_for=(WeChatUnavailable,),
+    retry_backoff=30,
+    max_retries=3,
+    soft_time_limit=30,
+    time_limit=40,
+)
+def follower_fetch_unionid_task(*, follower_id: int) -> str | None:
+    """A new follower's unionid from WeChat (WECHAT_OFFICIAL_FETCH_UNIONID)."""
+    return followers.follower_fetch_unionid(follower_id=follower_id)

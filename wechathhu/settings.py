@@ -453,5 +453,7 @@ WECHAT_OFFICIAL_REPLY_TEMPLATE_FIELDS = env.dict(
     "WECHAT_OFFICIAL_REPLY_TEMPLATE_FIELDS",
     default={"thing1": "title", "thing2": "content", "time3": "time"},
 )
+# Ask WeChat for each new follower's unionid (only accounts bound to an open platform have one).
+WECHAT_OFFICIAL_FETCH_UNIONID = env.bool("WECHAT_OFFICIAL_FETCH_UNIONID", default=False)
 # The hot-topics list counts posts of this many days.
 WECHAT_OFFICIAL_HOT_TOPIC_DAYS = env.int("WECHAT_OFFICIAL_HOT_TOPIC_DAYS", default=7)

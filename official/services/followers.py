@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from wechathhu.core.errors import ApplicationError
+from wechathhu.core.tasks import enqueue_on_commit as enqueue_task_on_commit
 
 from ..errors import OfficialErrorCode as E
 from ..models import Follower, FollowerLocation, QrScene
@@ -71,6 +72,8 @@ def follower_subscribe(*, follower: Follower, at: datetime, scene: str = "") -> 
             "updated_at",
         ]
     )
+    if settings.WECHAT_OFFICIAL_FETCH_UNIONID and not follower.unionid:
+        enqueue_task_on_commit(UNIONID_TASK, follower_id=follower.pk)
     return qr
 
 
@@ -166,6 +169,30 @@ def oauth_login_user(*, openid: str, unionid: str | None, session_user):
         follower_bind_user(openid=openid, user=session_user)
         return session_user
     return None
+
+
+UNIONID_TASK = "official.follower_fetch_unionid"
+
+
+def follower_fetch_unionid(*, follower_id: int) -> str | None:
+    """Ask WeChat for a follower's unionid (the key shared with the mini-program account of the same
+    person, when the account is bound to an open platform). ``WeChatUnavailable`` propagates (the
+    task retries it)."""
+    from wechathhu.integrations import official
+
+    follower = Follower.objects.filter(pk=follower_id, unionid__isnull=True).first()
+    if follower is None:
+        return None
+    try:
+        info = official.user_info(openid=follower.openid)
+    except official.WeChatUnavailable:
+        raise
+    except official.WeChatError as exc:
+        logger.info("No unionid for follower %s: %s (%s)", follower_id, exc, exc.errcode)
+        return None
+    unionid = info.get("unionid") if isinstance(info, dict) else None
+    follower_set_unionid(follower=follower, unionid=unionid if isinstance(unionid, str) else None)
+    return follower.unionid
 
 
 def follower_set_unionid(*, follower: Follower, unionid: str | None) -> None:

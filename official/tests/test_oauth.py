@@ -163,3 +163,23 @@ def test_openids_for_users_only_counts_current_followers():
     stranger = UserFactory()
     found = official_openids_for_users(user_ids=[following.user_id, left.user_id, stranger.pk])
     assert found == {following.user_id: openid(20)}
+
+
+def test_a_new_followers_unionid_is_fetched_when_configured(
+    client, settings, official_account, django_capture_on_commit_callbacks
+):
+    from official.tests import wechat_side as wx
+
+    settings.WECHAT_OFFICIAL_FETCH_UNIONID = True
+    official_account.users[openid(30)] = {"unionid": "UNION-30"}
+    with django_capture_on_commit_callbacks(execute=True):
+        wx.WeChatSide(client).post(wx.event(openid(30), "subscribe"))
+    assert Follower.objects.get(openid=openid(30)).unionid == "UNION-30"
+
+
+def test_without_the_setting_nobody_asks_wechat(client, official_account, django_capture_on_commit_callbacks):
+    from official.tests import wechat_side as wx
+
+    with django_capture_on_commit_callbacks(execute=True):
+        wx.WeChatSide(client).post(wx.event(openid(31), "subscribe"))
+    assert "/cgi-bin/user/info" not in official_account.paths()

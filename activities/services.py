@@ -15,9 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from messaging.services import message_send
 from wechathhu.core.errors import ApplicationError, NotFound
 
-from . import forms, qr
+from . import form_schema, qr
 from .models import (
     Activity,
     ClockinItem,
@@ -93,8 +94,8 @@ def enrollment_create(
     if Enrollment.objects.filter(activity=activity, user=user).exists():
         raise ApplicationError(DUPLICATE_ENROLLMENT, field="non_field_errors")
     try:
-        schema = forms.form_schema_validate(activity.form_metas)
-        answers = forms.answers_validate(schema, forms.answers_parse(participating_metas))
+        schema = form_schema.form_schema_validate(activity.form_metas)
+        answers = form_schema.answers_validate(schema, form_schema.answers_parse(participating_metas))
     except ValidationError as exc:
         raise ApplicationError(exc.messages[0], field="non_field_errors")
     status = EnrollmentStatus.ENROLLED
@@ -103,7 +104,7 @@ def enrollment_create(
             raise ApplicationError(FULL, field="non_field_errors")
         status = EnrollmentStatus.WAITING
     enrollment = Enrollment(
-        activity=activity, user=user, status=status, participating_metas=forms.dumps(answers)
+        activity=activity, user=user, status=status, participating_metas=form_schema.dumps(answers)
     )
     enrollment.full_clean(validate_unique=False, validate_constraints=False)
     try:
@@ -119,13 +120,13 @@ def enrollment_create_by_staff(*, activity: Activity, user, participating_metas)
     """Staff add someone by hand: the form is still validated, the capacity still holds (an
     over-full activity puts them on the waiting list), but the enrollment window does not apply."""
     activity = _lock_activity(activity.pk)
-    schema = forms.form_schema_validate(activity.form_metas)
-    answers = forms.answers_validate(schema, forms.answers_parse(participating_metas))
+    schema = form_schema.form_schema_validate(activity.form_metas)
+    answers = form_schema.answers_validate(schema, form_schema.answers_parse(participating_metas))
     if Enrollment.objects.filter(activity=activity, user=user).exists():
         raise ValidationError(DUPLICATE_ENROLLMENT)
     status = EnrollmentStatus.ENROLLED if _has_room(activity) else EnrollmentStatus.WAITING
     enrollment = Enrollment(
-        activity=activity, user=user, status=status, participating_metas=forms.dumps(answers)
+        activity=activity, user=user, status=status, participating_metas=form_schema.dumps(answers)
     )
     enrollment.full_clean()
     enrollment.save()
@@ -135,9 +136,9 @@ def enrollment_create_by_staff(*, activity: Activity, user, participating_metas)
 @transaction.atomic
 def enrollment_update_answers(*, enrollment: Enrollment, participating_metas) -> Enrollment:
     """Staff correct someone's answers; they are validated against the form like a new enrollment."""
-    schema = forms.form_schema_validate(enrollment.activity.form_metas)
-    answers = forms.answers_validate(schema, forms.answers_parse(participating_metas))
-    enrollment.participating_metas = forms.dumps(answers)
+    schema = form_schema.form_schema_validate(enrollment.activity.form_metas)
+    answers = form_schema.answers_validate(schema, form_schema.answers_parse(participating_metas))
+    enrollment.participating_metas = form_schema.dumps(answers)
     enrollment.full_clean(validate_unique=False, validate_constraints=False)
     enrollment.save(update_fields=["participating_metas", "updated_at"])
     return enrollment
@@ -159,68 +160,32 @@ def _promote_locked(activity: Activity) -> list[Enrollment]:
         return []
     now = timezone.now()
     Enrollment.objects.filter(pk__in=[e.pk for e in promoted]).update(
-        status=EnrollmentStatus.ENROLLED, promoted_at=now, updated_at=now
+        status=EnrollmentStatus.ENROLLED, promoted_at=now, promotion_notified_at=now, updated_at=now
     )
-    ids = [e.pk for e in promoted]
-    transaction.on_commit(lambda: _queue_promotion_notices(ids))
     for enrollment in promoted:
-        enrollment.status, enrollment.promoted_at = EnrollmentStatus.ENROLLED, now
+        enrollment.status, enrollment.promoted_at, enrollment.promotion_notified_at = (
+            EnrollmentStatus.ENROLLED,
+            now,
+            now,
+        )
+        _notify_promoted(activity=activity, user_id=enrollment.user_id)
     return promoted
 
 
-def _queue_promotion_notices(enrollment_ids: list[int]) -> None:
-    from .tasks import notify_promoted_task
-
-    notify_promoted_task.delay(enrollment_ids=enrollment_ids)
-
-
-def enrollment_notify_promoted(*, enrollment_ids: list[int]) -> int:
-    """Tell promoted people through the message center; idempotent through ``promotion_notified_at``.
-
-    Each row is claimed under a row lock before its notice is sent, so a re-run or a concurrent
-    worker never sends a second notice. Returns how many were sent.
-    """
-    from messaging.services import message_send
-
-    sent = 0
-    for enrollment_id in enrollment_ids:
-        with transaction.atomic():
-            enrollment = (
-                Enrollment.objects.select_for_update()
-                .select_related("activity")
-                .filter(
-                    pk=enrollment_id,
-                    status=EnrollmentStatus.ENROLLED,
-                    promoted_at__isnull=False,
-                    promotion_notified_at__isnull=True,
-                )
-                .first()
-            )
-            if enrollment is None:
-                continue
-            activity = enrollment.activity
-            start = timezone.localtime(activity.time_start).strftime("%Y-%m-%d %H:%M")
-            message_send(
-                title=f"候补成功：{activity.name}",
-                content=(
-                    f"您在「{activity.name}」的候补名单中已递补为正式报名。"
-                    f"活动时间：{start}，地点：{activity.location or '见活动详情'}。"
-                    "如不能参加，请在活动开始前取消报名，以便名额留给他人。"
-                ),
-                type="notification",
-                priority="high",
-                recipient_ids=[enrollment.user_id],
-            )
-            enrollment.promotion_notified_at = timezone.now()
-            enrollment.save(update_fields=["promotion_notified_at", "updated_at"])
-            sent += 1
-    return sent
-
-
-def enrollment_record_notice_failure(*, enrollment_ids: list[int], error: str) -> None:
-    """The notice task gave up: keep the reason on the rows still waiting for their notice."""
-    Enrollment.objects.filter(pk__in=enrollment_ids, promotion_notified_at__isnull=True).update(
-        promotion_notice_error=error[:255], updated_at=timezone.now()
+def _notify_promoted(*, activity: Activity, user_id: int) -> None:
+    """Tell a promoted person through the message center, in the promotion's transaction (the
+    notice and the promotion are one write: both or neither; its push goes through the outbox)."""
+    start = timezone.localtime(activity.time_start).strftime("%Y-%m-%d %H:%M")
+    message_send(
+        title=f"候补成功：{activity.name}",
+        content=(
+            f"您在「{activity.name}」的候补名单中已递补为正式报名。"
+            f"活动时间：{start}，地点：{activity.location or '见活动详情'}。"
+            "如不能参加，请在活动开始前取消报名，以便名额留给他人。"
+        ),
+        type="notification",
+        priority="high",
+        recipient_ids=[user_id],
     )
 
 

@@ -14,17 +14,20 @@ Both halves carry the user's engagement (``read_at``, ``archived_at``) through t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet
+from django.db.models import Count, F, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
 from wechathhu.core.errors import NotFound
 
 from .filters import RecipientFilterSet, SenderMessageFilterSet, UserMessageFilterSet, apply_filterset
-from .models import Message, MessageRecipient, MessageType
+from .models import Message, MessagePriority, MessageRecipient, MessageType
+from .preferences import DeliveryPreferences, delivery_preferences_for_users  # noqa: F401 - the API
 
 MESSAGE_NOT_FOUND = "消息不存在。"
 
@@ -112,7 +115,7 @@ class Inbox:
         rows = {
             m.pk: m
             for m in _with_user_state(Message.objects.filter(pk__in=ids), user=self.user).select_related(
-                "sender"
+                "sender", "category"
             )
         }
         return [rows[pk] for pk in ids if pk in rows]
@@ -138,7 +141,7 @@ def message_get_for_user(*, user: User, message_id: int) -> Message:
     message = (
         _with_user_state(Message.objects.filter(visible_q(), pk=message_id), user=user)
         .filter(Q(is_global=True) | Q(state_id__isnull=False))
-        .select_related("sender")
+        .select_related("sender", "category")
         .first()
     )
     if message is None:
@@ -155,12 +158,17 @@ def message_visible_ids_for_user(*, user: User, message_ids) -> list[tuple[int, 
     )
 
 
-def _state_counts(queryset: QuerySet[Message]) -> dict:
-    return queryset.aggregate(
-        total=Count("id"),
-        read=Count("id", filter=Q(state_read_at__isnull=False)),
-        archived=Count("id", filter=Q(state_archived_at__isnull=False)),
-        **{t.value: Count("id", filter=Q(type=t.value)) for t in MessageType},
+def _state_counts(queryset: QuerySet[Message]) -> list[dict]:
+    """The half's counts per category (one grouped query; a row per category present)."""
+    return list(
+        queryset.order_by()
+        .values("category_id", "category__name", "category__position")
+        .annotate(
+            total=Count("id"),
+            read=Count("id", filter=Q(state_read_at__isnull=False)),
+            archived=Count("id", filter=Q(state_archived_at__isnull=False)),
+            **{t.value: Count("id", filter=Q(type=t.value)) for t in MessageType},
+        )
     )
 
 
@@ -178,19 +186,36 @@ def message_unread_count(*, user: User) -> int:
 
 
 def message_stats_for_user(*, user: User) -> dict:
-    """seed 001's ``MessageStatsResponse`` for ``user``: two aggregate queries, one per half."""
+    """seed 001's ``MessageStatsResponse`` for ``user``, plus ``category_counts`` (extension): two
+    grouped queries, one per half, summed here."""
     targeted, everyone = _inbox_halves(user=user)
-    halves = [_state_counts(targeted), _state_counts(everyone)]
-    total = sum(h["total"] for h in halves)
-    read = sum(h["read"] for h in halves)
+    rows = _state_counts(targeted) + _state_counts(everyone)
+    total = sum(r["total"] for r in rows)
+    read = sum(r["read"] for r in rows)
     stats = {
         "total_count": total,
         "unread_count": total - read,
         "read_count": read,
-        "archived_count": sum(h["archived"] for h in halves),
+        "archived_count": sum(r["archived"] for r in rows),
     }
     for t in MessageType:
-        stats[f"{t.value}_count"] = sum(h[t.value] for h in halves)
+        stats[f"{t.value}_count"] = sum(r[t.value] for r in rows)
+    per_category: dict = {}
+    for r in rows:
+        entry = per_category.setdefault(
+            r["category_id"],
+            {
+                "id": r["category_id"],
+                "name": r["category__name"] or "未分类",
+                "position": r["category__position"],
+                "count": 0,
+                "unread_count": 0,
+            },
+        )
+        entry["count"] += r["total"]
+        entry["unread_count"] += r["total"] - r["read"]
+    ordered = sorted(per_category.values(), key=lambda e: (e["id"] is None, e["position"] or 0, e["id"] or 0))
+    stats["category_counts"] = [{k: v for k, v in e.items() if k != "position"} for e in ordered]
     return stats
 
 
@@ -199,7 +224,7 @@ def message_stats_for_user(*, user: User) -> dict:
 
 def message_list_for_sender(*, user: User, filters=None) -> QuerySet[Message]:
     """Messages a sender manages: their own, or all of them for a superuser."""
-    queryset = Message.objects.select_related("sender").order_by("-published_at", "-id")
+    queryset = Message.objects.select_related("sender", "category").order_by("-published_at", "-id")
     if not user.is_superuser:
         queryset = queryset.filter(sender=user)
     return apply_filterset(SenderMessageFilterSet, filters or {}, queryset)
@@ -211,7 +236,7 @@ def message_get_for_sender(*, user: User, message_id: int, with_recipients: bool
     ``with_recipients`` loads its first ``MESSAGING_DETAIL_RECIPIENTS`` recipient rows, with
     their users, as ``recipient_rows`` (the full list is paginated: ``message_recipient_list``).
     """
-    queryset = Message.objects.select_related("sender")
+    queryset = Message.objects.select_related("sender", "category")
     if not user.is_superuser:
         queryset = queryset.filter(sender=user)
     message = queryset.filter(pk=message_id).first()
@@ -236,6 +261,17 @@ def message_recipient_list(*, message: Message, filters=None) -> QuerySet[Messag
 # --- Read rates -------------------------------------------------------------------------------
 
 
+def read_rate(*, read: int, audience: int) -> float | None:
+    """The read rate, the one formula: read ÷ audience (at most 1), ``None`` without an audience.
+
+    Engagement only (``MessageRecipient.read_at``), never delivery; a global message's audience
+    is the number of users active when it was published (``Message.audience_size``).
+    """
+    if not audience:
+        return None
+    return min(1.0, read / audience)
+
+
 @dataclass(frozen=True)
 class ReadFigures:
     audience: int
@@ -243,11 +279,205 @@ class ReadFigures:
 
     @property
     def rate(self) -> float | None:
-        if not self.audience:
-            return None
-        return min(1.0, self.read / self.audience)
+        return read_rate(read=self.read, audience=self.audience)
 
 
 def message_read_figures(*, message: Message) -> ReadFigures:
     read = MessageRecipient.objects.filter(message=message, read_at__isnull=False).count()
     return ReadFigures(audience=message.audience_size, read=read)
+
+
+def with_read_total(queryset: QuerySet[Message]) -> QuerySet[Message]:
+    """Each message with ``read_total``, how many recipients have read it (one subquery)."""
+    reads = (
+        MessageRecipient.objects.filter(message=OuterRef("pk"), read_at__isnull=False)
+        .order_by()
+        .values("message")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return queryset.annotate(read_total=Coalesce(Subquery(reads, output_field=IntegerField()), 0))
+
+
+# --- One message's audience (admin) -----------------------------------------------------------
+
+
+def message_audience_list(*, message: Message, state: str = "", search: str = "") -> QuerySet[User]:
+    """The users a message reached, each with ``state_read_at`` and ``state_archived_at``.
+
+    Targeted: the recipient rows. Global: every active user (and anyone who acted on it), with a
+    state only where the user read or archived it. ``state`` is ``read``, ``unread`` or
+    ``archived``; ``search`` matches 工号/学号 or name.
+    """
+    users = User.objects.alias(
+        state=FilteredRelation("message_states", condition=Q(message_states__message=message))
+    ).annotate(
+        state_id=F("state__id"),
+        state_read_at=F("state__read_at"),
+        state_archived_at=F("state__archived_at"),
+    )
+    if message.is_global:
+        users = users.filter(Q(is_active=True) | Q(state_id__isnull=False))
+    else:
+        users = users.filter(state_id__isnull=False)
+    if state == "read":
+        users = users.filter(state_read_at__isnull=False)
+    elif state == "unread":
+        users = users.filter(state_read_at__isnull=True)
+    elif state == "archived":
+        users = users.filter(state_archived_at__isnull=False)
+    if search:
+        users = users.filter(
+            Q(username__icontains=search)
+            | Q(last_name__icontains=search)
+            | Q(first_name__icontains=search)
+            | Q(name_pinyin__icontains=search)
+        )
+    return users.select_related("department", "school_class").order_by("username")
+
+
+# --- The statistics report (admin) ------------------------------------------------------------
+# Periods are bucketed in Python in Asia/Shanghai, so the report does not depend on the
+# database's time-zone tables. The admin page (``admin_report``) and the Excel export
+# (``exports``) present the same ``MessageReport``.
+
+
+@dataclass
+class ReportRow:
+    label: str
+    messages: int = 0
+    audience: int = 0
+    read: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return read_rate(read=self.read, audience=self.audience)
+
+
+@dataclass(frozen=True)
+class ReportMessage:
+    id: int
+    title: str
+    type: str
+    priority: str
+    is_global: bool
+    sender: str
+    published_at: datetime
+    audience: int
+    read: int
+    category: str = ""
+
+    @property
+    def rate(self) -> float | None:
+        return read_rate(read=self.read, audience=self.audience)
+
+
+@dataclass
+class MessageReport:
+    date_from: date
+    date_to: date
+    granularity: str
+    total: ReportRow
+    periods: list[ReportRow]
+    by_type: list[ReportRow]
+    by_priority: list[ReportRow]
+    by_department: list[ReportRow]
+    by_class: list[ReportRow]
+    by_category: list[ReportRow] = field(default_factory=list)
+    messages: list[ReportMessage] = field(default_factory=list)
+
+
+def _period_label(moment: datetime, granularity: str) -> str:
+    day = timezone.localtime(moment).date()
+    if granularity == "month":
+        return day.strftime("%Y-%m")
+    if granularity == "week":
+        monday = day - timedelta(days=day.weekday())
+        return f"{monday:%Y-%m-%d} 周"
+    return day.isoformat()
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+def message_report_list(*, user: User, date_from: date, date_to: date) -> QuerySet[Message]:
+    """Messages published in the period (up to now), the user's own unless a superuser."""
+    queryset = Message.objects.filter(
+        published_at__gte=_day_start(date_from),
+        published_at__lt=_day_start(date_to + timedelta(days=1)),
+        published_at__lte=timezone.now(),
+    )
+    if not user.is_superuser:
+        queryset = queryset.filter(sender=user)
+    return queryset
+
+
+def _targeted_breakdown(messages: QuerySet[Message], key: str, empty: str) -> list[ReportRow]:
+    rows = (
+        MessageRecipient.objects.filter(message__in=messages.filter(is_global=False).values("pk"))
+        .values(label=F(key))
+        .annotate(audience=Count("id"), read=Count("id", filter=Q(read_at__isnull=False)))
+        .order_by("-audience")
+    )
+    return [ReportRow(label=r["label"] or empty, audience=r["audience"], read=r["read"]) for r in rows]
+
+
+def message_report(*, user: User, date_from: date, date_to: date, granularity: str = "day") -> MessageReport:
+    """Sent (audience), read and read rate per period, type, priority, department and class.
+
+    Three queries: the messages with their read counts, then recipient rows grouped by the
+    recipient's department and by class (targeted messages: their recipients are known).
+    """
+    messages = message_report_list(user=user, date_from=date_from, date_to=date_to)
+    rows = list(
+        with_read_total(messages.select_related("sender", "category")).order_by("-published_at", "-id")
+    )
+    total = ReportRow(label="合计")
+    periods: dict[str, ReportRow] = {}
+    types = {t.value: ReportRow(label=str(t.label)) for t in MessageType}
+    priorities = {p.value: ReportRow(label=str(p.label)) for p in MessagePriority}
+    by_category: dict[tuple, ReportRow] = {}
+    for m in rows:
+        category_key = (0, m.category.position, m.category_id) if m.category else (1, 0, 0)
+        for bucket in (
+            total,
+            periods.setdefault(_period_label(m.published_at, granularity), ReportRow(label="")),
+            types[m.type],
+            priorities[m.priority],
+            by_category.setdefault(
+                category_key, ReportRow(label=m.category.name if m.category else "（未分类）")
+            ),
+        ):
+            bucket.messages += 1
+            bucket.audience += m.audience_size
+            bucket.read += m.read_total
+    for label, row in periods.items():
+        row.label = label
+    return MessageReport(
+        date_from=date_from,
+        date_to=date_to,
+        granularity=granularity,
+        total=total,
+        periods=[periods[k] for k in sorted(periods)],
+        by_type=list(types.values()),
+        by_priority=list(priorities.values()),
+        by_department=_targeted_breakdown(messages, "recipient__department__name", "（未分配系所）"),
+        by_class=_targeted_breakdown(messages, "recipient__school_class__name", "（无班级）"),
+        by_category=[by_category[k] for k in sorted(by_category)],
+        messages=[
+            ReportMessage(
+                id=m.pk,
+                title=m.title,
+                type=m.get_type_display(),
+                priority=m.get_priority_display(),
+                is_global=m.is_global,
+                sender=m.sender.full_name or m.sender.username if m.sender else "系统",
+                published_at=timezone.localtime(m.published_at),
+                audience=m.audience_size,
+                read=m.read_total,
+                category=m.category.name if m.category else "",
+            )
+            for m in rows
+        ],
+    )

@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.cache import cache
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidSignatureException, WeChatClientException, WeChatOAuthException
+from wechatpy.exceptions import InvalidSignatureException, WeChatOAuthException
 from wechatpy.oauth import WeChatOAuth
 from wechatpy.replies import ArticlesReply, BaseReply, EmptyReply, ImageReply, TextReply
 from wechatpy.utils import check_signature
@@ -40,12 +40,14 @@ from wechatpy.utils import check_signature
 from wechathhu.api.exceptions import is_cache_outage
 
 from .wechat import (
+    UNREACHABLE,
     DjangoCacheStorage,
     PortalWeChatClient,
     TimeoutSession,
     WeChatDisabled,
     WeChatError,
     WeChatUnavailable,
+    call,
 )
 
 __all__ = [
@@ -91,7 +93,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-UNREACHABLE = "暂时无法连接微信服务器，请稍后重试。"
 DISABLED = (
     "未配置微信公众号：请设置 WECHAT_OFFICIAL_APP_ID、WECHAT_OFFICIAL_APP_SECRET 和 "
     "WECHAT_OFFICIAL_TOKEN（安全模式另需 WECHAT_OFFICIAL_ENCODING_AES_KEY）。"
@@ -179,25 +180,15 @@ def get_client() -> OfficialClient:
     )
 
 
-def _call(what: str, fn, *args, **kwargs):
-    """Run one wechatpy call, turning its failures into ``WeChatError`` / ``WeChatUnavailable``."""
+def _call(what: str, request):
+    """One API call, ``request(client)``, through the shared error mapping (``wechat.call``):
+    ``WeChatError(errcode=…)`` when WeChat refuses, ``WeChatUnavailable`` when it cannot be reached
+    or answers an HTTP error or something that is not JSON; a stale token is fetched again once."""
     try:
-        result = fn(*args, **kwargs)
-    except WeChatClientException as exc:
-        if exc.errcode is None:  # an HTTP error status (5xx): WeChat did not answer the call
-            logger.warning("WeChat %s: HTTP error %r", what, getattr(exc.response, "status_code", None))
-            raise WeChatUnavailable(UNREACHABLE) from exc
-        logger.info("WeChat %s refused: errcode=%s errmsg=%s", what, exc.errcode, exc.errmsg)
-        raise WeChatError(
-            str(exc.errmsg or f"微信拒绝了请求（{exc.errcode}）。"), errcode=exc.errcode
-        ) from exc
-    except (requests.RequestException, ValueError) as exc:  # ValueError: a token answer that is not JSON
-        logger.warning("WeChat %s unreachable: %r", what, exc)
+        return call(get_client(), request, what=what)
+    except ValueError as exc:  # a token answer that is not JSON
+        logger.warning("WeChat %s: unreadable answer %r", what, exc)
         raise WeChatUnavailable(UNREACHABLE) from exc
-    if not isinstance(result, dict | list):
-        logger.warning("WeChat %s answered something that is not JSON: %r", what, result)
-        raise WeChatUnavailable(UNREACHABLE)
-    return result
 
 
 # --- Webhook: checking a request ------------------------------------------------------------------
@@ -516,9 +507,8 @@ def send_template_message(*, openid: str, template_id: str, data: dict, url: str
     when WeChat refuses (43004: the user does not follow the account; 40037: no such template) and
     ``WeChatUnavailable`` when it cannot be reached.
     """
-    client = get_client()
     payload = {key: value if isinstance(value, dict) else {"value": value} for key, value in data.items()}
-    result = _call("template message", client.message.send_template, openid, template_id, payload, url=url)
+    result = _call("template message", lambda c: c.message.send_template(openid, template_id, payload, url=url))
     msgid = result.get("msgid") if isinstance(result, dict) else None
     return int(msgid) if msgid is not None else None
 
@@ -526,25 +516,21 @@ def send_template_message(*, openid: str, template_id: str, data: dict, url: str
 def send_text(*, openid: str, content: str) -> None:
     """A customer-service text (links as ``<a href="…">…</a>``). Only within 48 hours of the
     follower's last message (45015 otherwise)."""
-    _call("customer-service text", get_client().message.send_text, openid, content)
+    _call("customer-service text", lambda c: c.message.send_text(openid, content))
 
 
 def send_image(*, openid: str, media_id: str) -> None:
-    _call("customer-service image", get_client().message.send_image, openid, media_id)
+    _call("customer-service image", lambda c: c.message.send_image(openid, media_id))
 
 
 def send_voice(*, openid: str, media_id: str) -> None:
-    _call("customer-service voice", get_client().message.send_voice, openid, media_id)
+    _call("customer-service voice", lambda c: c.message.send_voice(openid, media_id))
 
 
 def send_video(*, openid: str, media_id: str, title: str = "", description: str = "") -> None:
     _call(
         "customer-service video",
-        get_client().message.send_video,
-        openid,
-        media_id,
-        title=title or None,
-        description=description or None,
+        lambda c: c.message.send_video(openid, media_id, title=title or None, description=description or None),
     )
 
 
@@ -553,20 +539,16 @@ def send_music(
 ) -> None:
     _call(
         "customer-service music",
-        get_client().message.send_music,
-        openid,
-        url,
-        hq_url or url,
-        thumb_media_id,
-        title=title or None,
-        description=description or None,
+        lambda c: c.message.send_music(
+            openid, url, hq_url or url, thumb_media_id, title=title or None, description=description or None
+        ),
     )
 
 
 def send_news(*, openid: str, articles: list[dict]) -> None:
     """A customer-service news message: one article (``title``, ``description``, ``url``,
     ``image``), as WeChat now shows only one."""
-    _call("customer-service news", get_client().message.send_articles, openid, articles)
+    _call("customer-service news", lambda c: c.message.send_articles(openid, articles))
 
 
 _SENDERS = {
@@ -608,7 +590,7 @@ def send_customer_service(*, openid: str, kind: str, payload: dict) -> None:
 
 
 def menu_create(*, menu: dict) -> None:
-    _call("menu create", get_client().menu.create, menu)
+    _call("menu create", lambda c: c.menu.create(menu))
 
 
 def qrcode_create(*, scene: str, expire_seconds: int | None = None) -> tuple[str, str]:
@@ -620,7 +602,7 @@ def qrcode_create(*, scene: str, expire_seconds: int | None = None) -> tuple[str
         data.update(action_name="QR_STR_SCENE", expire_seconds=expire_seconds)
     else:
         data["action_name"] = "QR_LIMIT_STR_SCENE"
-    result = _call("QR code create", get_client().qrcode.create, data)
+    result = _call("QR code create", lambda c: c.qrcode.create(data))
     if not result.get("ticket") or not result.get("url"):
         raise WeChatUnavailable(UNREACHABLE)
     return result["ticket"], result["url"]
@@ -628,34 +610,37 @@ def qrcode_create(*, scene: str, expire_seconds: int | None = None) -> tuple[str
 
 def tag_list() -> list[dict]:
     """The account's tags: ``[{"id", "name", "count"}]``."""
-    return _call("tag list", get_client().tag.get)
+    # tags/get through the client itself: wechatpy's tag.get() unwraps the list, and an answer
+    # that is not a JSON object is what the shared error mapping refuses.
+    tags = _call("tag list", lambda c: c.get("tags/get")).get("tags")
+    return tags if isinstance(tags, list) else []
 
 
 def tag_create(*, name: str) -> int:
-    return int(_call("tag create", get_client().tag.create, name)["id"])
+    return int(_call("tag create", lambda c: c.tag.create(name))["id"])
 
 
 def tag_update(*, tag_id: int, name: str) -> None:
-    _call("tag update", get_client().tag.update, tag_id, name)
+    _call("tag update", lambda c: c.tag.update(tag_id, name))
 
 
 def tag_delete(*, tag_id: int) -> None:
-    _call("tag delete", get_client().tag.delete, tag_id)
+    _call("tag delete", lambda c: c.tag.delete(tag_id))
 
 
 TAG_BATCH = 50  # batchtagging / batchuntagging take at most 50 openids
 
 
 def tag_members_add(*, tag_id: int, openids: list[str]) -> None:
-    client = get_client()
     for start in range(0, len(openids), TAG_BATCH):
-        _call("tag members add", client.tag.tag_user, tag_id, list(openids[start : start + TAG_BATCH]))
+        batch = list(openids[start : start + TAG_BATCH])
+        _call("tag members add", lambda c, batch=batch: c.tag.tag_user(tag_id, batch))
 
 
 def tag_members_remove(*, tag_id: int, openids: list[str]) -> None:
-    client = get_client()
     for start in range(0, len(openids), TAG_BATCH):
-        _call("tag members remove", client.tag.untag_user, tag_id, list(openids[start : start + TAG_BATCH]))
+        batch = list(openids[start : start + TAG_BATCH])
+        _call("tag members remove", lambda c, batch=batch: c.tag.untag_user(tag_id, batch))
 
 
 def mass_send(
@@ -673,22 +658,21 @@ def mass_send(
     instead of delivered twice. Returns ``(msg_id, msg_data_id)``."""
     body = {"text": {"content": content}} if kind == "text" else {kind: {"media_id": media_id}}
     data = {"msgtype": kind, "send_ignore_reprint": 0, "clientmsgid": client_msg_id, **body}
-    client = get_client()
     if openids is not None:
         data["touser"] = list(openids)
-        result = _call("mass send", client.post, "message/mass/send", data=data)
+        result = _call("mass send", lambda c: c.post("message/mass/send", data=data))
     else:
         # wechatpy 1.8 still names the filter's id ``group_id`` (the old groups API); tags need
         # ``tag_id``, so the request is written here and sent through wechatpy's client.
         data["filter"] = {"is_to_all": True} if to_all else {"is_to_all": False, "tag_id": tag_id}
-        result = _call("mass send", client.post, "message/mass/sendall", data=data)
+        result = _call("mass send", lambda c: c.post("message/mass/sendall", data=data))
     msg_id, data_id = result.get("msg_id"), result.get("msg_data_id")
     return (int(msg_id) if msg_id is not None else None, int(data_id) if data_id is not None else None)
 
 
 def user_info(*, openid: str) -> dict:
     """A follower's profile (``subscribe``, ``unionid`` when the account is in an open platform)."""
-    return _call("user info", get_client().user.get, openid)
+    return _call("user info", lambda c: c.user.get(openid))
 
 
 # --- Page OAuth (网页授权) ---------------------------------------------------------------------------

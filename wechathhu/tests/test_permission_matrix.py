@@ -266,6 +266,15 @@ ROWS = [
         data=lambda c: {"message_ids": [c.obj["inbox_message"]]},
         note="ids I cannot see are ignored, not reported",
     ),
+    Row("messaging:category-list", "GET", expect(200)),
+    Row("messaging:message-preferences", "GET", expect(200)),
+    Row(
+        "messaging:message-preferences",
+        "PUT",
+        expect(200),
+        data=lambda c: {"quiet_hours_start": "22:00", "quiet_hours_end": "07:00"},
+        note="always my own preferences",
+    ),
     # --- messaging: senders --------------------------------------------------------------------
     Row("messaging:admin-message-list", "GET", expect(200, **SENDERS_ONLY)),
     Row(

@@ -508,7 +508,9 @@ def send_template_message(*, openid: str, template_id: str, data: dict, url: str
     ``WeChatUnavailable`` when it cannot be reached.
     """
     payload = {key: value if isinstance(value, dict) else {"value": value} for key, value in data.items()}
-    result = _call("template message", lambda c: c.message.send_template(openid, template_id, payload, url=url))
+    result = _call(
+        "template message", lambda c: c.message.send_template(openid, template_id, payload, url=url)
+    )
     msgid = result.get("msgid") if isinstance(result, dict) else None
     return int(msgid) if msgid is not None else None
 
@@ -530,7 +532,9 @@ def send_voice(*, openid: str, media_id: str) -> None:
 def send_video(*, openid: str, media_id: str, title: str = "", description: str = "") -> None:
     _call(
         "customer-service video",
-        lambda c: c.message.send_video(openid, media_id, title=title or None, description=description or None),
+        lambda c: c.message.send_video(
+            openid, media_id, title=title or None, description=description or None
+        ),
     )
 
 

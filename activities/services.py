@@ -264,7 +264,7 @@ def _insert_record(**fields) -> ClockinResult:
 
 
 def clockin_scan(*, user, key, latitude=None, longitude=None) -> ClockinResult:
-    """Clock ``user`` in with a scanned QR text.
+    """Clock ``user`` in with a scanned QR text (the bare key, or the URL the QR code shows).
 
     Refusals are ``ApplicationError`` with the original's messages. A repeated scan after success
     (a retry, or a second phone tap) changes nothing and returns the existing record with
@@ -278,6 +278,28 @@ def clockin_scan(*, user, key, latitude=None, longitude=None) -> ClockinResult:
         raise ApplicationError(QR_INVALID)
     if not verdict.fresh:
         raise ApplicationError(QR_EXPIRED)
+    return _clockin(user=user, item=item, latitude=latitude, longitude=longitude)
+
+
+SHORT_CODE_INVALID = "打卡码不正确或已过期，请核对屏幕上的数字后重试。"
+
+
+def clockin_with_code(*, user, activity_id: int, code, latitude=None, longitude=None) -> ClockinResult:
+    """Clock ``user`` in by the six-digit code shown next to the QR code (for a phone without a
+    camera), typed on the page of an activity the user can see. The code is the current or the
+    previous one of one of the activity's items; everything after that is ``clockin_scan``'s."""
+    from .selectors import activity_get_for_user
+
+    activity = activity_get_for_user(user=user, activity_id=activity_id)
+    item_ids = list(ClockinItem.objects.filter(activity=activity).values_list("pk", flat=True))
+    item_id = qr.check_short_code(item_ids, code)
+    if item_id is None:
+        raise ApplicationError(SHORT_CODE_INVALID, field="code")
+    item = ClockinItem.objects.select_related("activity").get(pk=item_id)
+    return _clockin(user=user, item=item, latitude=latitude, longitude=longitude)
+
+
+def _clockin(*, user, item: ClockinItem, latitude=None, longitude=None) -> ClockinResult:
     enrollment = Enrollment.objects.filter(activity_id=item.activity_id, user=user).first()
     if enrollment is None:
         raise ApplicationError(NOT_ENROLLED)

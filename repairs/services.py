@@ -83,6 +83,24 @@ def transition_error(*, from_status: str, to_status: str, roles: Iterable[Role])
     return None
 
 
+REPORTER_ACTIONS = ("confirm", "reopen", "rate", "cancel")
+
+
+def reporter_actions(*, repair: RepairRequest) -> list[str]:
+    """What the reporter may do with ``repair`` now, in ``REPORTER_ACTIONS`` order: confirm a solved
+    repair, reopen it, rate it once it is solved, cancel it while nobody has taken it on."""
+    actions = []
+    if repair.status == S.SOLVED and Role.REPORTER in TRANSITIONS.get((repair.status, S.CLOSED), ()):
+        actions.append("confirm")
+    if Role.REPORTER in TRANSITIONS.get((repair.status, S.PROCESSING), ()):
+        actions.append("reopen")
+    if repair.status in (S.SOLVED, S.CLOSED) and repair.rating is None:
+        actions.append("rate")
+    if repair.status == S.PENDING and Role.REPORTER in TRANSITIONS.get((repair.status, S.CLOSED), ()):
+        actions.append("cancel")
+    return actions
+
+
 def _lock(repair: RepairRequest) -> RepairRequest:
     return RepairRequest.objects.select_for_update().get(pk=repair.pk)
 

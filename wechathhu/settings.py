@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "import_export",
+    "django_htmx",
     "wechathhu",
     "accounts",
     "messaging",
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "repairs",
     "guides",
     "official",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -70,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "portal.middleware.PortalHeadersMiddleware",
 ]
 
 if not DEBUG:
@@ -270,6 +274,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 
+LOGIN_URL = "/m/login/"  # where a signed-out browser is sent (the H5 portal's login)
+
 # --- Accounts and login -------------------------------------------------------------------------
 
 # A token not used for this long stops working (one token per device/login).
@@ -311,7 +317,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-X_FRAME_OPTIONS = "DENY"  # pages that must be framed opt in with @xframe_options_sameorigin
+X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = (
+    "portal.views.errors.csrf_failure"  # pages that must be framed opt in with @xframe_options_sameorigin
+)
 
 # --- Logging ------------------------------------------------------------------------------------
 
@@ -426,6 +435,8 @@ RESERVATION_CALENDAR_END_HOUR = env.int("RESERVATION_CALENDAR_END_HOUR", default
 ACTIVITIES_CLOCKIN_STEP_SECONDS = env.int("ACTIVITIES_CLOCKIN_STEP_SECONDS", default=25)
 # Key of the QR codes' HMAC; empty means derived from SECRET_KEY (set it to rotate codes apart).
 ACTIVITIES_CLOCKIN_SECRET = env("ACTIVITIES_CLOCKIN_SECRET", default="")
+# Typed six-digit clock-in codes (phones without a camera) a user may try, DRF rate syntax.
+ACTIVITIES_CLOCKIN_CODE_RATE = env("ACTIVITIES_CLOCKIN_CODE_RATE", default="10/min")
 
 # repairs
 # Photos on a repair request: at most this many, each at most this many bytes (JPEG/PNG/GIF/WebP).

@@ -10,7 +10,6 @@ import secrets
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth import login
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.views import APIView
 
 from official import services
+from portal.services import page_session_start
 from wechathhu.core.errors import ApplicationError
 from wechathhu.integrations import official
 
@@ -259,7 +259,8 @@ class OAuthCallbackView(_Door):
         if user is None:
             request.session[SESSION_OPENID] = identity.openid
             return HttpResponseRedirect(_login_url(next_url))
-        if session_user != user:
-            login(request._request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         request.session.pop(SESSION_OPENID, None)
+        if session_user != user:
+            # The portal's sign-in: a Django session, listed (and revocable) with the user's devices.
+            page_session_start(request=request._request, user=user)
         return HttpResponseRedirect(next_url)

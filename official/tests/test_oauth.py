@@ -50,6 +50,9 @@ def test_a_bound_follower_is_logged_in_and_sent_on(client, official_account):
     assert response.status_code == 302 and response["Location"] == "/m/activities/"
     assert client.session["_auth_user_id"] == str(follower.user.pk)
     assert SESSION_OPENID not in client.session
+    from portal.models import PageSession  # listed with the user's devices, like a password login
+
+    assert PageSession.objects.filter(user=follower.user, session_key=client.session.session_key).exists()
 
 
 def test_next_defaults_to_the_portal_and_never_leaves_the_site(client, official_account):
@@ -183,3 +186,19 @@ def test_without_the_setting_nobody_asks_wechat(client, official_account, django
     with django_capture_on_commit_callbacks(execute=True):
         wx.WeChatSide(client).post(wx.event(openid(31), "subscribe"))
     assert "/cgi-bin/user/info" not in official_account.paths()
+
+
+def test_an_unbound_follower_is_bound_by_the_portal_login_that_follows(client, official_account):
+    """The whole round: WeChat finds no account, the H5 login proves who it is, the follower is
+    bound, and the next page login through WeChat needs no password."""
+    from conftest import PASSWORD
+
+    user = UserFactory()
+    response = come_back(client, official_account, found={"openid": openid(40)}, next_url="/m/repairs/")
+    login_page = response["Location"]
+    response = client.post(login_page, {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert Follower.objects.get(openid=openid(40)).user == user
+    client.logout()
+    again = come_back(client, official_account, found={"openid": openid(40)})
+    assert again["Location"] == "/m/" and client.session["_auth_user_id"] == str(user.pk)

@@ -390,3 +390,18 @@ def activity_statistics(*, activity: Activity) -> ActivityStats:
         by_department=grouped("department"),
         by_class=grouped("school_class"),
     )
+
+
+def activities_enrolled_in_span(*, user, start, end) -> QuerySet[Activity]:
+    """The activities ``user`` is enrolled in (not waiting) that take place within ``[start, end)``,
+    with their clock-in items, earliest first (the daily digest)."""
+    return (
+        Activity.objects.filter(
+            time_start__lt=end,
+            time_end__gt=start,
+            enrollments__user_id=user.pk,
+            enrollments__status=EnrollmentStatus.ENROLLED,
+        )
+        .prefetch_related(Prefetch("clockin_items", queryset=ClockinItem.objects.order_by("from_time", "id")))
+        .order_by("time_start", "id")
+    )

@@ -252,6 +252,34 @@ def _official_subscribe(base_url: str, ctx: Context) -> dict:
     return subscribe_storm(base_url)
 
 
+def _page(name: str) -> Callable[[Context], list[Request]]:
+    """A portal page for each bench user, signed in by a browser session."""
+
+    def build(ctx: Context) -> list[Request]:
+        from .pages import page_paths, session_cookies
+
+        path = page_paths()[name]
+        return [("GET", path, cookie, "") for cookie in session_cookies([pk for pk, _ in ctx.tokens[:500]])]
+
+    return build
+
+
+PAGE_SCENARIOS = [
+    Scenario(f"page {name}", _page(name), target_p50_ms=50)
+    for name in (
+        "home",
+        "inbox",
+        "contacts",
+        "contacts search",
+        "rooms day",
+        "rooms search (length)",
+        "activities",
+        "repairs",
+        "guides",
+        "me",
+    )
+]
+
 SCENARIOS = [
     Scenario("baseline (ping)", _each_user("/api/v1/ping"), baseline=True),
     Scenario("login (password)", _login),
@@ -275,4 +303,5 @@ SCENARIOS = [
     Scenario("official robot 帮助 (webhook)", _official_robot("帮助"), target_p50_ms=20, target_p99_ms=200),
     Scenario("official robot 未读 (webhook)", _official_robot("未读"), target_p99_ms=200),
     Scenario("official subscribe ×3 (500 users)", runner=_official_subscribe),
+    *PAGE_SCENARIOS,
 ]

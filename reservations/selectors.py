@@ -333,3 +333,12 @@ def series_get_for_user(*, user: User, series_id: int) -> ReservationSeries:
 
 def series_upcoming_occurrences(*, series: ReservationSeries) -> QuerySet[Reservation]:
     return series.occurrences.filter(reserve_to__gt=timezone.now()).order_by("reserve_from")
+
+
+def reservation_list_for_user_in_span(*, user: User, start: datetime, end: datetime) -> QuerySet[Reservation]:
+    """The user's bookings meeting ``[start, end)``, earliest first (the daily digest)."""
+    return (
+        Reservation.objects.filter(reservation_overlapping(start=start, end=end), user=user)
+        .select_related("meetingroom")
+        .order_by("reserve_from", "id")
+    )

@@ -44,7 +44,7 @@ SEED_MESSAGE_FIELDS = {
     "updated_at",
 }
 # Added to every message shape by issue 20 (seed 001's fields above stay exactly).
-MESSAGE_FIELDS = SEED_MESSAGE_FIELDS | {"category"}
+MESSAGE_FIELDS = SEED_MESSAGE_FIELDS | {"category", "remind_unread_after_hours"}
 RECIPIENT_FIELDS = {
     "id",
     "message_id",

@@ -111,7 +111,11 @@ def test_every_scenario_builds_well_formed_requests(built):
             if path.startswith("/wechat/official/"):  # WeChat's side: signed, XML, on one line
                 assert "signature=" in path and body.startswith("<xml>") and "\n" not in body
                 continue
-            assert authorization.startswith("Bearer ") or path == "/auth/get-token/"
+            page = path.startswith("/m/")  # the portal's pages: a browser session's cookie
+            assert (
+                authorization.startswith("Cookie: sessionid=" if page else "Bearer ")
+                or path == "/auth/get-token/"
+            )
             if body:
                 json.loads(body)
 

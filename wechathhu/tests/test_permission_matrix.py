@@ -313,6 +313,12 @@ ROWS = [
         kwargs=lambda c: {"pk": c.obj["sent_message"]},
     ),
     Row(
+        "messaging:admin-message-delivery",
+        "GET",
+        expect(200, other=404, superuser=200, **SENDERS_ONLY),
+        kwargs=lambda c: {"pk": c.obj["sent_message"]},
+    ),
+    Row(
         "messaging:admin-message-recipients",
         "GET",
         expect(200, other=404, superuser=200, **SENDERS_ONLY),
@@ -584,6 +590,14 @@ PAGE_ROWS = [
         note="other: someone else's token is left alone (the answer says it is gone)",
     ),
     Row("portal:inbox", "GET", page(200), page=True),
+    Row("portal:preferences", "GET", page(200), page=True),
+    Row(
+        "portal:preferences",
+        "POST",
+        page(302),
+        data=lambda c: {"preferred_channel": "wechat", "digest_time": "07:30"},
+        page=True,
+    ),
     Row(
         "portal:message",
         "GET",
@@ -597,6 +611,30 @@ PAGE_ROWS = [
         page(302, other=404),
         kwargs=lambda c: {"pk": c.obj["inbox_message"]},
         page=True,
+    ),
+    Row("portal:compose", "GET", page(200, **SENDERS_ONLY), page=True),
+    Row(
+        "portal:compose",
+        "POST",
+        page(302, **SENDERS_ONLY),
+        data=lambda c: {
+            "title": "矩阵测试",
+            "content": "内容",
+            "type": "notification",
+            "priority": "normal",
+            "department_ids": [c.world.users.get(c.role, c.world.users[STRANGER]).department_id],
+        },
+        page=True,
+        note="to my own department (senders may write to any department)",
+    ),
+    Row("portal:sent", "GET", page(200, **SENDERS_ONLY), page=True),
+    Row(
+        "portal:sent-message",
+        "GET",
+        page(200, other=404, superuser=200),
+        kwargs=lambda c: {"pk": c.obj["sent_message"]},
+        page=True,
+        note="own: a message I sent",
     ),
     Row("portal:contacts", "GET", page(200), page=True),
     Row(

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import CampusGroup, Department, SchoolClass, User, UserKind
 from accounts.selectors import audience_user_ids
-from wechathhu.core.errors import ApplicationError, PermissionDenied
+from wechathhu.core.errors import ApplicationError, ForbiddenError
 from wechathhu.core.services import model_update
 from wechathhu.core.tasks import enqueue_on_commit as enqueue_task_on_commit
 
@@ -195,9 +195,9 @@ def message_create(
     Unknown ids are a 400 naming them; a targeted message must reach at least one active user.
     """
     if not selectors.user_can_send(user=sender):
-        raise PermissionDenied("您没有发送消息的权限。", code=MessagingErrorCode.SEND_NOT_ALLOWED)
+        raise ForbiddenError("您没有发送消息的权限。", code=MessagingErrorCode.SEND_NOT_ALLOWED)
     if is_global and not selectors.user_can_send_global(user=sender):
-        raise PermissionDenied("您没有发送全局消息的权限。", code=MessagingErrorCode.GLOBAL_NOT_ALLOWED)
+        raise ForbiddenError("您没有发送全局消息的权限。", code=MessagingErrorCode.GLOBAL_NOT_ALLOWED)
     if not is_global:
         if not (recipient_ids or department_ids or class_ids or group_ids or kinds):
             raise ApplicationError(

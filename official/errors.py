@@ -19,3 +19,6 @@ class OfficialErrorCode(StrEnum):
     MASS_ALLOWANCE = "mass_allowance"
     MASS_AUDIENCE = "mass_audience"
     THREAD_STATE = "thread_state"
+    INVALID_SCENE = "invalid_scene"
+    INVALID_POST = "invalid_post"
+    TOPIC_CLOSED = "topic_closed"

@@ -47,11 +47,11 @@ def qr_scene_create(*, scene: str, by) -> QrScene:
     """A QR code for any other scene (a poster, an event): counted when scanned."""
     scene = (scene or "").strip()
     if not scene or len(scene) > 64:
-        raise ApplicationError("场景值需为 1–64 个字符。", field="scene")
+        raise ApplicationError("场景值需为 1–64 个字符。", field="scene", code=E.INVALID_SCENE)
     if scene.startswith(CLASS_SCENE_PREFIX):
-        raise ApplicationError("班级二维码请在“为班级生成二维码”中生成。", field="scene")
+        raise ApplicationError("班级二维码请选择班级生成。", field="scene", code=E.INVALID_SCENE)
     if QrScene.objects.filter(scene=scene).exists():
-        raise ApplicationError("该场景值已有二维码。", field="scene")
+        raise ApplicationError("该场景值已有二维码。", field="scene", code=E.INVALID_SCENE)
     ticket, url = _create(scene)
     qr = QrScene(scene=scene, ticket=ticket, url=url, created_by=by)
     qr.full_clean()

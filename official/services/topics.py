@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from wechathhu.core.errors import ApplicationError
 
+from ..errors import OfficialErrorCode as E
 from ..models import POST_MAX, TOPIC_NAME_MAX, Follower, Handling, Topic, TopicPost
 
 TOPIC = re.compile(rf"^[#＃]([^#＃\r\n]{{1,{TOPIC_NAME_MAX}}})[#＃](.*)$", re.DOTALL)
@@ -42,11 +43,11 @@ def topic_post_check(*, name: str, content: str) -> None:
     """The rules of a post (the admin's form asks the same before saving)."""
     content = (content or "").strip()
     if not content:
-        raise ApplicationError("帖子内容不能为空。", field="content")
+        raise ApplicationError("帖子内容不能为空。", field="content", code=E.INVALID_POST)
     if len(content) > POST_MAX:
-        raise ApplicationError(f"帖子不能超过 {POST_MAX} 字。", field="content")
+        raise ApplicationError(f"帖子不能超过 {POST_MAX} 字。", field="content", code=E.INVALID_POST)
     if Topic.objects.filter(name=(name or "").strip(), is_hidden=True).exists():
-        raise ApplicationError(TOPIC_CLOSED, field="topic")
+        raise ApplicationError(TOPIC_CLOSED, field="topic", code=E.TOPIC_CLOSED)
 
 
 @transaction.atomic

@@ -80,7 +80,10 @@ def expect(ok: int, *, anon=401, other: int | None = None, **roles) -> dict[str,
     return table
 
 
-SENDERS_ONLY = {"student": 403, "teacher": 403, "officer": 403}
+# Every role of this world manages a group (see matrix_world), so every role may send, to its own
+# group's members only (issue 20 item 7); someone outside it is a 403 for them. A user who may not
+# send at all gets 403 everywhere here: messaging/tests/test_audiences.py.
+OWN_GROUP_ONLY = {"student": (201, 403), "teacher": (201, 403), "officer": (201, 403)}
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,10 @@ class Row:
     data: Callable[[Ctx], dict] | None = None
     multipart: bool = False
     wechat_openid: Callable[[Ctx], str] | None = None  # what WeChat's code2session answers
+    # Not JSON: ``(body, content type)`` sent as is (the official account's XML webhook).
+    raw_body: Callable[[Ctx], tuple[bytes, str]] | None = None
+    # Run before the request with (pytest's request, the client, ctx): fixtures, session state.
+    setup: Callable | None = None
     page: bool = False  # an H5 page: signed in by a browser session, anonymous sent to the login
     note: str = field(default="", compare=False)
 
@@ -274,11 +281,11 @@ ROWS = [
         note="always my own preferences",
     ),
     # --- messaging: senders --------------------------------------------------------------------
-    Row("messaging:admin-message-list", "GET", expect(200, **SENDERS_ONLY)),
+    Row("messaging:admin-message-list", "GET", expect(200)),
     Row(
         "messaging:admin-message-list",
         "POST",
-        expect(201, **SENDERS_ONLY),
+        expect(201, **OWN_GROUP_ONLY),
         data=lambda c: {**MESSAGE, "recipient_ids": [c.obj["user"]]},
     ),
     Row(
@@ -291,7 +298,7 @@ ROWS = [
     Row(
         "messaging:admin-message-detail",
         "PUT",
-        expect(200, other=404, superuser=200, **SENDERS_ONLY),
+        expect(200, other=404, superuser=(200, 403)),
         kwargs=lambda c: {"pk": c.obj["sent_message"]},
         data=lambda c: {"title": "改过的标题"},
         note="own: a message I sent",
@@ -299,34 +306,44 @@ ROWS = [
     Row(
         "messaging:admin-message-detail",
         "DELETE",
-        expect(200, other=404, superuser=200, **SENDERS_ONLY),
+        expect(200, other=404, superuser=(200, 403)),
         kwargs=lambda c: {"pk": c.obj["sent_message"]},
     ),
     Row(
         "messaging:admin-message-full-detail",
         "GET",
-        expect(200, other=404, superuser=200, **SENDERS_ONLY),
+        expect(200, other=404, superuser=200),
         kwargs=lambda c: {"pk": c.obj["sent_message"]},
     ),
     Row(
         "messaging:admin-message-delivery",
         "GET",
-        expect(200, other=404, superuser=200, **SENDERS_ONLY),
+        expect(200, other=404, superuser=200),
         kwargs=lambda c: {"pk": c.obj["sent_message"]},
     ),
     Row(
         "messaging:admin-message-recipients",
         "GET",
-        expect(200, other=404, superuser=200, **SENDERS_ONLY),
+        expect(200, other=404, superuser=200),
         kwargs=lambda c: {"pk": c.obj["sent_message"]},
     ),
     Row(
         "messaging:admin-message-recipients",
         "POST",
-        expect(200, other=404, superuser=200, **SENDERS_ONLY),
+        expect(
+            200,
+            other=404,
+            superuser=(200, 403),
+            student=(403, 404),
+            teacher=(403, 404),
+            officer=(403, 404),
+        ),
         kwargs=lambda c: {"pk": c.obj["sent_message"]},
         data=lambda c: {"recipient_ids": [c.shared["member_to_add"]]},
+        note="a message-center administrator sees someone else's message but only its sender changes it "
+        "(403); the member to add is outside the group a student, teacher or officer manages (403)",
     ),
+    Row("messaging:admin-audience-list", "GET", expect(200)),
     # --- reservations --------------------------------------------------------------------------
     Row(
         "reservations:meetingroom-available",
@@ -608,11 +625,11 @@ PAGE_ROWS = [
         kwargs=lambda c: {"pk": c.obj["inbox_message"]},
         page=True,
     ),
-    Row("portal:compose", "GET", page(200, **SENDERS_ONLY), page=True),
+    Row("portal:compose", "GET", page(200), page=True, note="every role manages a group: all may send"),
     Row(
         "portal:compose",
         "POST",
-        page(302, **SENDERS_ONLY),
+        page(302, student=400, teacher=400, officer=400),
         data=lambda c: {
             "title": "矩阵测试",
             "content": "内容",
@@ -621,9 +638,10 @@ PAGE_ROWS = [
             "department_ids": [c.world.users.get(c.role, c.world.users[STRANGER]).department_id],
         },
         page=True,
-        note="to my own department (senders may write to any department)",
+        note="to my own department: senders may write to any department; a group manager is offered "
+        "no department, so the form has no audience (400)",
     ),
-    Row("portal:sent", "GET", page(200, **SENDERS_ONLY), page=True),
+    Row("portal:sent", "GET", page(200), page=True),
     Row(
         "portal:sent-message",
         "GET",
@@ -770,6 +788,73 @@ PAGE_ROWS = [
 ROWS += PAGE_ROWS
 
 
+# --- The official account: signed by WeChat (its own rows: the caller's token plays no part) ----------
+
+
+def _official(request, client, ctx):
+    request.getfixturevalue("official_account")
+
+
+def _oauth_round_trip(request, client, ctx):
+    """The callback as WeChat sends the browser back: this site started it (own) or not (other)."""
+    fake = request.getfixturevalue("official_account")
+    fake.oauth_codes["MATRIX-CODE"] = {"openid": "oMATRIX0000000000000000000001"}
+    session = client.session
+    session["official_oauth"] = {"state": "matrix-state", "next": "/m/"}
+    session.save()
+
+
+def _signed(ctx, *, body: str | None = None) -> dict:
+    from official.tests.wechat_side import WeChatSide
+
+    query, _ = WeChatSide(token="official-token" if ctx.own else "forged-token").query(body=body)
+    return query
+
+
+def _webhook_text(ctx) -> tuple[bytes, str]:
+    from official.tests.wechat_side import text
+
+    return text("oMATRIX0000000000000000000002", "帮助").encode(), "text/xml"
+
+
+OFFICIAL_ROWS = [
+    Row(
+        "official:webhook",
+        "GET",
+        expect(200, other=403, anon=(200, 403)),
+        query=lambda c: {**_signed(c), "echostr": "matrix"},
+        setup=_official,
+        note="public but signed: own = WeChat's signature, other = a forged one",
+    ),
+    Row(
+        "official:webhook",
+        "POST",
+        expect(200, other=403, anon=(200, 403)),
+        query=_signed,
+        raw_body=_webhook_text,
+        setup=_official,
+        note="public but signed: own = WeChat's signature, other = a forged one",
+    ),
+    Row(
+        "official:oauth-start",
+        "GET",
+        expect(302, anon=302),
+        query=lambda c: {"next": "/m/"},
+        setup=_official,
+        note="public: sends the browser to WeChat",
+    ),
+    Row(
+        "official:oauth-callback",
+        "GET",
+        expect(302, other=400, anon=(302, 400)),
+        query=lambda c: {"code": "MATRIX-CODE", "state": "matrix-state" if c.own else "forged"},
+        setup=_oauth_round_trip,
+        note="public: own = a login this browser started, other = a forged state",
+    ),
+]
+ROWS += OFFICIAL_ROWS
+
+
 # --- Every endpoint has a row --------------------------------------------------------------------
 
 
@@ -876,6 +961,8 @@ def test_status(case, world, world_settings, request):
     url = reverse(row.route, kwargs=row.kwargs(ctx))
     data = row.data(ctx) if row.data else None
     client = _client(world, role, page=row.page)
+    if row.setup is not None:
+        row.setup(request, client, ctx)
     send = getattr(client, row.method.lower())
     query = row.query(ctx)
     if row.method == "GET":
@@ -887,7 +974,11 @@ def test_status(case, world, world_settings, request):
     else:
         if query:
             url = f"{url}?{urlencode(query)}"
-        response = send(url, data, format="multipart" if row.multipart else "json")
+        if row.raw_body is not None:
+            content, content_type = row.raw_body(ctx)
+            response = client.generic(row.method, url, content, content_type=content_type)
+        else:
+            response = send(url, data, format="multipart" if row.multipart else "json")
     wanted = row.expected[role][0 if own else 1]
     body = getattr(response, "data", None)
     assert response.status_code == wanted, f"{row.method} {url} as {role}: {response.status_code} {body!r}"

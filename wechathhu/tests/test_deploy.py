@@ -307,7 +307,8 @@ def test_log_lines_carry_beijing_time_with_its_offset():
 # --- /health/ -----------------------------------------------------------------------------------------
 
 
-def test_health_in_the_embedded_default(db):
+def test_health_in_the_embedded_default(db, settings):
+    settings.REDIS_URL, settings.CELERY_TASK_ALWAYS_EAGER = "", True
     response = APIClient().get("/health/")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "redis": "off", "worker": "off"}

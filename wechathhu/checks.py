@@ -3,8 +3,10 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 from django.http.request import validate_host
+
+from wechathhu.env import RATE
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}  # noqa: S104 - names compared, nothing bound
 
@@ -32,3 +34,22 @@ def check_site_url(app_configs, **kwargs):
     if settings.DEBUG or problem is None:
         return []
     return [Warning(problem, id="wechathhu.W001")]
+
+
+@register()
+def check_rates(app_configs, **kwargs):
+    """Every throttle rate (DRF's, and each setting named *_RATE) reads as N/period now, not as a
+    500 at the first throttled request. (Settings read with ``env.rate`` already stop start-up.)"""
+    rates = {
+        f"DEFAULT_THROTTLE_RATES[{k!r}]": v
+        for k, v in settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).items()
+    }
+    rates.update({name: getattr(settings, name) for name in dir(settings) if name.endswith("_RATE")})
+    return [
+        Error(
+            f"{name} = {value!r} is not a rate such as 10/min (periods: s, min, hour, day).",
+            id="wechathhu.E001",
+        )
+        for name, value in rates.items()
+        if isinstance(value, str) and not RATE.match(value)
+    ]

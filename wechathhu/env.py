@@ -44,7 +44,7 @@ _BOOLEANS = {
     "off": False,
     "0": False,
 }
-_RATE = re.compile(r"\A\s*([0-9]+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)\s*\Z")
+RATE = re.compile(r"\A\s*([0-9]+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)\s*\Z")
 
 
 def parse_env_file(text: str, *, source: str = ".env") -> dict[str, str]:
@@ -161,7 +161,7 @@ class Env(environ.Env):
         """A DRF throttle rate, ``N/period`` (period: s, min, hour, day), checked now rather than at
         the first throttled request."""
         value = self.str(var, default=default)
-        if not _RATE.match(value):
+        if not RATE.match(value):
             raise self.invalid(var, value, "not a rate such as 10/min (periods: s, min, hour, day)")
         return value.replace(" ", "")
 

@@ -1,3 +1,5 @@
+from django.shortcuts import redirect
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -18,10 +20,16 @@ class ApiRootView(APIView):
 
     @extend_schema(exclude=True)
     def get(self, request):
+        if request.accepted_renderer.format == "api" and "format" not in request.query_params:
+            # A browser (it asks for HTML): the portal's pages. JSON clients get the links below.
+            response = redirect("portal:home")
+            patch_vary_headers(response, ("Accept",))
+            return response
+
         def link(name):
             return reverse(name, request=request)
 
-        return Response(
+        response = Response(
             {
                 "docs": link("swagger-ui"),
                 "schema": link("schema"),
@@ -32,6 +40,8 @@ class ApiRootView(APIView):
                 "message-center": request.build_absolute_uri("/api/v1/messages"),
             }
         )
+        patch_vary_headers(response, ("Accept",))
+        return response
 
 
 def _part():

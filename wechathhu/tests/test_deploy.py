@@ -460,3 +460,13 @@ def test_backup_and_restore_of_the_embedded_default(tmp_path):
     assert "password True" in restored.stdout
     assert "again: The database" in restored.stdout and "is not empty" in restored.stdout
     assert (target / "media" / "guides" / "手册.pdf").read_bytes() == b"%PDF-1.4 manual"
+
+
+def test_every_throttle_rate_is_checked_before_the_first_request(settings):
+    assert checks.check_rates(None) == []
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"login": "10/fortnight"}}
+    settings.SOMETHING_RATE = "ten per minute"
+    assert [(e.id, e.msg.split(" =")[0]) for e in checks.check_rates(None)] == [
+        ("wechathhu.E001", "DEFAULT_THROTTLE_RATES['login']"),
+        ("wechathhu.E001", "SOMETHING_RATE"),
+    ]

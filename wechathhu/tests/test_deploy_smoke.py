@@ -13,6 +13,7 @@ site has the users, the message with its read state and the photo, byte for byte
 Runs in the MariaDB + Redis pass (``make test``; CI with CI=true, where a skip fails the run).
 Databases: ``<test database>_smoke`` and ``_restore`` on the same server (SMOKE_DATABASES=a,b to
 choose), dropped at the end. Each step has a timeout; every process is stopped even on failure.
+The deployment's log is kept in test-artifacts/deploy-smoke.log.
 """
 
 import contextlib
@@ -51,6 +52,8 @@ from wechathhu.tests.deployment import (
 pytestmark = [pytest.mark.mariadb, pytest.mark.redis, pytest.mark.deploy]
 
 HOST = "portal.example.test"
+# The deployment's whole log (every command and process), kept for reading after a run or in CI.
+KEPT_LOG = Path(settings.BASE_DIR) / "test-artifacts" / "deploy-smoke.log"
 ADMIN_PASSWORD = "Adm1n-" + secrets.token_urlsafe(12)
 TEACHER_PASSWORD = "Teach-" + secrets.token_urlsafe(12)
 
@@ -492,12 +495,11 @@ def test_the_readme_deployment_from_a_fresh_checkout(workdir, smtp, wechat, redi
         phase("restored site checked, stopped")
         print(f"\ndeployment smoke test: {time.monotonic() - started:.0f} s ({'; '.join(phases)})")
     except BaseException:
-        kept = Path(settings.BASE_DIR) / "test-artifacts" / "deploy-smoke.log"
-        kept.parent.mkdir(exist_ok=True)
-        shutil.copyfile(deployment.log, kept)
         print(f"--- phases: {'; '.join(phases)}")
-        print(f"--- the deployment's log (all of it: {kept}) ---\n{deployment.tail(150)}")
+        print(f"--- the deployment's log (all of it: {KEPT_LOG}) ---\n{deployment.tail(150)}")
         raise
     finally:
+        KEPT_LOG.parent.mkdir(exist_ok=True)
+        shutil.copyfile(deployment.log, KEPT_LOG)
         deployment.kill_everything()
         databases.drop()

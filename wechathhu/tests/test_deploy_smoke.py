@@ -5,7 +5,7 @@ A copy of the project (what a clone has), a FRESH virtualenv made by ``make depl
 written from ``.env.example`` with the production values filled in (DEBUG=false behind a TLS proxy),
 MariaDB, a Redis server of the test's own, a real SMTP server and a fake WeChat. Then, through HTTP:
 ``/health/`` (database, Redis, worker), a scheduled message and a repair with a photo; the worker
-publishes the message (pushed to WeChat) and mails the repair, once each, although the worker is
+publishes the message (pushed to WeChat and mailed: it is urgent) and mails the repair, once each, although the worker is
 killed in between; ``make stop`` exits 0 with every process gone, ``make deploy`` starts again,
 ``make backup`` while it runs, ``make restore`` into a second, empty database, and the restored
 site has the users, the message with its read state and the photo, byte for byte.
@@ -18,6 +18,7 @@ The deployment's log is kept in test-artifacts/deploy-smoke.log.
 
 import contextlib
 import csv
+import email.header
 import io
 import os
 import re
@@ -415,6 +416,13 @@ def test_the_readme_deployment_from_a_fresh_checkout(workdir, smtp, wechat, redi
             lambda: [m for m in wechat.subscribe_messages if m.get("touser") == "openid-t1001"],
             timeout=240,
         )
+        # Urgent: every channel the teacher has, e-mail as well (messaging/delivery.py).
+        wait_for("the scheduled message mailed", lambda: _mails_to(inbox, "t1001@example.test"), timeout=120)
+        assert "部署冒烟测试通知" in str(
+            email.header.make_header(
+                email.header.decode_header(_mails_to(inbox, "t1001@example.test")[0]["Subject"])
+            )
+        )
         assert deployment.program_pid("worker") != worker_pid
         status, inbox_page = site.json("GET", "/api/v1/messages", token=teacher_token)
         assert status == 200 and [m["id"] for m in inbox_page["data"]["messages"]] == [message_id], inbox_page
@@ -446,7 +454,9 @@ def test_the_readme_deployment_from_a_fresh_checkout(workdir, smtp, wechat, redi
         wait_for(
             "the second repair's mail", lambda: len(_mails_to(inbox, "duty@example.test")) == 2, timeout=240
         )
+        # Once each, although the worker was killed and the stack stopped and started again.
         assert len([m for m in wechat.subscribe_messages if m.get("touser") == "openid-t1001"]) == 1
+        assert len(_mails_to(inbox, "t1001@example.test")) == 1
         phase("stop, start, second repair")
 
         # 7. make backup while it runs; make restore into an empty second database and folder.

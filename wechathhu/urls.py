@@ -30,6 +30,8 @@ urlpatterns = [
     path("api/v1/ping", PingView.as_view(), name="ping"),
     path("api/v1/", include("messaging.api.urls")),
     path("api/v1/", include("accounts.api.urls_v1")),
+    # The WeChat official account: its webhook and the page login (/wechat/…).
+    path("", include("official.api.urls")),
     # Mini-program contract, at the root.
     path("", include("accounts.api.urls")),
     path("", include("reservations.api.urls")),

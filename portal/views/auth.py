@@ -89,9 +89,7 @@ class LoginPage(PublicPage):
                 )
         except PortalError:
             return self.invalid(context)
-        started = services.page_session_start(request=request, user=user)
-        if started.bind_error:
-            flash.warning(request, f"已登录，但未能绑定微信：{started.bind_error}")
+        services.page_session_start(request=request, user=user)
         return redirect(back_to(request, "/m/"))
 
 

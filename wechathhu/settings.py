@@ -60,14 +60,17 @@ INSTALLED_APPS = [
     "guides",
 ]
 
+# Django's browser middleware (sessions, language, CSRF, login, flash messages), each skipped for
+# token clients (``Authorization: Token|Bearer`` outside /admin/ and /api-auth/), who need none
+# of it: see wechathhu.middleware.is_token_request.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "wechathhu.middleware.SessionMiddleware",
+    "wechathhu.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "wechathhu.middleware.CsrfViewMiddleware",
+    "wechathhu.middleware.AuthenticationMiddleware",
+    "wechathhu.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -79,6 +82,8 @@ if not DEBUG:
 QUERY_COUNT_HEADER = env.bool("QUERY_COUNT_HEADER", default=False)
 if QUERY_COUNT_HEADER:
     MIDDLEWARE.append("wechathhu.middleware.QueryCountHeaderMiddleware")
+# The benchmark's ceiling: GET /bench/ceiling, a Django view without authentication or DRF.
+BENCH_CEILING = env.bool("BENCH_CEILING", default=False)
 
 ROOT_URLCONF = "wechathhu.urls"
 WSGI_APPLICATION = "wechathhu.wsgi.application"

@@ -11,6 +11,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from wechathhu.api.views import ApiRootView, HealthView, PingView
+from wechathhu.views import bench_ceiling
 
 admin.site.site_header = "HHU计信院教师微服务"
 admin.site.site_title = "HHU计信院教师微服务"
@@ -25,6 +26,7 @@ urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),
     # Message-center contract (seed 001) and its extensions.
     path("api/v1/ping", PingView.as_view(), name="ping"),
+    path("bench/ceiling", bench_ceiling, name="bench-ceiling"),
     path("api/v1/", include("messaging.api.urls")),
     path("api/v1/", include("accounts.api.urls_v1")),
     # Mini-program contract, at the root.

@@ -51,9 +51,9 @@ def test_compact_output_is_byte_for_byte_drfs(data):
 def test_indented_output_is_drfs(data):
     expected = drf_renderers.JSONRenderer().render(data, "application/json; indent=4", {})
     assert JSONRenderer().render(data, "application/json; indent=4", {}) == expected
-    assert JSONRenderer().render(data, "application/json", {"indent": 4}) == drf_renderers.JSONRenderer().render(
+    assert JSONRenderer().render(
         data, "application/json", {"indent": 4}
-    )
+    ) == drf_renderers.JSONRenderer().render(data, "application/json", {"indent": 4})
 
 
 def test_nothing_is_an_empty_body_and_prebuilt_json_passes_through():
@@ -84,10 +84,13 @@ def test_the_envelope_is_the_same_bytes_as_before(monkeypatch):
         envelope(data, status_code=200, message="获取当前用户成功"), "application/json", {}
     )
     assert got == expected
-    assert got == (
-        '{"code":200,"message":"获取当前用户成功","data":{"id":7,"username":"T1001","real_name":"张三"},'
-        '"timestamp":"2026-12-04T15:14:00.123456+08:00"}'
-    ).encode()
+    assert (
+        got
+        == (
+            '{"code":200,"message":"获取当前用户成功","data":{"id":7,"username":"T1001","real_name":"张三"},'
+            '"timestamp":"2026-12-04T15:14:00.123456+08:00"}'
+        ).encode()
+    )
 
 
 @pytest.mark.django_db

@@ -281,6 +281,11 @@ SPECTACULAR_SETTINGS = {
 TOKEN_IDLE_TIMEOUT = env.int("TOKEN_IDLE_TIMEOUT", default=14 * 24 * 3600)
 # last_used_at is written at most this often per token, so requests are not all writes.
 TOKEN_TOUCH_INTERVAL = env.int("TOKEN_TOUCH_INTERVAL", default=60)
+# A token and its user are kept this many seconds in the cache (0: off), so a request runs no SQL
+# to authenticate; revoking, expiring, saving the user or renaming the department takes effect on
+# the next request all the same. Needs a cache every process shares: on by default with Redis.
+TOKEN_CACHE_SECONDS = env.int("TOKEN_CACHE_SECONDS", default=60 if REDIS_URL else 0)
+TOKEN_CACHE_ALIAS = "default"  # noqa: S105 - a cache name
 
 # --- WeChat -------------------------------------------------------------------------------------
 

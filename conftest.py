@@ -69,7 +69,7 @@ def anon_client():
 
 def client_for(user, keyword="Token", device="pytest") -> APIClient:
     """An API client that logs ``user`` in with a real per-device token."""
-    from accounts.services import token_issue
+    from accounts.services.tokens import token_issue
 
     token, _ = token_issue(user=user, device=device)
     client = APIClient()

@@ -15,10 +15,14 @@ from import_export.admin import ImportExportModelAdmin
 from wechathhu.core.downloads import xlsx_response
 from wechathhu.core.errors import ApplicationError
 
-from . import exports, services
+from . import exports
 from .models import AuthToken, CampusGroup, Department, Friendship, GroupMembership, SchoolClass, User
 from .resources import SchoolClassResource, UserResource
-from .services import user_refresh_name_keys
+from .services.avatars import avatar_image_open, user_set_avatar
+from .services.claims import claim_code_issue
+from .services.groups import group_add_users
+from .services.names import user_refresh_name_keys
+from .services.registration import user_approve_registrations, user_reject_registrations
 
 
 def dated_xlsx_response(content: bytes, stem: str) -> HttpResponse:
@@ -30,7 +34,7 @@ class PortalUserChangeForm(UserChangeForm):
         upload = self.cleaned_data.get("avatar")
         if isinstance(upload, UploadedFile):
             try:
-                services.avatar_image_open(upload)
+                avatar_image_open(upload)
             except ApplicationError as exc:
                 raise forms.ValidationError(exc.message)
         return upload
@@ -142,7 +146,7 @@ class UserAdmin(ImportExportModelAdmin, DjangoUserAdmin):
         user_refresh_name_keys(obj)
         super().save_model(request, obj, form, change)
         if isinstance(upload, UploadedFile):
-            services.user_set_avatar(user=obj, upload=upload)
+            user_set_avatar(user=obj, upload=upload)
 
     @admin.action(description=_("将所选用户加入分组…"), permissions=["change"])
     def add_to_group(self, request, queryset):
@@ -150,7 +154,7 @@ class UserAdmin(ImportExportModelAdmin, DjangoUserAdmin):
         form = AddToGroupForm(request.POST if "apply" in request.POST else None, admin_site=self.admin_site)
         if "apply" in request.POST and form.is_valid():
             group = form.cleaned_data["group"]
-            added = services.group_add_users(
+            added = group_add_users(
                 group=group, user_ids=queryset.values_list("pk", flat=True), title=form.cleaned_data["title"]
             )
             self.message_user(
@@ -177,7 +181,7 @@ class UserAdmin(ImportExportModelAdmin, DjangoUserAdmin):
     def issue_claim_codes(self, request, queryset):
         """Codes are shown only in this file; accounts already claimed or inactive get none."""
         users = list(queryset.filter(is_active=True, claimed_at__isnull=True).order_by("username"))
-        issued = [(user, services.claim_code_issue(user=user, by=request.user)) for user in users]
+        issued = [(user, claim_code_issue(user=user, by=request.user)) for user in users]
         if not issued:
             self.message_user(request, _("所选用户都已认领或未激活，没有生成认领码。"), messages.WARNING)
             return None
@@ -185,12 +189,12 @@ class UserAdmin(ImportExportModelAdmin, DjangoUserAdmin):
 
     @admin.action(description=_("批准所选的注册申请"), permissions=["change"])
     def approve_registrations(self, request, queryset):
-        approved = services.user_approve_registrations(user_ids=queryset.values_list("pk", flat=True))
+        approved = user_approve_registrations(user_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, _("已批准 %(n)d 个注册申请。") % {"n": approved}, messages.SUCCESS)
 
     @admin.action(description=_("拒绝所选的注册申请（删除申请的账号）"), permissions=["delete"])
     def reject_registrations(self, request, queryset):
-        rejected = services.user_reject_registrations(user_ids=queryset.values_list("pk", flat=True))
+        rejected = user_reject_registrations(user_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, _("已拒绝 %(n)d 个注册申请。") % {"n": rejected}, messages.SUCCESS)
 
 

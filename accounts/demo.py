@@ -16,7 +16,7 @@ from .models import (
     UserKind,
     Visibility,
 )
-from .services import user_create
+from .services.users import user_create
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - the published demo password, printed by `make run`
 ADMIN_USERNAME = "admin"

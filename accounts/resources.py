@@ -16,7 +16,7 @@ import re
 from import_export import fields, resources, widgets
 
 from .models import Department, SchoolClass, User, UserKind
-from .services import user_refresh_name_keys
+from .services.names import user_refresh_name_keys
 
 KIND_BY_LABEL = {str(label): value for value, label in UserKind.choices}
 

@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 
 from wechathhu.core.downloads import xlsx_response
 
-from . import export, forms, qr, selectors, services
+from . import exports, form_schema, qr, selectors, services
 from .filterlang import FilterError
 from .models import (
     Activity,
@@ -72,7 +72,7 @@ class ActivityForm(djforms.ModelForm):
         widgets = {"form_metas": FormBuilderWidget}
 
     def clean_form_metas(self):
-        return forms.form_schema_dumps(self.cleaned_data.get("form_metas") or "{}")
+        return form_schema.form_schema_dumps(self.cleaned_data.get("form_metas") or "{}")
 
     def clean(self):
         data = super().clean()
@@ -324,8 +324,8 @@ class EnrollmentAdminForm(djforms.ModelForm):
         activity = self.cleaned_data.get("activity") or getattr(self.instance, "activity", None)
         if activity is None:
             return raw
-        schema = forms.form_schema_validate(activity.form_metas)
-        return forms.dumps(forms.answers_validate(schema, forms.answers_parse(raw)))
+        schema = form_schema.form_schema_validate(activity.form_metas)
+        return form_schema.dumps(form_schema.answers_validate(schema, form_schema.answers_parse(raw)))
 
 
 @admin.register(Enrollment)
@@ -383,7 +383,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
         columns = ["user_column", "name_column", "group_column", "status", "enroll_time_column"]
         if activity is None:
             return [*columns, "activity", "answers_column", "clockins_column"]
-        schema = forms.form_schema_validate(activity.form_metas)
+        schema = form_schema.form_schema_validate(activity.form_metas)
         columns += [self._answer_column(i, label) for i, label in enumerate(schema)]
         columns += [self._clockin_column(item) for item in activity.clockin_items.all()]
         return columns
@@ -411,7 +411,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
     @staticmethod
     def _answers(obj) -> dict:
         if not hasattr(obj, "_answers"):
-            obj._answers = forms.answers_load(obj.participating_metas)
+            obj._answers = form_schema.answers_load(obj.participating_metas)
         return obj._answers
 
     @staticmethod
@@ -422,7 +422,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
     def _answer_column(self, index, label):
         def column(obj):
-            return forms.answer_display(self._answers(obj).get(label))
+            return form_schema.answer_display(self._answers(obj).get(label))
 
         column.short_description = label
         column.__name__ = f"answer_{index}"
@@ -446,7 +446,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
         return format_html_join(
             "",
             "<div><strong>{}</strong> {}</div>",
-            ((k, forms.answer_display(v)) for k, v in self._answers(obj).items()),
+            ((k, form_schema.answer_display(v)) for k, v in self._answers(obj).items()),
         )
 
     @admin.display(description="打卡情况")
@@ -515,7 +515,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
         changelist = self.get_changelist_instance(request)
         queryset = changelist.get_queryset(request)
         activity = self._activity(request)
-        content = export.enrollments_workbook(queryset=queryset, activity=activity)
+        content = exports.enrollments_workbook(queryset=queryset, activity=activity)
         name = f"报名记录-{activity.name if activity else '全部'}-{timezone.localdate():%Y%m%d}.xlsx"
         return xlsx_response(content, name)
 

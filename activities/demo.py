@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from .forms import dumps, form_schema_dumps
+from .form_schema import dumps, form_schema_dumps
 from .models import (
     Activity,
     ClockinItem,

@@ -4,7 +4,7 @@ Design notes:
 
 * ``Activity.form_metas`` keeps the enrollment form as JSON **text**, exactly as the mini-program
   receives it: the order of the keys is the order of the fields, and a native JSON column (MySQL 8)
-  would re-order them. It is validated by ``activities.forms.form_schema_validate`` on every save
+  would re-order them. It is validated by ``activities.form_schema.form_schema_validate`` on every save
   through the services and the admin.
 * A clock-in item needs no stored key: the QR code is an HMAC over (item, time step), see
   ``activities.qr``.

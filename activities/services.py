@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from wechathhu.core.errors import ApplicationError, NotFound
 
-from . import forms, qr
+from . import form_schema, qr
 from .models import (
     Activity,
     ClockinItem,
@@ -93,8 +93,8 @@ def enrollment_create(
     if Enrollment.objects.filter(activity=activity, user=user).exists():
         raise ApplicationError(DUPLICATE_ENROLLMENT, field="non_field_errors")
     try:
-        schema = forms.form_schema_validate(activity.form_metas)
-        answers = forms.answers_validate(schema, forms.answers_parse(participating_metas))
+        schema = form_schema.form_schema_validate(activity.form_metas)
+        answers = form_schema.answers_validate(schema, form_schema.answers_parse(participating_metas))
     except ValidationError as exc:
         raise ApplicationError(exc.messages[0], field="non_field_errors")
     status = EnrollmentStatus.ENROLLED
@@ -103,7 +103,7 @@ def enrollment_create(
             raise ApplicationError(FULL, field="non_field_errors")
         status = EnrollmentStatus.WAITING
     enrollment = Enrollment(
-        activity=activity, user=user, status=status, participating_metas=forms.dumps(answers)
+        activity=activity, user=user, status=status, participating_metas=form_schema.dumps(answers)
     )
     enrollment.full_clean(validate_unique=False, validate_constraints=False)
     try:
@@ -119,13 +119,13 @@ def enrollment_create_by_staff(*, activity: Activity, user, participating_metas)
     """Staff add someone by hand: the form is still validated, the capacity still holds (an
     over-full activity puts them on the waiting list), but the enrollment window does not apply."""
     activity = _lock_activity(activity.pk)
-    schema = forms.form_schema_validate(activity.form_metas)
-    answers = forms.answers_validate(schema, forms.answers_parse(participating_metas))
+    schema = form_schema.form_schema_validate(activity.form_metas)
+    answers = form_schema.answers_validate(schema, form_schema.answers_parse(participating_metas))
     if Enrollment.objects.filter(activity=activity, user=user).exists():
         raise ValidationError(DUPLICATE_ENROLLMENT)
     status = EnrollmentStatus.ENROLLED if _has_room(activity) else EnrollmentStatus.WAITING
     enrollment = Enrollment(
-        activity=activity, user=user, status=status, participating_metas=forms.dumps(answers)
+        activity=activity, user=user, status=status, participating_metas=form_schema.dumps(answers)
     )
     enrollment.full_clean()
     enrollment.save()
@@ -135,9 +135,9 @@ def enrollment_create_by_staff(*, activity: Activity, user, participating_metas)
 @transaction.atomic
 def enrollment_update_answers(*, enrollment: Enrollment, participating_metas) -> Enrollment:
     """Staff correct someone's answers; they are validated against the form like a new enrollment."""
-    schema = forms.form_schema_validate(enrollment.activity.form_metas)
-    answers = forms.answers_validate(schema, forms.answers_parse(participating_metas))
-    enrollment.participating_metas = forms.dumps(answers)
+    schema = form_schema.form_schema_validate(enrollment.activity.form_metas)
+    answers = form_schema.answers_validate(schema, form_schema.answers_parse(participating_metas))
+    enrollment.participating_metas = form_schema.dumps(answers)
     enrollment.full_clean(validate_unique=False, validate_constraints=False)
     enrollment.save(update_fields=["participating_metas", "updated_at"])
     return enrollment

@@ -4,7 +4,7 @@ import json
 
 from django import forms
 
-from .forms import FIELD_TYPES
+from .form_schema import FIELD_TYPES
 
 
 class FormBuilderWidget(forms.Textarea):

@@ -24,7 +24,7 @@ from accounts.models import User, UserKind
 from accounts.selectors import audience_user_ids
 from wechathhu.core.errors import ApplicationError
 
-from . import reports, selectors, services
+from . import admin_report, exports, selectors, services
 from .models import Message, MessageDelivery, MessageRecipient
 
 # --- Compose form ----------------------------------------------------------------------------------
@@ -404,7 +404,7 @@ class MessageAdmin(admin.ModelAdmin):
         message = get_object_or_404(self.get_queryset(request), pk=message_id)
         state = request.GET.get("state", "")
         search = request.GET.get("q", "").strip()
-        rows = reports.message_audience(message=message, state=state, search=search)
+        rows = selectors.message_audience_list(message=message, state=state, search=search)
         page = Paginator(rows, 50).get_page(request.GET.get("page"))
         context = {
             **self.admin_site.each_context(request),
@@ -423,23 +423,17 @@ class MessageAdmin(admin.ModelAdmin):
         """The statistics report (per message and per period), with charts and an Excel export."""
         if not selectors.user_can_send(user=request.user):
             raise PermissionDenied
-        form = reports.ReportForm(request.GET or None)
-        params = form.cleaned_params() if form.is_valid() else reports.ReportForm.default_params()
-        report = reports.message_report(user=request.user, **params)
+        form = admin_report.ReportForm(request.GET or None)
+        params = form.cleaned_params() if form.is_valid() else admin_report.ReportForm.default_params()
+        report = selectors.message_report(user=request.user, **params)
         if request.GET.get("export") == "xlsx":
-            return reports.report_xlsx_response(report)
+            return exports.message_report_xlsx_response(report)
         context = {
             **self.admin_site.each_context(request),
+            **admin_report.report_context(report),
             "opts": self.model._meta,
             "title": "消息统计报表",
             "form": form,
-            "report": report,
-            "breakdowns": (
-                ("按类型", report.by_type),
-                ("按优先级", report.by_priority),
-                ("按系所（定向消息）", report.by_department),
-                ("按班级（定向消息）", report.by_class),
-            ),
             "export_query": urlencode(
                 {**{k: v for k, v in request.GET.items() if k != "export"}, "export": "xlsx"}
             ),

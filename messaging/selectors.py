@@ -14,17 +14,19 @@ Both halves carry the user's engagement (``read_at``, ``archived_at``) through t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet
+from django.db.models import Count, F, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
 from wechathhu.core.errors import NotFound
 
 from .filters import RecipientFilterSet, SenderMessageFilterSet, UserMessageFilterSet, apply_filterset
-from .models import Message, MessageRecipient, MessageType
+from .models import Message, MessagePriority, MessageRecipient, MessageType
 
 MESSAGE_NOT_FOUND = "消息不存在。"
 
@@ -236,6 +238,17 @@ def message_recipient_list(*, message: Message, filters=None) -> QuerySet[Messag
 # --- Read rates -------------------------------------------------------------------------------
 
 
+def read_rate(*, read: int, audience: int) -> float | None:
+    """The read rate, the one formula: read ÷ audience (at most 1), ``None`` without an audience.
+
+    Engagement only (``MessageRecipient.read_at``), never delivery; a global message's audience
+    is the number of users active when it was published (``Message.audience_size``).
+    """
+    if not audience:
+        return None
+    return min(1.0, read / audience)
+
+
 @dataclass(frozen=True)
 class ReadFigures:
     audience: int
@@ -243,11 +256,194 @@ class ReadFigures:
 
     @property
     def rate(self) -> float | None:
-        if not self.audience:
-            return None
-        return min(1.0, self.read / self.audience)
+        return read_rate(read=self.read, audience=self.audience)
 
 
 def message_read_figures(*, message: Message) -> ReadFigures:
     read = MessageRecipient.objects.filter(message=message, read_at__isnull=False).count()
     return ReadFigures(audience=message.audience_size, read=read)
+
+
+def with_read_total(queryset: QuerySet[Message]) -> QuerySet[Message]:
+    """Each message with ``read_total``, how many recipients have read it (one subquery)."""
+    reads = (
+        MessageRecipient.objects.filter(message=OuterRef("pk"), read_at__isnull=False)
+        .order_by()
+        .values("message")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return queryset.annotate(read_total=Coalesce(Subquery(reads, output_field=IntegerField()), 0))
+
+
+# --- One message's audience (admin) -----------------------------------------------------------
+
+
+def message_audience_list(*, message: Message, state: str = "", search: str = "") -> QuerySet[User]:
+    """The users a message reached, each with ``state_read_at`` and ``state_archived_at``.
+
+    Targeted: the recipient rows. Global: every active user (and anyone who acted on it), with a
+    state only where the user read or archived it. ``state`` is ``read``, ``unread`` or
+    ``archived``; ``search`` matches 工号/学号 or name.
+    """
+    users = User.objects.alias(
+        state=FilteredRelation("message_states", condition=Q(message_states__message=message))
+    ).annotate(
+        state_id=F("state__id"),
+        state_read_at=F("state__read_at"),
+        state_archived_at=F("state__archived_at"),
+    )
+    if message.is_global:
+        users = users.filter(Q(is_active=True) | Q(state_id__isnull=False))
+    else:
+        users = users.filter(state_id__isnull=False)
+    if state == "read":
+        users = users.filter(state_read_at__isnull=False)
+    elif state == "unread":
+        users = users.filter(state_read_at__isnull=True)
+    elif state == "archived":
+        users = users.filter(state_archived_at__isnull=False)
+    if search:
+        users = users.filter(
+            Q(username__icontains=search)
+            | Q(last_name__icontains=search)
+            | Q(first_name__icontains=search)
+            | Q(name_pinyin__icontains=search)
+        )
+    return users.select_related("department", "school_class").order_by("username")
+
+
+# --- The statistics report (admin) ------------------------------------------------------------
+# Periods are bucketed in Python in Asia/Shanghai, so the report does not depend on the
+# database's time-zone tables. The admin page (``admin_report``) and the Excel export
+# (``exports``) present the same ``MessageReport``.
+
+
+@dataclass
+class ReportRow:
+    label: str
+    messages: int = 0
+    audience: int = 0
+    read: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return read_rate(read=self.read, audience=self.audience)
+
+
+@dataclass(frozen=True)
+class ReportMessage:
+    id: int
+    title: str
+    type: str
+    priority: str
+    is_global: bool
+    sender: str
+    published_at: datetime
+    audience: int
+    read: int
+
+    @property
+    def rate(self) -> float | None:
+        return read_rate(read=self.read, audience=self.audience)
+
+
+@dataclass
+class MessageReport:
+    date_from: date
+    date_to: date
+    granularity: str
+    total: ReportRow
+    periods: list[ReportRow]
+    by_type: list[ReportRow]
+    by_priority: list[ReportRow]
+    by_department: list[ReportRow]
+    by_class: list[ReportRow]
+    messages: list[ReportMessage] = field(default_factory=list)
+
+
+def _period_label(moment: datetime, granularity: str) -> str:
+    day = timezone.localtime(moment).date()
+    if granularity == "month":
+        return day.strftime("%Y-%m")
+    if granularity == "week":
+        monday = day - timedelta(days=day.weekday())
+        return f"{monday:%Y-%m-%d} 周"
+    return day.isoformat()
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+def message_report_list(*, user: User, date_from: date, date_to: date) -> QuerySet[Message]:
+    """Messages published in the period (up to now), the user's own unless a superuser."""
+    queryset = Message.objects.filter(
+        published_at__gte=_day_start(date_from),
+        published_at__lt=_day_start(date_to + timedelta(days=1)),
+        published_at__lte=timezone.now(),
+    )
+    if not user.is_superuser:
+        queryset = queryset.filter(sender=user)
+    return queryset
+
+
+def _targeted_breakdown(messages: QuerySet[Message], key: str, empty: str) -> list[ReportRow]:
+    rows = (
+        MessageRecipient.objects.filter(message__in=messages.filter(is_global=False).values("pk"))
+        .values(label=F(key))
+        .annotate(audience=Count("id"), read=Count("id", filter=Q(read_at__isnull=False)))
+        .order_by("-audience")
+    )
+    return [ReportRow(label=r["label"] or empty, audience=r["audience"], read=r["read"]) for r in rows]
+
+
+def message_report(*, user: User, date_from: date, date_to: date, granularity: str = "day") -> MessageReport:
+    """Sent (audience), read and read rate per period, type, priority, department and class.
+
+    Three queries: the messages with their read counts, then recipient rows grouped by the
+    recipient's department and by class (targeted messages: their recipients are known).
+    """
+    messages = message_report_list(user=user, date_from=date_from, date_to=date_to)
+    rows = list(with_read_total(messages.select_related("sender")).order_by("-published_at", "-id"))
+    total = ReportRow(label="合计")
+    periods: dict[str, ReportRow] = {}
+    types = {t.value: ReportRow(label=str(t.label)) for t in MessageType}
+    priorities = {p.value: ReportRow(label=str(p.label)) for p in MessagePriority}
+    for m in rows:
+        for bucket in (
+            total,
+            periods.setdefault(_period_label(m.published_at, granularity), ReportRow(label="")),
+            types[m.type],
+            priorities[m.priority],
+        ):
+            bucket.messages += 1
+            bucket.audience += m.audience_size
+            bucket.read += m.read_total
+    for label, row in periods.items():
+        row.label = label
+    return MessageReport(
+        date_from=date_from,
+        date_to=date_to,
+        granularity=granularity,
+        total=total,
+        periods=[periods[k] for k in sorted(periods)],
+        by_type=list(types.values()),
+        by_priority=list(priorities.values()),
+        by_department=_targeted_breakdown(messages, "recipient__department__name", "（未分配系所）"),
+        by_class=_targeted_breakdown(messages, "recipient__school_class__name", "（无班级）"),
+        messages=[
+            ReportMessage(
+                id=m.pk,
+                title=m.title,
+                type=m.get_type_display(),
+                priority=m.get_priority_display(),
+                is_global=m.is_global,
+                sender=m.sender.full_name or m.sender.username if m.sender else "系统",
+                published_at=timezone.localtime(m.published_at),
+                audience=m.audience_size,
+                read=m.read_total,
+            )
+            for m in rows
+        ],
+    )

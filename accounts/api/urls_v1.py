@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from . import views
+from .views import current_user
 
 app_name = "accounts-v1"
 
 urlpatterns = [
-    path("me", views.MeView.as_view(), name="me"),
+    path("me", current_user.MeView.as_view(), name="me"),
 ]

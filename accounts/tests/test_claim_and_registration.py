@@ -6,8 +6,8 @@ import responses
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import services
 from accounts.models import AuthToken, ClaimCode, User
+from accounts.services.claims import claim_code_issue
 from accounts.tests.factories import DepartmentFactory, SchoolClassFactory, StudentFactory, UserFactory
 from conftest import WECHAT_BASE
 
@@ -51,7 +51,7 @@ def test_claim_with_the_initial_password_binds_wechat_and_logs_in(
 
 
 def test_claim_with_a_staff_issued_code_which_works_once(wechat_api, anon_client, imported, staff_user):
-    code = services.claim_code_issue(user=imported, by=staff_user)
+    code = claim_code_issue(user=imported, by=staff_user)
     answer_code(wechat_api, "wx-1", "openid-code")
     response = claim(anon_client, claim_code=code.lower().replace("-", " "))
     assert response.status_code == 201
@@ -95,15 +95,15 @@ def test_a_claimed_or_inactive_account_cannot_be_claimed_again(wechat_api, anon_
 
 
 def test_an_expired_code_is_refused(wechat_api, anon_client, imported, staff_user):
-    code = services.claim_code_issue(user=imported, by=staff_user)
+    code = claim_code_issue(user=imported, by=staff_user)
     ClaimCode.objects.update(expires_at=timezone.now())
     answer_code(wechat_api, "wx-1", "openid-x")
     assert claim(anon_client, claim_code=code).json() == {"non_field_errors": [CLAIM_FAILED]}
 
 
 def test_a_new_code_replaces_the_old_one(wechat_api, anon_client, imported, staff_user):
-    old = services.claim_code_issue(user=imported, by=staff_user)
-    new = services.claim_code_issue(user=imported, by=staff_user)
+    old = claim_code_issue(user=imported, by=staff_user)
+    new = claim_code_issue(user=imported, by=staff_user)
     answer_code(wechat_api, "wx-1", "openid-x")
     assert claim(anon_client, claim_code=old).status_code == 400
     assert claim(anon_client, claim_code=new).status_code == 201

@@ -6,8 +6,8 @@ import pytest
 import responses
 from django.db import connection
 
-from accounts import services
 from accounts.models import AuthToken, Friendship, GroupMembership
+from accounts.services.groups import group_member_add
 from accounts.tests.factories import CampusGroupFactory, StudentFactory, UserFactory
 from conftest import WECHAT_BASE, client_for
 from wechathhu.core.errors import ApplicationError
@@ -79,7 +79,7 @@ def test_simultaneous_adds_to_a_group_make_one_membership():
 
     def add():
         try:
-            services.group_member_add(group=group, user=student, by=staff, title="干事")
+            group_member_add(group=group, user=student, by=staff, title="干事")
             return "added"
         except ApplicationError as exc:
             return exc.message

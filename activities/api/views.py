@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from activities import qr, selectors, services
 from activities.models import Activity, ClockinItem, EnrollmentStatus
 from wechathhu.api.pagination import MiniProgramPagination
+from wechathhu.api.schema import DETAIL
 from wechathhu.core.errors import ApplicationError
 
 from .serializers import (
@@ -24,7 +25,6 @@ from .serializers import (
     EnrollmentSerializer,
 )
 
-DETAIL = OpenApiResponse(description='错误：`{"detail": "…"}`')
 FIELD_ERRORS = OpenApiResponse(description='错误：`{"activity": ["…"]}` 或 `{"non_field_errors": ["…"]}`')
 
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.tests.factories import UserFactory
-from activities.forms import dumps
+from activities.form_schema import dumps
 from activities.models import Activity, ClockinItem, ClockinKind, ClockinRecord, Enrollment
 
 FORM = {

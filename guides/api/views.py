@@ -11,13 +11,13 @@ from rest_framework.views import APIView
 from guides import links, selectors, services
 from guides.filters import GuideFilter
 from guides.models import Guide
-from guides.throttles import MAIL_THROTTLED, MailRateThrottle
+from wechathhu.api.schema import DETAIL
 from wechathhu.core.errors import NotFound
 
 from .files import guide_file_response
 from .serializers import GuideSerializer
+from .throttles import MAIL_THROTTLED, MailRateThrottle
 
-DETAIL = OpenApiResponse(description='错误：`{"detail": "…"}`')
 FILE_MISSING = "指南文件不存在。"
 
 FILE_RESPONSES = {

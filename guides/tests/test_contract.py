@@ -13,7 +13,7 @@ from guides.tests.factories import GuideCategoryFactory, GuideFactory
 
 def wx_client(user) -> APIClient:
     """``R()`` / ``wx.downloadFile``: a bare client with the ``Authorization: Token <key>`` header."""
-    from accounts.services import token_issue
+    from accounts.services.tokens import token_issue
 
     token, _ = token_issue(user=user, device="wechat")
     client = APIClient()

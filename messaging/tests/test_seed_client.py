@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from accounts.services import token_issue
+from accounts.services.tokens import token_issue
 from accounts.tests.factories import UserFactory
 
 

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from repairs import selectors, services
 from repairs.models import RepairRequest, RepairStatus
 from wechathhu.api.pagination import MiniProgramPagination
+from wechathhu.api.schema import DETAIL
 
 from .serializers import (
     CategorySerializer,
@@ -24,7 +25,6 @@ from .serializers import (
 )
 from .throttles import RepairCreateThrottle
 
-DETAIL = OpenApiResponse(description='错误：`{"detail": "…"}`')
 FIELDS = OpenApiResponse(description='字段错误：`{"<字段>": ["…"]}`')
 TAGS = ["repairs"]
 

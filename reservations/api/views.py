@@ -17,6 +17,7 @@ from reservations import selectors, services
 from reservations.models import Reservation, ReservationSeries
 from wechathhu.api.pagination import MiniProgramPagination
 from wechathhu.api.renderers import EncodedJSON
+from wechathhu.api.schema import DETAIL
 
 from . import params
 from .serializers import (
@@ -33,7 +34,6 @@ from .serializers import (
     search_json,
 )
 
-DETAIL = OpenApiResponse(description='错误：`{"detail": "…"}`')
 FIELD_ERRORS = OpenApiResponse(
     description='错误：`{"non_field_errors": ["会议室在该时间段已经被占用。"]}` 或 `{"字段": ["…"]}`'
 )

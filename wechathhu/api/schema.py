@@ -5,6 +5,9 @@ from rest_framework import serializers
 
 from .pagination import EnvelopePagination
 
+DETAIL = OpenApiResponse(description='错误：`{"detail": "…"}`')
+"""The mini-program contract's error answer, for ``@extend_schema(responses={400: DETAIL, …})``."""
+
 
 def _envelope_fields(data_field):
     return {

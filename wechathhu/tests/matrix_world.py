@@ -15,8 +15,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from accounts import services as account_services
 from accounts.models import User
+from accounts.services.avatars import user_set_avatar
+from accounts.services.tokens import token_issue
 from accounts.tests.factories import (
     CampusGroupFactory,
     FriendshipFactory,
@@ -84,7 +85,7 @@ def _make_users(world: World) -> None:
     for user in users.values():
         user.wechat_openid = f"openid-{user.username}"
         user.save(update_fields=["wechat_openid"])
-        account_services.user_set_avatar(user=user, upload=png("me.png"))
+        user_set_avatar(user=user, upload=png("me.png"))
 
 
 def _build_shared(world: World) -> None:
@@ -109,7 +110,7 @@ def _build_owned(world: World, owner: str) -> dict:
     """Everything ``owner`` owns, or is addressed to them, or is theirs to manage."""
     user = world.users[owner]
     postman = User.objects.get(pk=world.shared["postman"])
-    token, _ = account_services.token_issue(user=user, device="matrix")
+    token, _ = token_issue(user=user, device="matrix")
     world.tokens[owner] = token.key
     objs = {"user": user.pk, "username": user.username, "name": user.full_name, "token": token.pk}
     objs["avatar_key"] = user.avatar.name.rsplit("/", 1)[-1].removesuffix(".jpg")

@@ -5,7 +5,7 @@ manage.py refresh_name_keys
 
 from django.core.management.base import BaseCommand
 
-from accounts.services import user_refresh_all_name_keys
+from accounts.services.names import user_refresh_all_name_keys
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from activities.forms import answers_parse, answers_validate, form_schema_validate
+from activities.form_schema import answers_parse, answers_validate, form_schema_validate
 
 SCHEMA = {
     "姓名": {"type": "text", "required": True, "max": 10},

@@ -7,7 +7,7 @@ from io import BytesIO
 from django.utils import timezone
 from openpyxl import Workbook
 
-from . import forms
+from . import form_schema
 from .models import Activity, ClockinSource
 
 BATCH = 500
@@ -25,12 +25,12 @@ def enrollments_workbook(*, queryset, activity: Activity | None) -> bytes:
     """
     rows = list(queryset.order_by("activity_id", "created_at", "id").iterator(chunk_size=BATCH))
     if activity is not None:
-        fields = list(forms.form_schema_validate(activity.form_metas))
+        fields = list(form_schema.form_schema_validate(activity.form_metas))
         items = [item.label for item in activity.clockin_items.all()]
     else:
         fields, items = [], []
         for enrollment in rows:
-            for key in forms.answers_load(enrollment.participating_metas):
+            for key in form_schema.answers_load(enrollment.participating_metas):
                 if key not in fields:
                     fields.append(key)
             for record in enrollment.clockin_records.all():
@@ -44,7 +44,7 @@ def enrollments_workbook(*, queryset, activity: Activity | None) -> bytes:
     sheet.append(header)
     for enrollment in rows:
         user = enrollment.user
-        answers = forms.answers_load(enrollment.participating_metas)
+        answers = form_schema.answers_load(enrollment.participating_metas)
         records = {r.item.label: r for r in enrollment.clockin_records.all()}
         line = [
             enrollment.activity.name,
@@ -54,7 +54,7 @@ def enrollments_workbook(*, queryset, activity: Activity | None) -> bytes:
             user.school_class.name if user.school_class else "",
             enrollment.get_status_display(),
             _local(enrollment.created_at),
-            *(forms.answer_display(answers.get(f)) for f in fields),
+            *(form_schema.answer_display(answers.get(f)) for f in fields),
         ]
         for label in items:
             record = records.get(label)

@@ -1,4 +1,8 @@
+"""Throttles of the accounts endpoints (rates in ``DEFAULT_THROTTLE_RATES``)."""
+
 import hashlib
+
+from rest_framework import exceptions
 
 from wechathhu.api.throttling import SettingsRateThrottle
 
@@ -33,3 +37,10 @@ class RegisterRateThrottle(SettingsRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginThrottleMixin:
+    throttle_classes = (LoginRateThrottle, LoginUsernameRateThrottle)
+
+    def throttled(self, request, wait):
+        raise exceptions.Throttled(wait=wait, detail="登录尝试过于频繁，请稍后再试。")

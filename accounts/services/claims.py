@@ -1,0 +1,113 @@
+"""Claiming an imported account: its owner proves the initial password or a one-time code, binds
+WeChat and logs in."""
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from wechathhu.core.errors import ApplicationError
+
+from ..models import AuthToken, ClaimCode, User
+from .tokens import token_issue
+from .wechat import openid_move, wechat_session
+
+logger = logging.getLogger(__name__)
+
+CLAIM_FAILED = "认领失败：信息不匹配，或该账号已被认领。请核对工号/学号、姓名和初始密码（或认领码）。"
+CLAIM_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
+CLAIM_CODE_LENGTH = 8
+
+
+def _normalize_code(code: str) -> str:
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def _claim_code_hash(code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, b"claim-code:" + _normalize_code(code).encode(), hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def claim_code_issue(*, user: User, by: User | None) -> str:
+    """A new one-time claim code for ``user`` (replacing any earlier one); returns it in clear,
+    the only time it is ever seen. Valid for ``ACCOUNTS_CLAIM_CODE_TTL`` seconds."""
+    if user.claimed_at is not None or not user.is_active:
+        raise ApplicationError(f"{user} 已被认领或未激活，无需认领码。")
+    code = "".join(secrets.choice(CLAIM_CODE_ALPHABET) for _ in range(CLAIM_CODE_LENGTH))
+    ClaimCode.objects.update_or_create(
+        user=user,
+        defaults={
+            "code_hash": _claim_code_hash(code),
+            "expires_at": timezone.now() + timedelta(seconds=settings.ACCOUNTS_CLAIM_CODE_TTL),
+            "issued_by": by,
+        },
+    )
+    return f"{code[:4]}-{code[4:]}"
+
+
+def _names_match(user: User, name: str) -> bool:
+    return "".join(user.full_name.split()) == "".join((name or "").split()) != ""
+
+
+def _claim_proof_ok(user: User, *, password: str | None, claim_code: str | None) -> bool:
+    if claim_code:
+        stored = ClaimCode.objects.filter(user=user, expires_at__gt=timezone.now()).first()
+        return stored is not None and hmac.compare_digest(stored.code_hash, _claim_code_hash(claim_code))
+    if password:
+        return user.check_password(password)
+    return False
+
+
+def user_claim(
+    *,
+    username: str,
+    name: str,
+    wechat_code: str,
+    device: str,
+    password: str | None = None,
+    claim_code: str | None = None,
+    new_password: str | None = None,
+) -> tuple[AuthToken, bool]:
+    """An imported account is taken over by its owner: 工号/学号 + 姓名 + the initial password (or
+    a staff-issued one-time code), binding the WeChat account behind ``wechat_code`` and
+    logging in. Returns ``(token, created)``.
+
+    The WeChat code is exchanged first, so the answer never tells whether the account data
+    were right before they are; every mismatch (unknown number, wrong name, wrong password or
+    code, expired code, account already claimed, inactive) is the same ``CLAIM_FAILED``.
+    """
+    session = wechat_session(wechat_code)
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(username=(username or "").strip()).first()
+        ok = (
+            user is not None
+            and user.is_active
+            and user.claimed_at is None
+            and _names_match(user, name)
+            and _claim_proof_ok(user, password=password, claim_code=claim_code)
+        )
+        if not ok:
+            if user is None and password:
+                User().set_password(password)  # the same hashing time as for a real account
+            raise ApplicationError(CLAIM_FAILED, field="non_field_errors")
+        if new_password:
+            try:
+                password_validation.validate_password(new_password, user)
+            except ValidationError as exc:
+                raise ValidationError({"new_password": exc.messages})
+            user.set_password(new_password)
+        openid_move(user=user, openid=session.openid)
+        user.claimed_at = timezone.now()
+        user.last_login = user.claimed_at
+        user.save(update_fields=["password", "wechat_openid", "claimed_at", "last_login"])
+        ClaimCode.objects.filter(user=user).delete()
+        logger.info("Account %s claimed", user.pk)
+        return token_issue(user=user, device=device)

@@ -1,0 +1,38 @@
+"""Logging in: with 工号/学号 and password, or with a WeChat ``wx.login()`` code."""
+
+from django.contrib.auth import authenticate
+from django.utils import timezone
+
+from wechathhu.core.errors import ApplicationError
+
+from ..models import AuthToken, User
+from .tokens import token_issue
+from .wechat import wechat_session
+
+LOGIN_FAILED = "无法使用提供的认证信息登录。"
+AWAITING_APPROVAL = "您的注册申请正在等待管理员审核，审核通过后即可登录。"
+WECHAT_NOT_BOUND = "该微信尚未绑定账号，请先使用工号和密码登录。"
+
+
+def user_login_with_password(
+    *, username: str, password: str, device: str, request=None
+) -> tuple[AuthToken, bool]:
+    """Log in with 工号/学号 and password; returns this device's ``(token, created)``."""
+    user = authenticate(request, username=username, password=password)
+    if user is None or not user.is_active:
+        pending = User.objects.filter(username=username, is_active=False, awaiting_approval=True).first()
+        if pending is not None and pending.check_password(password):
+            raise ApplicationError(AWAITING_APPROVAL, field="non_field_errors")
+        raise ApplicationError(LOGIN_FAILED, field="non_field_errors")
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return token_issue(user=user, device=device)
+
+
+def user_login_with_wechat_code(*, code: str, device: str) -> tuple[AuthToken, bool]:
+    """Log in with a ``wx.login()`` code; the WeChat account must be bound to an active user."""
+    session = wechat_session(code)
+    user = User.objects.filter(wechat_openid=session.openid, is_active=True).first()
+    if user is None:
+        raise ApplicationError(WECHAT_NOT_BOUND)
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return token_issue(user=user, device=device)

@@ -1,0 +1,60 @@
+"""Users: creating accounts, the profile and directory card, changing the password."""
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from wechathhu.core.errors import ApplicationError
+
+from ..models import User
+from .names import user_refresh_name_keys
+
+PROFILE_FIELDS = ("first_name", "last_name", "email", "department")
+CARD_FIELDS = ("post", "qq", "wechat", "tel", "phone", "description")
+VISIBILITY_FIELDS = tuple(
+    f"{field}_visibility" for field in ("post", "tel", "email", "phone", "qq", "wechat")
+)
+
+
+@transaction.atomic
+def user_create(*, username: str, password: str | None = None, **fields) -> User:
+    """Create a user. Without a password the account cannot log in until one is set."""
+    user = User(username=username, **fields)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user_refresh_name_keys(user)
+    user.full_clean()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, data: dict, fields=PROFILE_FIELDS + CARD_FIELDS + VISIBILITY_FIELDS) -> User:
+    """Update profile, card and visibility fields present in ``data``; names also refresh the
+    pinyin keys."""
+    for field in fields:
+        if field in data:
+            value = data[field]
+            if value is None and field in VISIBILITY_FIELDS:
+                continue
+            if value is None and field != "department":
+                value = ""
+            setattr(user, field, value)
+    user_refresh_name_keys(user)
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+def user_change_password(*, user: User, old_password: str, new_password: str) -> None:
+    """Set a new password; the current one must be given (a stolen token is not enough)."""
+    if not user.check_password(old_password or ""):
+        raise ApplicationError("当前密码不正确。", field="old_password")
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages})
+    user.set_password(new_password)
+    user.save(update_fields=["password"])

@@ -13,8 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts import services, token_cache
+from accounts import token_cache
 from accounts.models import AuthToken
+from accounts.services.tokens import token_issue, token_revoke
 from accounts.tests.factories import DepartmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +70,7 @@ def test_a_revoked_token_is_refused_on_the_next_request(cached, make_client, use
     elif how == "device list":
         assert other.delete(f"/auth/tokens/{phone.token.pk}/").status_code == 204
     else:
-        services.token_revoke(token=phone.token)
+        token_revoke(token=phone.token)
     assert phone.get("/api/v1/ping").status_code == 401
     assert other.get("/api/v1/ping").status_code == 200
 
@@ -125,7 +126,7 @@ def test_a_renamed_department_is_read_again(cached, make_client):
 def test_an_entry_read_before_a_revocation_is_never_used(cached, user):
     """The race a version closes: a request reads the token from the database, the token is
     revoked (and the cache told), then that request stores what it read."""
-    token, _ = services.token_issue(user=user, device="A")
+    token, _ = token_issue(user=user, device="A")
     _, version = token_cache.get(token.key)
     read = AuthToken.objects.select_related("user__department").get(pk=token.pk)
     token_cache.invalidate([token.key])  # the revocation commits meanwhile
@@ -167,9 +168,9 @@ def test_a_revocation_in_another_process_is_refused_on_the_next_request(settings
     }
     script = (
         "import django; django.setup()\n"
-        "from accounts import services\n"
         "from accounts.models import AuthToken, User\n"
-        f"services.token_revoke(token=AuthToken.objects.get(pk={phone.token.pk}))\n"
+        "from accounts.services.tokens import token_revoke\n"
+        f"token_revoke(token=AuthToken.objects.get(pk={phone.token.pk}))\n"
         f"u = User.objects.get(pk={second.token.user_id}); u.is_active = False; u.save()\n"
     )
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=120)  # noqa: S603

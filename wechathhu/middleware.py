@@ -5,7 +5,7 @@ from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
 from django.db import connections
-from django.middleware import csrf, locale
+from django.middleware import locale
 
 
 class QueryCountHeaderMiddleware:
@@ -50,9 +50,9 @@ _SESSION_PATHS = ("/admin/", "/api-auth/")
 def is_token_request(request) -> bool:
     """A request that authenticates with ``Authorization: Token|Bearer <key>`` outside the admin
     and the browsable API's login: the mini-program and seed 001's clients. It needs no session,
-    no CSRF cookie (a browser never adds this header to a forged cross-site request), no flash
-    messages and no language negotiation (the portal speaks only ``LANGUAGE_CODE``, which is
-    what every translation falls back to). Decided once per request."""
+    no login from a session, no flash messages and no language negotiation (the portal speaks
+    only ``LANGUAGE_CODE``, which is what every translation falls back to). Decided once per
+    request."""
     try:
         return request._token_request
     except AttributeError:
@@ -78,13 +78,6 @@ class SessionMiddleware(BrowserOnlyMiddleware, sessions.SessionMiddleware):
 
 class LocaleMiddleware(BrowserOnlyMiddleware, locale.LocaleMiddleware):
     pass
-
-
-class CsrfViewMiddleware(BrowserOnlyMiddleware, csrf.CsrfViewMiddleware):
-    def process_view(self, request, callback, callback_args, callback_kwargs):
-        if is_token_request(request):
-            return None
-        return super().process_view(request, callback, callback_args, callback_kwargs)
 
 
 class AuthenticationMiddleware(BrowserOnlyMiddleware, auth.AuthenticationMiddleware):

@@ -265,12 +265,15 @@ class ClockinItemAdmin(admin.ModelAdmin):
         """The current code as an SVG, the seconds until it changes, and the live count."""
         item = self._item_for_projector(request, pk)
         key = qr.make_key(item.pk)
-        svg = segno.make(key, error="m").svg_inline(omitsize=True, border=2, dark="#000", light="#fff")
+        svg = segno.make(qr.scan_url(key), error="m").svg_inline(
+            omitsize=True, border=2, dark="#000", light="#fff"
+        )
         now = timezone.now()
         return JsonResponse(
             {
                 "key": key,
                 "svg": svg,
+                "code": qr.short_code(item.pk),
                 "expires_in": qr.seconds_left(),
                 "label": item.label,
                 "activity_name": item.activity.name,

@@ -124,7 +124,6 @@ class Enrollment(TimestampedModel):
     participating_metas = models.TextField(_("报名信息"), default="{}", blank=True)
     promoted_at = models.DateTimeField(_("候补转正时间"), null=True, blank=True)
     promotion_notified_at = models.DateTimeField(_("转正通知时间"), null=True, blank=True)
-    promotion_notice_error = models.CharField(_("转正通知失败原因"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("报名记录")

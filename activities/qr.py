@@ -10,6 +10,13 @@ of an HMAC-SHA256 (keyed by the server secret) over the item and the step, base6
   a code that rotates while the phone is sending still counts. Older codes are refused as expired;
   a code that does not verify (forged, altered, another item's signature) is refused as invalid.
 * Time is the server's only; the client's clock is never consulted.
+
+What the QR code shows is a URL, ``<SITE_URL>/m/c/<key>/``: any phone camera or WeChat's own
+scanner opens the portal's clock-in page with it. The mini-program scans the same code unchanged
+and sends the URL as its ``key``; ``check_key`` accepts the bare key and that URL alike.
+
+Where no camera is available, the screen also shows a six-digit short code (an HMAC over the same
+item and step, under another salt) that a person types on the activity's page.
 """
 
 from __future__ import annotations
@@ -25,7 +32,11 @@ from django.utils.crypto import salted_hmac
 
 PREFIX = "HHUCK1"
 KEY_RE = re.compile(r"^HHUCK1\.(\d{1,12})\.(\d{1,12})\.([A-Za-z0-9_-]{22})$")
+# The key inside a scanned URL: the path segment after /m/c/ (any host: the signature decides).
+URL_KEY_RE = re.compile(r"^https?://[^/?#\s]{1,255}/m/c/(HHUCK1\.[0-9A-Za-z_.-]{1,80})/?(?:[?#].*)?$")
 SALT = "activities.clockin.qr"
+SHORT_SALT = "activities.clockin.short"
+SHORT_DIGITS = 6
 
 
 def step_seconds() -> int:
@@ -55,6 +66,49 @@ def make_key(item_id: int, *, step: int | None = None) -> str:
     return f"{PREFIX}.{item_id}.{step}.{_signature(item_id, step)}"
 
 
+def scan_url(key: str) -> str:
+    """What the QR code encodes: the portal's clock-in page for ``key``."""
+    return f"{settings.SITE_URL}/m/c/{key}/"
+
+
+def key_from_scan(text: object) -> object:
+    """The key inside a scanned text: a URL made by ``scan_url`` gives its key, anything else is
+    returned as it came (a bare key, or something ``check_key`` will refuse)."""
+    if isinstance(text, str):
+        match = URL_KEY_RE.fullmatch(text.strip())
+        if match:
+            return match[1]
+    return text
+
+
+def short_code(item_id: int, *, step: int | None = None) -> str:
+    """The six-digit code typed where no camera is available (rotates with the QR code)."""
+    step = current_step() if step is None else step
+    digest = salted_hmac(
+        SHORT_SALT,
+        f"{item_id}:{step}",
+        secret=settings.ACTIVITIES_CLOCKIN_SECRET or None,
+        algorithm="sha256",
+    ).digest()
+    return str(int.from_bytes(digest[:8], "big") % 10**SHORT_DIGITS).zfill(SHORT_DIGITS)
+
+
+def check_short_code(item_ids, code: object, *, now: float | None = None) -> int | None:
+    """The item among ``item_ids`` whose code for the current or the previous step is ``code``
+    (spaces ignored), or ``None``. Never raises."""
+    if not isinstance(code, str):
+        return None
+    code = "".join(code.split())
+    if len(code) != SHORT_DIGITS or not code.isdigit():
+        return None
+    now_step = current_step(now)
+    for item_id in item_ids:
+        for step in (now_step, now_step - 1):
+            if hmac.compare_digest(code, short_code(item_id, step=step)):
+                return item_id
+    return None
+
+
 @dataclass(frozen=True)
 class Verdict:
     item_id: int | None
@@ -63,7 +117,9 @@ class Verdict:
 
 
 def check_key(key: object, *, now: float | None = None) -> Verdict:
-    """Verify a scanned QR text. Never raises, whatever the input."""
+    """Verify a scanned QR text (the bare key, or the URL the QR code shows). Never raises,
+    whatever the input."""
+    key = key_from_scan(key)
     if not isinstance(key, str):
         return Verdict(None, False, False)
     match = KEY_RE.fullmatch(key.strip())

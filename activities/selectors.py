@@ -188,6 +188,23 @@ def clockin_item_get_for_officer(*, user, activity_id: int, label: str) -> Clock
     return item
 
 
+def clockin_items_for_officer(*, user) -> QuerySet[ClockinItem]:
+    """The clock-in items ``user`` may show the code of (an officer's own; every item for staff
+    allowed to manage them), the latest first, with their activity."""
+    qs = ClockinItem.objects.select_related("activity").order_by("-from_time", "-id")
+    if user.is_superuser or (user.is_staff and user.has_perm("activities.change_clockinitem")):
+        return qs
+    return qs.filter(officers=user)
+
+
+def clockin_item_get_for_officer_by_id(*, user, item_id: int) -> ClockinItem:
+    """One item whose code ``user`` may show, else ``NotFound`` (the item is not revealed)."""
+    item = clockin_items_for_officer(user=user).filter(pk=item_id).first()
+    if item is None:
+        raise NotFound(CLOCKIN_ITEM_NOT_FOUND)
+    return item
+
+
 def clockin_items_for_staff(*, user) -> QuerySet[ClockinItem]:
     """打卡项 a back-office user may see: all with the view permission, else those they officiate."""
     qs = ClockinItem.objects.select_related("activity")

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from messaging.services import message_send
 from wechathhu.core.errors import ApplicationError, NotFound
 
 from . import form_schema, qr
@@ -159,68 +160,32 @@ def _promote_locked(activity: Activity) -> list[Enrollment]:
         return []
     now = timezone.now()
     Enrollment.objects.filter(pk__in=[e.pk for e in promoted]).update(
-        status=EnrollmentStatus.ENROLLED, promoted_at=now, updated_at=now
+        status=EnrollmentStatus.ENROLLED, promoted_at=now, promotion_notified_at=now, updated_at=now
     )
-    ids = [e.pk for e in promoted]
-    transaction.on_commit(lambda: _queue_promotion_notices(ids))
     for enrollment in promoted:
-        enrollment.status, enrollment.promoted_at = EnrollmentStatus.ENROLLED, now
+        enrollment.status, enrollment.promoted_at, enrollment.promotion_notified_at = (
+            EnrollmentStatus.ENROLLED,
+            now,
+            now,
+        )
+        _notify_promoted(activity=activity, user_id=enrollment.user_id)
     return promoted
 
 
-def _queue_promotion_notices(enrollment_ids: list[int]) -> None:
-    from .tasks import notify_promoted_task
-
-    notify_promoted_task.delay(enrollment_ids=enrollment_ids)
-
-
-def enrollment_notify_promoted(*, enrollment_ids: list[int]) -> int:
-    """Tell promoted people through the message center; idempotent through ``promotion_notified_at``.
-
-    Each row is claimed under a row lock before its notice is sent, so a re-run or a concurrent
-    worker never sends a second notice. Returns how many were sent.
-    """
-    from messaging.services import message_send
-
-    sent = 0
-    for enrollment_id in enrollment_ids:
-        with transaction.atomic():
-            enrollment = (
-                Enrollment.objects.select_for_update()
-                .select_related("activity")
-                .filter(
-                    pk=enrollment_id,
-                    status=EnrollmentStatus.ENROLLED,
-                    promoted_at__isnull=False,
-                    promotion_notified_at__isnull=True,
-                )
-                .first()
-            )
-            if enrollment is None:
-                continue
-            activity = enrollment.activity
-            start = timezone.localtime(activity.time_start).strftime("%Y-%m-%d %H:%M")
-            message_send(
-                title=f"候补成功：{activity.name}",
-                content=(
-                    f"您在「{activity.name}」的候补名单中已递补为正式报名。"
-                    f"活动时间：{start}，地点：{activity.location or '见活动详情'}。"
-                    "如不能参加，请在活动开始前取消报名，以便名额留给他人。"
-                ),
-                type="notification",
-                priority="high",
-                recipient_ids=[enrollment.user_id],
-            )
-            enrollment.promotion_notified_at = timezone.now()
-            enrollment.save(update_fields=["promotion_notified_at", "updated_at"])
-            sent += 1
-    return sent
-
-
-def enrollment_record_notice_failure(*, enrollment_ids: list[int], error: str) -> None:
-    """The notice task gave up: keep the reason on the rows still waiting for their notice."""
-    Enrollment.objects.filter(pk__in=enrollment_ids, promotion_notified_at__isnull=True).update(
-        promotion_notice_error=error[:255], updated_at=timezone.now()
+def _notify_promoted(*, activity: Activity, user_id: int) -> None:
+    """Tell a promoted person through the message center, in the promotion's transaction (the
+    notice and the promotion are one write: both or neither; its push goes through the outbox)."""
+    start = timezone.localtime(activity.time_start).strftime("%Y-%m-%d %H:%M")
+    message_send(
+        title=f"候补成功：{activity.name}",
+        content=(
+            f"您在「{activity.name}」的候补名单中已递补为正式报名。"
+            f"活动时间：{start}，地点：{activity.location or '见活动详情'}。"
+            "如不能参加，请在活动开始前取消报名，以便名额留给他人。"
+        ),
+        type="notification",
+        priority="high",
+        recipient_ids=[user_id],
     )
 
 
@@ -299,7 +264,7 @@ def _insert_record(**fields) -> ClockinResult:
 
 
 def clockin_scan(*, user, key, latitude=None, longitude=None) -> ClockinResult:
-    """Clock ``user`` in with a scanned QR text.
+    """Clock ``user`` in with a scanned QR text (the bare key, or the URL the QR code shows).
 
     Refusals are ``ApplicationError`` with the original's messages. A repeated scan after success
     (a retry, or a second phone tap) changes nothing and returns the existing record with
@@ -313,6 +278,28 @@ def clockin_scan(*, user, key, latitude=None, longitude=None) -> ClockinResult:
         raise ApplicationError(QR_INVALID)
     if not verdict.fresh:
         raise ApplicationError(QR_EXPIRED)
+    return _clockin(user=user, item=item, latitude=latitude, longitude=longitude)
+
+
+SHORT_CODE_INVALID = "打卡码不正确或已过期，请核对屏幕上的数字后重试。"
+
+
+def clockin_with_code(*, user, activity_id: int, code, latitude=None, longitude=None) -> ClockinResult:
+    """Clock ``user`` in by the six-digit code shown next to the QR code (for a phone without a
+    camera), typed on the page of an activity the user can see. The code is the current or the
+    previous one of one of the activity's items; everything after that is ``clockin_scan``'s."""
+    from .selectors import activity_get_for_user
+
+    activity = activity_get_for_user(user=user, activity_id=activity_id)
+    item_ids = list(ClockinItem.objects.filter(activity=activity).values_list("pk", flat=True))
+    item_id = qr.check_short_code(item_ids, code)
+    if item_id is None:
+        raise ApplicationError(SHORT_CODE_INVALID, field="code")
+    item = ClockinItem.objects.select_related("activity").get(pk=item_id)
+    return _clockin(user=user, item=item, latitude=latitude, longitude=longitude)
+
+
+def _clockin(*, user, item: ClockinItem, latitude=None, longitude=None) -> ClockinResult:
     enrollment = Enrollment.objects.filter(activity_id=item.activity_id, user=user).first()
     if enrollment is None:
         raise ApplicationError(NOT_ENROLLED)

@@ -7,8 +7,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from wechathhu.core.admin import OUTBOX_FIELDS, OUTBOX_LIST_DISPLAY, OutboxAdminMixin
+
 from . import services
-from .models import Guide, GuideCategory, GuideMailRequest, MailStatus
+from .models import Guide, GuideCategory, GuideMailRequest
 
 
 class GuideInline(admin.TabularInline):
@@ -98,36 +100,12 @@ class GuideAdmin(admin.ModelAdmin):
 
 
 @admin.register(GuideMailRequest)
-class GuideMailRequestAdmin(admin.ModelAdmin):
-    """Every "e-mail me this guide" request, with its outcome; failed ones can be sent again."""
+class GuideMailRequestAdmin(OutboxAdminMixin, admin.ModelAdmin):
+    """Every "e-mail me this guide" request, with its outcome; unsent ones can be sent again."""
 
-    list_display = ("guide_name", "user", "email", "status", "delivery", "attempts", "created_at", "sent_at")
-    list_filter = ("status", "delivery", "created_at")
+    list_display = ("guide_name", "user", "email", "delivery", *OUTBOX_LIST_DISPLAY, "created_at")
+    list_filter = (*OutboxAdminMixin.list_filter, "delivery", "created_at")
     list_select_related = ("user",)
     search_fields = ("guide_name", "email", "user__username", "user__last_name", "user__first_name")
-    readonly_fields = (
-        "user",
-        "guide",
-        "guide_name",
-        "email",
-        "status",
-        "delivery",
-        "attempts",
-        "created_at",
-        "updated_at",
-        "sent_at",
-        "last_error",
-    )
+    readonly_fields = ("user", "guide", "guide_name", "email", "delivery", *OUTBOX_FIELDS)
     fields = readonly_fields
-    actions = ("resend",)
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.action(description=_("重新发送失败的邮件"), permissions=("change",))
-    def resend(self, request, queryset):
-        resent = sum(
-            services.guide_mail_request_retry(mail_request=r)
-            for r in queryset.filter(status=MailStatus.FAILED)
-        )
-        self.message_user(request, f"已重新排队 {resent} 封邮件。", messages.SUCCESS)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wechathhu.core.models import TimestampedModel
+from wechathhu.core.outbox import OutboxDelivery
 
 from .validators import validate_guide_file
 
@@ -68,17 +69,8 @@ class MailDelivery(models.TextChoices):
     LINK = "link", _("下载链接")
 
 
-class MailStatus(models.TextChoices):
-    PENDING = "pending", _("待发送")
-    SENT = "sent", _("已发送")
-    FAILED = "failed", _("发送失败")
-
-
-class GuideMailRequest(TimestampedModel):
-    """One "e-mail me this guide" request: kept so nothing is lost and staff can follow it up.
-
-    ``status`` is the task's marker column: only a ``pending`` row is ever sent.
-    """
+class GuideMailRequest(OutboxDelivery):
+    """One "e-mail me this guide" request: an outbox row, kept so staff can follow it up."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -92,25 +84,19 @@ class GuideMailRequest(TimestampedModel):
     )
     guide_name = models.CharField(_("指南名称"), max_length=255)
     email = models.EmailField(_("收件邮箱"), max_length=254)
-    status = models.CharField(
-        _("状态"), max_length=16, choices=MailStatus.choices, default=MailStatus.PENDING
-    )
     delivery = models.CharField(_("发送方式"), max_length=16, choices=MailDelivery.choices, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
-    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
-    last_error = models.TextField(_("最近错误"), blank=True)
 
-    class Meta:
+    outbox_channel = "email"
+
+    class Meta(OutboxDelivery.Meta):
         verbose_name = _("指南邮件")
         verbose_name_plural = _("指南邮件")
         ordering = ("-created_at", "-id")
-        indexes = [models.Index(fields=["status", "updated_at"], name="guidemail_status_updated")]
-        constraints = [
-            models.CheckConstraint(
-                condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
-                name="guidemail_sent_has_time",
-            )
-        ]
+
+    def outbox_send(self) -> dict:
+        from .mail import mail_request_send
+
+        return mail_request_send(self)
 
     def __str__(self):
         return f"{self.guide_name} → {self.email}"

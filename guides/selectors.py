@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from wechathhu.core.errors import NotFound
 
-from .models import Guide, GuideCategory, GuideMailRequest, MailStatus
+from .models import Guide, GuideCategory
 
 GUIDE_NOT_FOUND = "该指南不存在或尚未发布。"
 
@@ -35,10 +35,3 @@ def guide_get_for_download(*, user, guide_id: int) -> Guide:
     if guide is None:
         raise NotFound(GUIDE_NOT_FOUND)
     return guide
-
-
-def guide_mail_request_list_stale(*, before) -> QuerySet[GuideMailRequest]:
-    """Pending mail requests not attempted since ``before`` (lost on the way to, or in, the queue)."""
-    return GuideMailRequest.objects.filter(status=MailStatus.PENDING, updated_at__lt=before).order_by(
-        "updated_at"
-    )

@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -22,10 +22,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User, UserKind
 from accounts.selectors import audience_user_ids
+from wechathhu.core.admin import OUTBOX_FIELDS, OUTBOX_LIST_DISPLAY, OutboxAdminMixin
 from wechathhu.core.errors import ApplicationError
 
 from . import admin_report, exports, selectors, services
-from .models import Message, MessageDelivery, MessageRecipient
+from .models import Category, DeliveryPreference, Message, MessageDelivery, MessageRecipient
 
 # --- Compose form ----------------------------------------------------------------------------------
 
@@ -62,6 +63,7 @@ class MessageAdminForm(forms.ModelForm):
             "content",
             "type",
             "priority",
+            "category",
             "is_global",
             "audience_departments",
             "audience_classes",
@@ -78,6 +80,11 @@ class MessageAdminForm(forms.ModelForm):
             self.fields["published_at"].help_text = _("晚于现在即定时发布：到时才对用户可见")
         if "expires_at" in self.fields:
             self.fields["expires_at"].help_text = _("过期后不再显示；留空表示永不过期")
+        if "category" in self.fields:
+            current = self.instance.category_id if self.instance.pk else None
+            self.fields["category"].queryset = Category.objects.filter(
+                Q(is_active=True) | Q(pk=current)
+            ).order_by("position", "id")
 
     def clean(self):
         data = super().clean()
@@ -153,6 +160,7 @@ class MessageAdmin(admin.ModelAdmin):
         "title",
         "type",
         "priority",
+        "category",
         "sender",
         "audience",
         "audience_size",
@@ -161,8 +169,16 @@ class MessageAdmin(admin.ModelAdmin):
         "state",
         "published_at",
     )
-    list_filter = (MessageStateFilter, "type", "priority", "is_global", "is_active", "published_at")
-    list_select_related = ("sender",)
+    list_filter = (
+        MessageStateFilter,
+        "type",
+        "priority",
+        "category",
+        "is_global",
+        "is_active",
+        "published_at",
+    )
+    list_select_related = ("sender", "category")
     search_fields = ("title", "content", "sender__username", "sender__last_name", "sender__first_name")
     search_help_text = _("按标题、内容或发送者查找")
     date_hierarchy = "published_at"
@@ -225,7 +241,7 @@ class MessageAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return (
-                (None, {"fields": ("title", "content", ("type", "priority"))}),
+                (None, {"fields": ("title", "content", ("type", "priority"), "category")}),
                 (
                     _("接收范围"),
                     {
@@ -245,7 +261,7 @@ class MessageAdmin(admin.ModelAdmin):
                 (_("发布"), {"fields": ("published_at", "expires_at")}),
             )
         fieldsets = [
-            (None, {"fields": ("title", "content", ("type", "priority"))}),
+            (None, {"fields": ("title", "content", ("type", "priority"), "category")}),
             (_("发布"), {"fields": ("published_at", "expires_at", "is_active")}),
             (
                 _("接收与阅读"),
@@ -301,11 +317,13 @@ class MessageAdmin(admin.ModelAdmin):
                     is_global=data.get("is_global", False),
                     published_at=data.get("published_at"),
                     expires_at=data.get("expires_at"),
+                    category_id=data["category"].pk if data.get("category") else None,
                 )
             message = Message.objects.get(pk=form.instance.pk)
-            message = services.message_update(
-                message=message, data={f: data[f] for f in services.UPDATABLE_FIELDS if f in data}
-            )
+            changes = {f: data[f] for f in services.UPDATABLE_FIELDS if f in data}
+            if "category" in data:
+                changes["category_id"] = data["category"].pk if data["category"] else None
+            message = services.message_update(message=message, data=changes)
             if data.get("add_recipients"):
                 services.message_add_recipients(
                     message=message, recipient_ids=[u.pk for u in data["add_recipients"]]
@@ -442,30 +460,14 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessageDelivery)
-class MessageDeliveryAdmin(admin.ModelAdmin):
-    """Delivery over outside channels (WeChat): status and the channel's error code, read-only."""
+class MessageDeliveryAdmin(OutboxAdminMixin, admin.ModelAdmin):
+    """Delivery over outside channels (WeChat): status, reason and the channel's error code."""
 
-    list_display = ("message", "recipient", "channel", "status", "attempts", "error_code", "sent_at")
-    list_filter = ("channel", "status")
+    list_display = ("message", "recipient", "channel", *OUTBOX_LIST_DISPLAY)
+    list_filter = ("channel", *OutboxAdminMixin.list_filter)
     list_select_related = ("message", "recipient")
     search_fields = ("message__title", "recipient__username")
-    readonly_fields = (
-        "message",
-        "recipient",
-        "channel",
-        "status",
-        "attempts",
-        "error_code",
-        "error_message",
-        "sent_at",
-        "created_at",
-    )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    readonly_fields = ("message", "recipient", "channel", *OUTBOX_FIELDS)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -478,3 +480,42 @@ class MessageDeliveryAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return selectors.user_can_send(user=request.user)
+
+
+# --- Categories and preferences (issue 20) ----------------------------------------------------------
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    """消息分类：排序、图标和颜色；停用的分类不能再选，已有消息保留。"""
+
+    list_display = ("name", "position", "icon", "colour", "is_active")
+    list_editable = ("position", "icon", "colour", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name",)
+    ordering = ("position", "id")
+
+
+@admin.register(DeliveryPreference)
+class DeliveryPreferenceAdmin(admin.ModelAdmin):
+    """Each user's push preferences, read-only for staff (users change them themselves)."""
+
+    list_display = (
+        "user",
+        "preferred_channel",
+        "quiet_hours_start",
+        "quiet_hours_end",
+        "digest_enabled",
+        "digest_time",
+    )
+    list_filter = ("preferred_channel", "digest_enabled")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__last_name", "user__first_name")
+    raw_id_fields = ("user",)
+    filter_horizontal = ("muted_categories",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

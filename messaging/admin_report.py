@@ -102,6 +102,7 @@ def report_context(report: MessageReport) -> dict:
         "breakdowns": (
             ("按类型", _bar_rows(report.by_type)),
             ("按优先级", _bar_rows(report.by_priority)),
+            ("按分类", _bar_rows(report.by_category)),
             ("按系所（定向消息）", _bar_rows(report.by_department)),
             ("按班级（定向消息）", _bar_rows(report.by_class)),
         ),

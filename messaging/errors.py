@@ -11,3 +11,5 @@ class MessagingErrorCode(StrEnum):
     GLOBAL_HAS_NO_RECIPIENTS = "global_has_no_recipients"
     EXPIRED = "expired"
     INVALID_KIND = "invalid_kind"
+    UNKNOWN_CATEGORY = "unknown_category"
+    INVALID_PREFERENCES = "invalid_preferences"

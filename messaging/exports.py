@@ -22,6 +22,7 @@ MESSAGE_HEADER = [
     "发送人数",
     "已读人数",
     "阅读率",
+    "分类",
 ]
 
 
@@ -44,6 +45,7 @@ def message_report_xlsx_response(report: MessageReport) -> HttpResponse:
     sheet("按周期", [*report.periods, report.total], first=True)
     sheet("按类型", report.by_type)
     sheet("按优先级", report.by_priority)
+    sheet("按分类", report.by_category)
     sheet("按系所（定向）", report.by_department)
     sheet("按班级（定向）", report.by_class)
     ws = workbook.create_sheet("消息明细")
@@ -61,6 +63,7 @@ def message_report_xlsx_response(report: MessageReport) -> HttpResponse:
                 m.audience,
                 m.read,
                 m.rate,
+                m.category,
             ]
         )
         ws.cell(ws.max_row, 10).number_format = "0.0%"

@@ -60,6 +60,7 @@ class UserMessageFilterSet(django_filters.FilterSet):
     is_read = StrictBooleanFilter(method="filter_is_read")
     is_archived = StrictBooleanFilter(method="filter_is_archived")
     sender_id = django_filters.NumberFilter(field_name="sender_id", min_value=1, max_value=MAX_ID)
+    category_id = django_filters.NumberFilter(field_name="category_id", min_value=1, max_value=MAX_ID)
     search = django_filters.CharFilter(method=_search, max_length=100)
 
     class Meta:
@@ -85,6 +86,7 @@ class SenderMessageFilterSet(django_filters.FilterSet):
     sender_id = django_filters.NumberFilter(field_name="sender_id", min_value=1, max_value=MAX_ID)
     is_active = StrictBooleanFilter(field_name="is_active")
     is_global = StrictBooleanFilter(field_name="is_global")
+    category_id = django_filters.NumberFilter(field_name="category_id", min_value=1, max_value=MAX_ID)
     search = django_filters.CharFilter(method=_search, max_length=100)
     date_from = django_filters.DateFilter(method="filter_date_from")
     date_to = django_filters.DateFilter(method="filter_date_to")

@@ -17,6 +17,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import CampusGroup, Department, SchoolClass
 from wechathhu.core.models import TimestampedModel
+from wechathhu.core.outbox import OutboxDelivery
+
+# Categories, preferences, comments, attachments, polls, search, templates (issue 20).
+from .engagement_models import *  # noqa: F403
+from .engagement_models import Category
 
 
 class MessageType(models.TextChoices):
@@ -62,6 +67,14 @@ class Message(TimestampedModel):
     is_active = models.BooleanField(_("有效"), default=True, help_text=_("取消勾选即撤回"))
     published_at = models.DateTimeField(_("发布时间"), default=timezone.now)
     expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True)
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("分类"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+    )
 
     # The audience as the sender described it (the resolved set is the recipient rows).
     audience_departments = models.ManyToManyField(
@@ -173,17 +186,19 @@ class MessageRecipient(TimestampedModel):
 
 
 class DeliveryChannel(models.TextChoices):
-    WECHAT = "wechat", _("微信订阅消息")
+    WECHAT = "wechat", _("小程序订阅消息")
 
 
-class DeliveryStatus(models.TextChoices):
-    QUEUED = "queued", _("排队中")
-    SENT = "sent", _("已发送")
-    FAILED = "failed", _("发送失败")
+# The outbox's rate-limit bucket of each channel.
+CHANNEL_BUCKETS = {DeliveryChannel.WECHAT: "wechat_mp"}
 
 
-class MessageDelivery(TimestampedModel):
-    """Delivery of one message to one user over one outside channel (the second status axis)."""
+class MessageDelivery(OutboxDelivery):
+    """Delivery of one message to one user over one outside channel (the second status axis).
+
+    An outbox row (``wechathhu.core.outbox``): queued with the message's publishing step, sent
+    after the commit, retried or failed with the channel's error code, never sent twice.
+    """
 
     message = models.ForeignKey(
         Message, verbose_name=_("消息"), on_delete=models.CASCADE, related_name="deliveries"
@@ -195,24 +210,31 @@ class MessageDelivery(TimestampedModel):
         related_name="message_deliveries",
     )
     channel = models.CharField(_("渠道"), max_length=16, choices=DeliveryChannel.choices)
-    status = models.CharField(
-        _("状态"), max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
-    )
-    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
-    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
-    error_code = models.IntegerField(_("错误码"), null=True, blank=True)
-    error_message = models.CharField(_("错误信息"), max_length=255, blank=True)
 
-    class Meta:
+    outbox_select_related = ("message__sender", "recipient")
+
+    class Meta(OutboxDelivery.Meta):
         verbose_name = _("消息投递")
         verbose_name_plural = _("消息投递")
         ordering = ("id",)
         constraints = [
+            *OutboxDelivery.Meta.constraints,
             models.UniqueConstraint(
                 fields=["message", "recipient", "channel"], name="message_delivery_unique"
             ),
         ]
-        indexes = [models.Index(fields=["message", "status"], name="message_delivery_status")]
+        indexes = [
+            *OutboxDelivery.Meta.indexes,
+            models.Index(fields=["message", "status"], name="message_delivery_status"),
+        ]
 
     def __str__(self):
         return f"{self.message_id} → {self.recipient_id} ({self.channel}: {self.status})"
+
+    def get_outbox_channel(self) -> str:
+        return CHANNEL_BUCKETS[self.channel]
+
+    def outbox_send(self) -> None:
+        from .delivery import delivery_send
+
+        delivery_send(self)

@@ -27,6 +27,7 @@ from wechathhu.core.errors import NotFound
 
 from .filters import RecipientFilterSet, SenderMessageFilterSet, UserMessageFilterSet, apply_filterset
 from .models import Message, MessagePriority, MessageRecipient, MessageType
+from .preferences import DeliveryPreferences, delivery_preferences_for_users  # noqa: F401 - the API
 
 MESSAGE_NOT_FOUND = "消息不存在。"
 
@@ -114,7 +115,7 @@ class Inbox:
         rows = {
             m.pk: m
             for m in _with_user_state(Message.objects.filter(pk__in=ids), user=self.user).select_related(
-                "sender"
+                "sender", "category"
             )
         }
         return [rows[pk] for pk in ids if pk in rows]
@@ -140,7 +141,7 @@ def message_get_for_user(*, user: User, message_id: int) -> Message:
     message = (
         _with_user_state(Message.objects.filter(visible_q(), pk=message_id), user=user)
         .filter(Q(is_global=True) | Q(state_id__isnull=False))
-        .select_related("sender")
+        .select_related("sender", "category")
         .first()
     )
     if message is None:
@@ -157,12 +158,17 @@ def message_visible_ids_for_user(*, user: User, message_ids) -> list[tuple[int, 
     )
 
 
-def _state_counts(queryset: QuerySet[Message]) -> dict:
-    return queryset.aggregate(
-        total=Count("id"),
-        read=Count("id", filter=Q(state_read_at__isnull=False)),
-        archived=Count("id", filter=Q(state_archived_at__isnull=False)),
-        **{t.value: Count("id", filter=Q(type=t.value)) for t in MessageType},
+def _state_counts(queryset: QuerySet[Message]) -> list[dict]:
+    """The half's counts per category (one grouped query; a row per category present)."""
+    return list(
+        queryset.order_by()
+        .values("category_id", "category__name", "category__position")
+        .annotate(
+            total=Count("id"),
+            read=Count("id", filter=Q(state_read_at__isnull=False)),
+            archived=Count("id", filter=Q(state_archived_at__isnull=False)),
+            **{t.value: Count("id", filter=Q(type=t.value)) for t in MessageType},
+        )
     )
 
 
@@ -180,19 +186,36 @@ def message_unread_count(*, user: User) -> int:
 
 
 def message_stats_for_user(*, user: User) -> dict:
-    """seed 001's ``MessageStatsResponse`` for ``user``: two aggregate queries, one per half."""
+    """seed 001's ``MessageStatsResponse`` for ``user``, plus ``category_counts`` (extension): two
+    grouped queries, one per half, summed here."""
     targeted, everyone = _inbox_halves(user=user)
-    halves = [_state_counts(targeted), _state_counts(everyone)]
-    total = sum(h["total"] for h in halves)
-    read = sum(h["read"] for h in halves)
+    rows = _state_counts(targeted) + _state_counts(everyone)
+    total = sum(r["total"] for r in rows)
+    read = sum(r["read"] for r in rows)
     stats = {
         "total_count": total,
         "unread_count": total - read,
         "read_count": read,
-        "archived_count": sum(h["archived"] for h in halves),
+        "archived_count": sum(r["archived"] for r in rows),
     }
     for t in MessageType:
-        stats[f"{t.value}_count"] = sum(h[t.value] for h in halves)
+        stats[f"{t.value}_count"] = sum(r[t.value] for r in rows)
+    per_category: dict = {}
+    for r in rows:
+        entry = per_category.setdefault(
+            r["category_id"],
+            {
+                "id": r["category_id"],
+                "name": r["category__name"] or "未分类",
+                "position": r["category__position"],
+                "count": 0,
+                "unread_count": 0,
+            },
+        )
+        entry["count"] += r["total"]
+        entry["unread_count"] += r["total"] - r["read"]
+    ordered = sorted(per_category.values(), key=lambda e: (e["id"] is None, e["position"] or 0, e["id"] or 0))
+    stats["category_counts"] = [{k: v for k, v in e.items() if k != "position"} for e in ordered]
     return stats
 
 
@@ -201,7 +224,7 @@ def message_stats_for_user(*, user: User) -> dict:
 
 def message_list_for_sender(*, user: User, filters=None) -> QuerySet[Message]:
     """Messages a sender manages: their own, or all of them for a superuser."""
-    queryset = Message.objects.select_related("sender").order_by("-published_at", "-id")
+    queryset = Message.objects.select_related("sender", "category").order_by("-published_at", "-id")
     if not user.is_superuser:
         queryset = queryset.filter(sender=user)
     return apply_filterset(SenderMessageFilterSet, filters or {}, queryset)
@@ -213,7 +236,7 @@ def message_get_for_sender(*, user: User, message_id: int, with_recipients: bool
     ``with_recipients`` loads its first ``MESSAGING_DETAIL_RECIPIENTS`` recipient rows, with
     their users, as ``recipient_rows`` (the full list is paginated: ``message_recipient_list``).
     """
-    queryset = Message.objects.select_related("sender")
+    queryset = Message.objects.select_related("sender", "category")
     if not user.is_superuser:
         queryset = queryset.filter(sender=user)
     message = queryset.filter(pk=message_id).first()
@@ -342,6 +365,7 @@ class ReportMessage:
     published_at: datetime
     audience: int
     read: int
+    category: str = ""
 
     @property
     def rate(self) -> float | None:
@@ -359,6 +383,7 @@ class MessageReport:
     by_priority: list[ReportRow]
     by_department: list[ReportRow]
     by_class: list[ReportRow]
+    by_category: list[ReportRow] = field(default_factory=list)
     messages: list[ReportMessage] = field(default_factory=list)
 
 
@@ -405,17 +430,24 @@ def message_report(*, user: User, date_from: date, date_to: date, granularity: s
     recipient's department and by class (targeted messages: their recipients are known).
     """
     messages = message_report_list(user=user, date_from=date_from, date_to=date_to)
-    rows = list(with_read_total(messages.select_related("sender")).order_by("-published_at", "-id"))
+    rows = list(
+        with_read_total(messages.select_related("sender", "category")).order_by("-published_at", "-id")
+    )
     total = ReportRow(label="合计")
     periods: dict[str, ReportRow] = {}
     types = {t.value: ReportRow(label=str(t.label)) for t in MessageType}
     priorities = {p.value: ReportRow(label=str(p.label)) for p in MessagePriority}
+    by_category: dict[tuple, ReportRow] = {}
     for m in rows:
+        category_key = (0, m.category.position, m.category_id) if m.category else (1, 0, 0)
         for bucket in (
             total,
             periods.setdefault(_period_label(m.published_at, granularity), ReportRow(label="")),
             types[m.type],
             priorities[m.priority],
+            by_category.setdefault(
+                category_key, ReportRow(label=m.category.name if m.category else "（未分类）")
+            ),
         ):
             bucket.messages += 1
             bucket.audience += m.audience_size
@@ -432,6 +464,7 @@ def message_report(*, user: User, date_from: date, date_to: date, granularity: s
         by_priority=list(priorities.values()),
         by_department=_targeted_breakdown(messages, "recipient__department__name", "（未分配系所）"),
         by_class=_targeted_breakdown(messages, "recipient__school_class__name", "（无班级）"),
+        by_category=[by_category[k] for k in sorted(by_category)],
         messages=[
             ReportMessage(
                 id=m.pk,
@@ -443,6 +476,7 @@ def message_report(*, user: User, date_from: date, date_to: date, granularity: s
                 published_at=timezone.localtime(m.published_at),
                 audience=m.audience_size,
                 read=m.read_total,
+                category=m.category.name if m.category else "",
             )
             for m in rows
         ],

@@ -20,21 +20,23 @@ from accounts.models import CampusGroup, Department, SchoolClass, User, UserKind
 from accounts.selectors import audience_user_ids
 from wechathhu.core.errors import ApplicationError, PermissionDenied
 from wechathhu.core.services import model_update
-from wechathhu.integrations import wechat
+from wechathhu.core.tasks import enqueue_on_commit as enqueue_task_on_commit
 
-from . import selectors
+from . import categories, selectors
+from .delivery import deliveries_queue_for_message
 from .errors import MessagingErrorCode
-from .models import (
-    DeliveryChannel,
-    DeliveryStatus,
-    Message,
-    MessageDelivery,
-    MessagePriority,
-    MessageRecipient,
-    MessageType,
-)
+from .models import Message, MessagePriority, MessageRecipient, MessageType
 
-UPDATABLE_FIELDS = ("title", "content", "type", "priority", "is_active", "expires_at", "published_at")
+UPDATABLE_FIELDS = (
+    "title",
+    "content",
+    "type",
+    "priority",
+    "is_active",
+    "expires_at",
+    "published_at",
+    "category_id",
+)
 
 
 def _batch_size() -> int:
@@ -42,12 +44,10 @@ def _batch_size() -> int:
 
 
 def _queue_publish(message: Message) -> None:
-    """Run the publishing step after commit if the message is already due (else beat does)."""
+    """Run the publishing step after commit if the message is already due (else beat does;
+    and beat's ``messaging.publish_due`` also covers a broker outage now)."""
     if message.published_at <= timezone.now():
-        from .tasks import message_publish_task
-
-        message_id = message.pk
-        transaction.on_commit(lambda: message_publish_task.delay(message_id=message_id))
+        enqueue_task_on_commit("messaging.publish_message", message_id=message.pk)
 
 
 def _write_recipients(*, message: Message, user_ids: list[int]) -> None:
@@ -75,6 +75,7 @@ def message_send(
     is_global: bool = False,
     published_at=None,
     expires_at=None,
+    category_id: int | None = None,
 ) -> Message:
     """Send a message (``sender=None``: a system message) and return it.
 
@@ -102,6 +103,7 @@ def message_send(
         expires_at=expires_at,
         audience_kinds=[] if is_global else kinds,
         audience_user_ids=[] if is_global else sorted(set(recipient_ids)),
+        category_id=category_id,
     )
     message.full_clean()
     message.save()
@@ -167,6 +169,7 @@ def message_create(
     is_global: bool = False,
     published_at: datetime | None = None,
     expires_at: datetime | None = None,
+    category_id: int | None = None,
 ) -> Message:
     """A message composed by a person (API or admin): permissions and audience are checked.
 
@@ -203,6 +206,7 @@ def message_create(
         is_global=is_global,
         published_at=published_at,
         expires_at=expires_at,
+        category_id=categories.category_for_message(category_id=category_id),
     )
     if not is_global and message.audience_size == 0:
         raise ApplicationError(
@@ -224,6 +228,8 @@ def message_update(*, message: Message, data: dict) -> Message:
     old_published_at = message.published_at
     if "published_at" in data and data["published_at"] is None:
         data = {**data, "published_at": old_published_at}
+    if "category_id" in data:
+        categories.category_for_message(category_id=data["category_id"], current_id=message.category_id)
     changed = model_update(instance=message, fields=UPDATABLE_FIELDS, data=data)
     if changed and message.published_at != old_published_at:
         message.publish_processed_at = None
@@ -332,7 +338,7 @@ def message_publish(*, message_id: int) -> bool:
         message.audience_size = User.objects.filter(is_active=True).count()
     message.publish_processed_at = now
     message.save(update_fields=["audience_size", "publish_processed_at"])
-    _queue_wechat_deliveries(message=message)
+    deliveries_queue_for_message(message=message)
     return True
 
 
@@ -368,138 +374,3 @@ def message_republish(*, message: Message) -> Message:
     message.save(update_fields=["is_active", "published_at", "publish_processed_at", "updated_at"])
     _queue_publish(message)
     return message
-
-
-# --- Delivery over WeChat (the second status axis) ------------------------------------------------
-
-PRIORITY_RANK = {p: i for i, p in enumerate(MessagePriority.values)}
-THING_LIMIT = 20  # WeChat refuses longer ``thing`` values (errcode 47003)
-
-
-def wechat_delivery_enabled() -> bool:
-    return bool(settings.WECHAT_ENABLED and settings.MESSAGING_WECHAT_TEMPLATE_ID)
-
-
-def _queue_wechat_deliveries(*, message: Message) -> int:
-    """Queue one WeChat delivery per addressed user with a bound WeChat (targeted messages of at
-    least ``MESSAGING_WECHAT_MIN_PRIORITY``); the send task runs after commit. Returns rows queued.
-
-    Global messages are not pushed: they would need a row per user, which fan-out on read avoids.
-    """
-    minimum = PRIORITY_RANK.get(settings.MESSAGING_WECHAT_MIN_PRIORITY, PRIORITY_RANK["high"])
-    if message.is_global or not wechat_delivery_enabled() or PRIORITY_RANK[message.priority] < minimum:
-        return 0
-    user_ids = list(
-        MessageRecipient.objects.filter(message=message, recipient__wechat_openid__isnull=False)
-        .exclude(recipient__wechat_openid="")
-        .values_list("recipient_id", flat=True)
-    )
-    if not user_ids:
-        return 0
-    MessageDelivery.objects.bulk_create(
-        [
-            MessageDelivery(message=message, recipient_id=pk, channel=DeliveryChannel.WECHAT)
-            for pk in user_ids
-        ],
-        batch_size=_batch_size(),
-        ignore_conflicts=True,
-    )
-    from .tasks import message_deliver_wechat_task
-
-    message_id = message.pk
-    transaction.on_commit(lambda: message_deliver_wechat_task.delay(message_id=message_id))
-    return len(user_ids)
-
-
-def _subscribe_data(message: Message) -> dict[str, str]:
-    values = {
-        "title": message.title,
-        "content": message.content or message.title,
-        "type": message.get_type_display(),
-        "priority": message.get_priority_display(),
-        "sender": (message.sender.full_name or message.sender.username) if message.sender else "系统",
-        "published_at": timezone.localtime(message.published_at).strftime("%Y-%m-%d %H:%M"),
-    }
-    data = {}
-    for key, source in settings.MESSAGING_WECHAT_TEMPLATE_FIELDS.items():
-        value = values.get(source, "")
-        if key.startswith("thing") and len(value) > THING_LIMIT:
-            value = value[: THING_LIMIT - 1] + "…"
-        data[key] = value
-    return data
-
-
-def message_deliver_wechat(*, message_id: int) -> int:
-    """Send the queued WeChat deliveries of a message, a locked batch at a time. Returns rows sent.
-
-    Each row is sent at most once: batches are claimed with ``SELECT … FOR UPDATE SKIP LOCKED``
-    and a row leaves ``queued`` in the transaction that records the outcome. A refusal (e.g.
-    43101, no subscription left) fails that row with WeChat's code; when WeChat cannot be
-    reached, the rows done so far are kept and ``WeChatUnavailable`` is raised for a retry.
-    """
-    message = Message.objects.select_related("sender").filter(pk=message_id).first()
-    if message is None:
-        return 0
-    if not message.is_active:
-        message_deliveries_fail_queued(message_id=message_id, reason="消息已撤回，未发送。")
-        return 0
-    data = _subscribe_data(message)
-    page = settings.MESSAGING_WECHAT_PAGE.format(id=message.pk)
-    sent = 0
-    while True:
-        unavailable = None
-        with transaction.atomic():
-            batch = list(
-                MessageDelivery.objects.select_for_update(skip_locked=True)
-                .filter(message_id=message_id, channel=DeliveryChannel.WECHAT, status=DeliveryStatus.QUEUED)
-                .order_by("id")[: settings.MESSAGING_DELIVERY_BATCH]
-            )
-            if not batch:
-                return sent
-            # Read without locking the users (only the claimed delivery rows are locked).
-            openids = dict(
-                User.objects.filter(pk__in=[d.recipient_id for d in batch]).values_list("pk", "wechat_openid")
-            )
-            for delivery in batch:
-                delivery.attempts += 1
-                try:
-                    wechat.send_subscribe_message(
-                        openid=openids.get(delivery.recipient_id) or "",
-                        template_id=settings.MESSAGING_WECHAT_TEMPLATE_ID,
-                        data=data,
-                        page=page,
-                    )
-                except wechat.WeChatUnavailable as exc:
-                    delivery.error_message = str(exc)[:255]
-                    delivery.save(update_fields=["attempts", "error_message", "updated_at"])
-                    unavailable = exc
-                    break
-                except wechat.WeChatError as exc:
-                    delivery.status = DeliveryStatus.FAILED
-                    delivery.error_code = exc.errcode
-                    delivery.error_message = str(exc)[:255]
-                else:
-                    delivery.status = DeliveryStatus.SENT
-                    delivery.sent_at = timezone.now()
-                    delivery.error_message = ""
-                    sent += 1
-                delivery.save(
-                    update_fields=[
-                        "status",
-                        "attempts",
-                        "sent_at",
-                        "error_code",
-                        "error_message",
-                        "updated_at",
-                    ]
-                )
-        if unavailable is not None:
-            raise unavailable
-
-
-@transaction.atomic
-def message_deliveries_fail_queued(*, message_id: int, reason: str) -> int:
-    """Record a final failure on every delivery of a message still queued (retries exhausted)."""
-    return MessageDelivery.objects.filter(message_id=message_id, status=DeliveryStatus.QUEUED).update(
-        status=DeliveryStatus.FAILED, error_message=reason[:255], updated_at=timezone.now()
-    )

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
+from wechathhu.core.admin import OUTBOX_FIELDS, OUTBOX_LIST_DISPLAY, OutboxAdminMixin
 from wechathhu.core.errors import ApplicationError
 
 from . import selectors, services
@@ -75,35 +76,13 @@ class NotificationRecipientAdmin(admin.ModelAdmin):
 
 
 @admin.register(RepairNotification)
-class RepairNotificationAdmin(admin.ModelAdmin):
+class RepairNotificationAdmin(OutboxAdminMixin, admin.ModelAdmin):
     """Every new-request mail with its delivery state, for operators."""
 
-    list_display = (
-        "request",
-        "name",
-        "email",
-        "status",
-        "attempts",
-        "last_attempt_at",
-        "sent_at",
-        "last_error",
-    )
-    list_filter = ("status",)
+    list_display = ("request", "name", "email", *OUTBOX_LIST_DISPLAY)
     list_select_related = ("request",)
     search_fields = ("email", "name", "=request__id")
-    readonly_fields = list_display
-    actions = ("resend",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    @admin.action(description=_("立即重发（仅未送达的）"), permissions=("view",))
-    def resend(self, request, queryset):
-        count = services.repair_requests_resend_mail(notification_ids=queryset.values_list("pk", flat=True))
-        self.message_user(request, f"已重新排队 {count} 封未送达的通知邮件。")
+    readonly_fields = ("request", "recipient", "name", "email", *OUTBOX_FIELDS)
 
 
 class StaffTransitionFormMixin:

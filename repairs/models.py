@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from wechathhu.core.models import TimestampedModel
+from wechathhu.core.outbox import OutboxDelivery
 
 
 class FaultCategory(TimestampedModel):
@@ -231,14 +232,8 @@ class RepairEvent(TimestampedModel):
         return f"{self.get_kind_display()} #{self.request_id}"
 
 
-class NotificationStatus(models.TextChoices):
-    PENDING = "pending", _("待发送")
-    SENT = "sent", _("已发送")
-    FAILED = "failed", _("发送失败")
-
-
-class RepairNotification(TimestampedModel):
-    """One e-mail about one new request to one recipient; ``sent_at`` makes sending idempotent.
+class RepairNotification(OutboxDelivery):
+    """One e-mail about one new request to one recipient: an outbox row, sent once after commit.
 
     The name and address are copied from the recipient when the request is routed, so a mail
     still goes out (and stays on record) if the recipient is edited or removed afterwards.
@@ -257,22 +252,25 @@ class RepairNotification(TimestampedModel):
     )
     name = models.CharField(_("姓名"), max_length=150)
     email = models.EmailField(_("电子邮箱"))
-    status = models.CharField(
-        _("状态"), max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
-    last_attempt_at = models.DateTimeField(_("最近尝试"), null=True, blank=True)
-    last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
-    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
 
-    class Meta:
+    outbox_channel = "email"
+    outbox_select_related = ("request__category", "request__user__department")
+
+    class Meta(OutboxDelivery.Meta):
         verbose_name = _("报修邮件")
         verbose_name_plural = _("报修邮件")
         ordering = ("id",)
         constraints = [
-            models.UniqueConstraint(fields=("request", "email"), name="repairs_notification_once_per_address")
+            *OutboxDelivery.Meta.constraints,
+            models.UniqueConstraint(
+                fields=("request", "email"), name="repairs_notification_once_per_address"
+            ),
         ]
-        indexes = [models.Index(fields=("sent_at", "created_at"), name="repairs_notif_unsent")]
+
+    def outbox_send(self) -> None:
+        from .mail import notification_send
+
+        notification_send(self)
 
     def __str__(self):
         return f"#{self.request_id} → {self.email}"

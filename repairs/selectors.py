@@ -13,9 +13,7 @@ from .models import (
     OPEN_STATUSES,
     FaultCategory,
     NotificationRecipient,
-    NotificationStatus,
     RepairEvent,
-    RepairNotification,
     RepairPhoto,
     RepairRequest,
 )
@@ -147,29 +145,4 @@ def repair_request_list_overdue(*, now: datetime | None = None) -> QuerySet[Repa
         RepairRequest.objects.filter(status__in=OPEN_STATUSES, due_at__lt=now or timezone.now())
         .select_related("category", "assignee", "user")
         .order_by("due_at")
-    )
-
-
-# --- Mail ---------------------------------------------------------------------------------------
-
-
-def notification_ids_due_for_resend(*, now: datetime | None = None) -> list[int]:
-    """Unsent mail that nothing is working on: never tried, or not tried for a while.
-
-    A fresh row is left alone for a while too (its own task is probably on its way); rows older
-    than ``REPAIRS_MAIL_GIVE_UP_HOURS`` are given up (and stay ``failed`` or ``pending`` on record).
-    """
-    now = now or timezone.now()
-    quiet = now - timedelta(minutes=settings.REPAIRS_MAIL_RESEND_AFTER_MINUTES)
-    oldest = now - timedelta(hours=settings.REPAIRS_MAIL_GIVE_UP_HOURS)
-    return list(
-        RepairNotification.objects.filter(
-            sent_at__isnull=True,
-            status__in=(NotificationStatus.PENDING, NotificationStatus.FAILED),
-            created_at__gte=oldest,
-            created_at__lt=quiet,
-        )
-        .filter(Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=quiet))
-        .order_by("id")
-        .values_list("id", flat=True)[:500]
     )

@@ -5,24 +5,19 @@ and the admin change form all go through ``repair_request_change_status``.
 """
 
 import logging
-import smtplib
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from email.utils import formataddr
 from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import DateTimeField, ExpressionWrapper, F, Q
-from django.template.loader import render_to_string
-from django.urls import reverse
+from django.db.models import DateTimeField, ExpressionWrapper, F
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
 from messaging.models import MessageType
 from messaging.services import message_send
+from wechathhu.core import outbox
 from wechathhu.core.errors import ApplicationError
 
 from . import selectors
@@ -31,7 +26,6 @@ from .models import (
     OPEN_STATUSES,
     EventKind,
     FaultCategory,
-    NotificationStatus,
     RepairEvent,
     RepairNotification,
     RepairPhoto,
@@ -87,6 +81,24 @@ def transition_error(*, from_status: str, to_status: str, roles: Iterable[Role])
     if not allowed & set(roles):
         return f"您无权将报修从“{label_from}”变为“{label_to}”。"
     return None
+
+
+REPORTER_ACTIONS = ("confirm", "reopen", "rate", "cancel")
+
+
+def reporter_actions(*, repair: RepairRequest) -> list[str]:
+    """What the reporter may do with ``repair`` now, in ``REPORTER_ACTIONS`` order: confirm a solved
+    repair, reopen it, rate it once it is solved, cancel it while nobody has taken it on."""
+    actions = []
+    if repair.status == S.SOLVED and Role.REPORTER in TRANSITIONS.get((repair.status, S.CLOSED), ()):
+        actions.append("confirm")
+    if Role.REPORTER in TRANSITIONS.get((repair.status, S.PROCESSING), ()):
+        actions.append("reopen")
+    if repair.status in (S.SOLVED, S.CLOSED) and repair.rating is None:
+        actions.append("rate")
+    if repair.status == S.PENDING and Role.REPORTER in TRANSITIONS.get((repair.status, S.CLOSED), ()):
+        actions.append("cancel")
+    return actions
 
 
 def _lock(repair: RepairRequest) -> RepairRequest:
@@ -165,108 +177,15 @@ def repair_request_create(
         for recipient in selectors.recipient_route(category_id=repair.category_id)
     )
     # Read back: MySQL (unlike MariaDB and SQLite) returns no ids from a bulk insert.
-    ids = list(RepairNotification.objects.filter(request=repair).values_list("id", flat=True))
-    if ids:
-        transaction.on_commit(lambda: repair_notifications_enqueue(notification_ids=ids))
+    outbox.enqueue_on_commit(
+        RepairNotification, RepairNotification.objects.filter(request=repair).values_list("id", flat=True)
+    )
     return repair
 
 
-def repair_notifications_enqueue(*, notification_ids: Iterable[int]) -> int:
-    """Queue one send task per notification; a broker outage is logged, never raised.
-
-    Returns how many were queued. Whatever could not be queued is still unsent in the database,
-    where ``repair_notifications_resend_due`` finds it.
-    """
-    from .tasks import send_notification_task
-
-    queued = 0
-    for notification_id in notification_ids:
-        try:
-            send_notification_task.delay(notification_id=notification_id)
-        except (BrokerError, ConnectionError, OSError) as exc:
-            logger.warning("Repair mail %s not queued (broker unavailable): %r", notification_id, exc)
-            break
-        queued += 1
-    return queued
-
-
-def repair_requests_resend_mail(
-    *, repair_ids: Iterable[int] = (), notification_ids: Iterable[int] = ()
-) -> int:
-    """Staff ask for the unsent mail of these requests (or these mails) to be tried again now."""
-    ids = list(
-        RepairNotification.objects.filter(
-            Q(request_id__in=list(repair_ids)) | Q(pk__in=list(notification_ids)), sent_at__isnull=True
-        ).values_list("id", flat=True)
-    )
-    transaction.on_commit(lambda: repair_notifications_enqueue(notification_ids=ids))
-    return len(ids)
-
-
-def repair_notifications_resend_due() -> int:
-    """Queue again every unsent mail that nothing is working on (see the selector)."""
-    return repair_notifications_enqueue(notification_ids=selectors.notification_ids_due_for_resend())
-
-
-def _notification_message(notification: RepairNotification) -> EmailMessage:
-    repair = notification.request
-    reporter = repair.user
-    context = {
-        "notification": notification,
-        "repair": repair,
-        "reporter": reporter,
-        "category_name": repair.category.name if repair.category else "未分类",
-        "photo_count": repair.photos.count(),
-        "created_local": timezone.localtime(repair.created_at),
-        "due_local": timezone.localtime(repair.due_at),
-        "admin_url": settings.SITE_URL + reverse("admin:repairs_repairrequest_change", args=[repair.pk]),
-        "site_name": "HHU计信院教师微服务",
-    }
-    subject = render_to_string("repairs/email/new_request_subject.txt", context)
-    body = render_to_string("repairs/email/new_request_body.txt", context).strip() + "\n"
-    return EmailMessage(
-        subject=" ".join(subject.split()),
-        body=body,
-        to=[formataddr((notification.name, notification.email))],
-        reply_to=[reporter.email] if reporter is not None and reporter.email else None,
-    )
-
-
-def repair_notification_send(*, notification_id: int) -> RepairNotification | None:
-    """Send one new-request mail, at most once.
-
-    The row is locked while the mail goes out and ``sent_at`` is set in the same transaction, so
-    a second run (a retry, the periodic re-send, a duplicate delivery) is a no-op. An SMTP error
-    is recorded on the row (attempts, last error, status ``failed``) and then re-raised, so the
-    task can retry it.
-    """
-    failure: Exception | None = None
-    with transaction.atomic():
-        notification = (
-            RepairNotification.objects.select_for_update()
-            .select_related("request__category", "request__user__department")
-            .filter(pk=notification_id)
-            .first()
-        )
-        if notification is None or notification.sent_at is not None:
-            return notification
-        now = timezone.now()
-        notification.attempts += 1
-        notification.last_attempt_at = now
-        try:
-            _notification_message(notification).send()
-        except (smtplib.SMTPException, OSError) as exc:
-            failure = exc
-            notification.status = NotificationStatus.FAILED
-            notification.last_error = f"{type(exc).__name__}: {exc}"[:500]
-        else:
-            notification.status = NotificationStatus.SENT
-            notification.sent_at = now
-            notification.last_error = ""
-        notification.save(update_fields=["attempts", "last_attempt_at", "status", "sent_at", "last_error"])
-    if failure is not None:
-        raise failure
-    return notification
+def repair_requests_resend_mail(*, repair_ids: Iterable[int]) -> int:
+    """Staff ask for the unsent mail of these requests to be tried again now."""
+    return outbox.retry(RepairNotification.objects.filter(request_id__in=list(repair_ids)))
 
 
 # --- The workflow ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.privacy import ContactVisibility
-from wechathhu.core.errors import NotFound
+from wechathhu.core.errors import ApplicationError, NotFound
 from wechathhu.core.functions import EpochSeconds
 
 from . import timegrid
@@ -49,6 +49,16 @@ def meetingroom_list(
     return rooms.order_by("seats_count", "name", "id")
 
 
+def meetingroom_location_list() -> list[str]:
+    """The locations of the rooms open for booking, in order (one query; a few dozen at most)."""
+    return list(
+        Meetingroom.objects.filter(is_active=True)
+        .order_by("location")
+        .values_list("location", flat=True)
+        .distinct()
+    )
+
+
 # --- The client's availability view (HEAD form) ----------------------------------------------------
 
 
@@ -66,7 +76,12 @@ class RoomBookings:
 
 
 def meetingroom_bookings(
-    *, start: datetime, end: datetime, visibility: ContactVisibility, people_count: int = 0
+    *,
+    start: datetime,
+    end: datetime,
+    visibility: ContactVisibility,
+    people_count: int = 0,
+    location: str = "",
 ) -> list[RoomBookings]:
     """Every active room seating ``people_count``, with the bookings that meet the window.
 
@@ -74,7 +89,9 @@ def meetingroom_bookings(
     not models (a day over 500 rooms is ~1 500 bookings and bookers), and the privacy rule on the
     booker's phone is applied by the database (``visible_q``), so no booker is loaded whole.
     """
-    rooms = meetingroom_list(people_count=people_count).values_list("id", "name", "seats_count", named=True)
+    rooms = meetingroom_list(people_count=people_count, location=location).values_list(
+        "id", "name", "seats_count", named=True
+    )
     by_room = {room.id: RoomBookings(room) for room in rooms}
     phone_visible = visibility.visible_q("phone", prefix="user__")  # empty: the viewer sees all
     contact = (
@@ -159,6 +176,35 @@ class RoomSearch:
         return timegrid.slot_indexes(
             run, origin=self.origin, grid=self.grid, length=self.length, step=self.step
         )
+
+
+def search_window_check(*, start: datetime, end: datetime) -> None:
+    """A search window the availability views accept: start before end, at most
+    ``RESERVATION_SEARCH_MAX_DAYS`` long (400 otherwise, saying which)."""
+    if start >= end:
+        raise ApplicationError("查询的开始时间必须早于结束时间。")
+    if end - start > timedelta(days=settings.RESERVATION_SEARCH_MAX_DAYS):
+        raise ApplicationError(f"查询的时间跨度不得超过{settings.RESERVATION_SEARCH_MAX_DAYS}天。")
+
+
+def search_length_check(*, minutes: int | None) -> timedelta | None:
+    """Seed 002's ``length`` (minutes) as a duration: within the booking rules' range and on the
+    booking grid, since every offered slot must be bookable; ``None`` stays ``None``."""
+    if minutes is None:
+        return None
+    low, high = settings.RESERVATION_MIN_MINUTES, settings.RESERVATION_MAX_MINUTES
+    grid = settings.RESERVATION_GRID_MINUTES
+    if not low <= minutes <= high:
+        raise ApplicationError(f"预约时长（length）必须在{low}到{high}分钟之间。")
+    if minutes % grid:
+        raise ApplicationError(f"预约时长（length）必须是{grid}分钟的整数倍。")
+    return timedelta(minutes=minutes)
+
+
+def search_end_check(*, end: datetime) -> None:
+    """A free-slot search looks forward: its window must end in the future."""
+    if end <= timezone.now():
+        raise ApplicationError("结束时间必须在现在以后。")
 
 
 def meetingroom_search(

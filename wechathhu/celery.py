@@ -14,6 +14,12 @@ app.autodiscover_tasks()
 # Periodic jobs, defined in code in one place. django-celery-beat's DatabaseScheduler picks
 # them up at start, so staff can also pause or re-time them in the admin.
 app.conf.beat_schedule = {
+    "outbox-sweep": {
+        # every minute: https://crontab.guru/#*_*_*_*_* — everything sent to the outside world
+        # (mail, WeChat) that is due and not on its way: broker outages, retries, dead workers.
+        "task": "outbox.sweep",
+        "schedule": crontab(),
+    },
     "messaging-publish-due": {
         # every minute: https://crontab.guru/#*_*_*_*_*
         "task": "messaging.publish_due",
@@ -24,19 +30,9 @@ app.conf.beat_schedule = {
         "task": "reservations.send_reminders",
         "schedule": crontab(minute="*/5"),
     },
-    "repairs-resend-notifications": {
-        # every 10 minutes: https://crontab.guru/#*/10_*_*_*_*
-        "task": "repairs.resend_notifications",
-        "schedule": crontab(minute="*/10"),
-    },
     "repairs-autoclose-solved": {
         # every day at 03:30: https://crontab.guru/#30_3_*_*_*
         "task": "repairs.autoclose_solved",
         "schedule": crontab(hour=3, minute=30),
-    },
-    "guides-resend-pending": {
-        # every 5 minutes: https://crontab.guru/#*/5_*_*_*_*
-        "task": "guides.resend_pending",
-        "schedule": crontab(minute="*/5"),
     },
 }

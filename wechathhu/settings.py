@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "import_export",
+    "django_htmx",
     "wechathhu",
     "accounts",
     "messaging",
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "activities",
     "repairs",
     "guides",
+    "portal",
 ]
 
 # Django's browser middleware (sessions, language, login, flash messages), each skipped for token
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     "wechathhu.middleware.AuthenticationMiddleware",
     "wechathhu.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "portal.middleware.PortalHeadersMiddleware",
 ]
 
 if not DEBUG:
@@ -275,6 +279,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 
+LOGIN_URL = "/m/login/"  # where a signed-out browser is sent (the H5 portal's login)
+
 # --- Accounts and login -------------------------------------------------------------------------
 
 # A token not used for this long stops working (one token per device/login).
@@ -307,7 +313,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-X_FRAME_OPTIONS = "DENY"  # pages that must be framed opt in with @xframe_options_sameorigin
+X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = (
+    "portal.views.errors.csrf_failure"  # pages that must be framed opt in with @xframe_options_sameorigin
+)
 
 # --- Logging ------------------------------------------------------------------------------------
 
@@ -319,6 +328,38 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Outbox: everything sent to the outside world (e-mail, WeChat) -----------------------------
+# One mechanism for every sender (wechathhu/core/outbox.py): rows are sent after commit, one at
+# a time; transient errors are retried with exponential backoff (base, doubling, capped) up to
+# OUTBOX_MAX_ATTEMPTS attempts in all; permanent ones fail at once.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=6)
+OUTBOX_RETRY_BACKOFF_SECONDS = env.int("OUTBOX_RETRY_BACKOFF_SECONDS", default=60)
+OUTBOX_RETRY_BACKOFF_MAX_SECONDS = env.int("OUTBOX_RETRY_BACKOFF_MAX_SECONDS", default=30 * 60)
+# A retry due within this many seconds gets a delayed task of its own; later ones wait for the
+# sweep (keep it well under the broker's visibility timeout, 3600 s).
+OUTBOX_RETRY_TASK_MAX_COUNTDOWN = env.int("OUTBOX_RETRY_TASK_MAX_COUNTDOWN", default=15 * 60)
+# A row being sent is leased for this long: if its worker dies, the sweep sends it again after.
+# Must exceed the slowest single call (WECHAT_TIMEOUT, EMAIL_TIMEOUT).
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+# The sweep (outbox.sweep, every minute) queues rows due for at least this long (the fast path
+# had its chance), at most OUTBOX_SWEEP_LIMIT per model and run.
+OUTBOX_SWEEP_GRACE_SECONDS = env.int("OUTBOX_SWEEP_GRACE_SECONDS", default=120)
+OUTBOX_SWEEP_LIMIT = env.int("OUTBOX_SWEEP_LIMIT", default=5000)
+# Rows still unsent this many hours after they were written are failed instead (stale news).
+OUTBOX_GIVE_UP_HOURS = env.int("OUTBOX_GIVE_UP_HOURS", default=48)
+# Rows per outbox.deliver task.
+OUTBOX_TASK_BATCH = env.int("OUTBOX_TASK_BATCH", default=50)
+# Sends per second per channel across all workers (0 = unlimited): channel=rate,…
+try:
+    OUTBOX_RATES = {
+        channel: int(rate)
+        for channel, rate in env.dict(
+            "OUTBOX_RATES", default={"email": "10", "wechat_mp": "50", "wechat_oa": "50"}
+        ).items()
+    }
+except ValueError as exc:
+    raise ImproperlyConfigured(f"OUTBOX_RATES must look like email=10,wechat_mp=50 ({exc}).") from exc
 
 # --- Domains ------------------------------------------------------------------------------------
 # Each domain's settings live in its own block below.
@@ -359,8 +400,6 @@ MESSAGING_WECHAT_TEMPLATE_FIELDS = env.dict(
 MESSAGING_WECHAT_PAGE = env("MESSAGING_WECHAT_PAGE", default="pages/messages/detail?id={id}")
 # Only messages of at least this priority are pushed to WeChat (low, normal, high, urgent).
 MESSAGING_WECHAT_MIN_PRIORITY = env("MESSAGING_WECHAT_MIN_PRIORITY", default="high")
-# Deliveries sent per locked batch by the messaging.deliver_wechat task.
-MESSAGING_DELIVERY_BATCH = env.int("MESSAGING_DELIVERY_BATCH", default=100)
 
 # reservations
 # Bookings start and end on this grid (minutes from local midnight) and last MIN..MAX minutes.
@@ -392,6 +431,8 @@ RESERVATION_CALENDAR_END_HOUR = env.int("RESERVATION_CALENDAR_END_HOUR", default
 ACTIVITIES_CLOCKIN_STEP_SECONDS = env.int("ACTIVITIES_CLOCKIN_STEP_SECONDS", default=25)
 # Key of the QR codes' HMAC; empty means derived from SECRET_KEY (set it to rotate codes apart).
 ACTIVITIES_CLOCKIN_SECRET = env("ACTIVITIES_CLOCKIN_SECRET", default="")
+# Typed six-digit clock-in codes (phones without a camera) a user may try, DRF rate syntax.
+ACTIVITIES_CLOCKIN_CODE_RATE = env("ACTIVITIES_CLOCKIN_CODE_RATE", default="10/min")
 
 # repairs
 # Photos on a repair request: at most this many, each at most this many bytes (JPEG/PNG/GIF/WebP).
@@ -403,11 +444,6 @@ REPAIRS_DEFAULT_RESPONSE_HOURS = env.int("REPAIRS_DEFAULT_RESPONSE_HOURS", defau
 REPAIRS_CREATE_RATE = env("REPAIRS_CREATE_RATE", default="20/hour")
 # Solved requests the reporter neither confirms nor reopens are closed after this many days (0: never).
 REPAIRS_AUTO_CLOSE_DAYS = env.int("REPAIRS_AUTO_CLOSE_DAYS", default=7)
-# New-request mail: retries with exponential backoff on SMTP errors, then the periodic re-send
-# (repairs.resend_notifications) picks up whatever is still unsent, for this many hours.
-REPAIRS_MAIL_MAX_RETRIES = env.int("REPAIRS_MAIL_MAX_RETRIES", default=5)
-REPAIRS_MAIL_RESEND_AFTER_MINUTES = env.int("REPAIRS_MAIL_RESEND_AFTER_MINUTES", default=10)
-REPAIRS_MAIL_GIVE_UP_HOURS = env.int("REPAIRS_MAIL_GIVE_UP_HOURS", default=48)
 
 # guides
 # File types staff may upload as guides (extensions; each is also checked by its content).
@@ -419,7 +455,3 @@ GUIDES_MAX_UPLOAD_SIZE = env.int("GUIDES_MAX_UPLOAD_SIZE", default=50 * 1024 * 1
 # Larger files are mailed as an expiring download link instead of an attachment.
 GUIDES_MAIL_ATTACHMENT_MAX_SIZE = env.int("GUIDES_MAIL_ATTACHMENT_MAX_SIZE", default=10 * 1024 * 1024)
 GUIDES_LINK_MAX_AGE = env.int("GUIDES_LINK_MAX_AGE", default=7 * 24 * 3600)
-# A mail request still pending this many seconds after its last attempt is queued again
-# (by the periodic `guides.resend_pending`), up to GUIDES_MAIL_MAX_ATTEMPTS attempts in all.
-GUIDES_MAIL_RESEND_AFTER = env.int("GUIDES_MAIL_RESEND_AFTER", default=600)
-GUIDES_MAIL_MAX_ATTEMPTS = env.int("GUIDES_MAIL_MAX_ATTEMPTS", default=8)

@@ -3,6 +3,7 @@
 * The mini-program contract lives at the site root, exactly where the existing client calls it.
 * The message-center contract lives under ``/api/v1/``.
 * The OpenAPI schema is at ``/api/schema/`` with Swagger UI at ``/api/docs/``.
+* The H5 portal's pages live under ``/m/``; a browser asking for the site root is sent there.
 """
 
 from django.conf import settings
@@ -24,6 +25,8 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api-auth/", include("rest_framework.urls")),
     path("health/", HealthView.as_view(), name="health"),
+    # The H5 portal for students and teachers (a browser at the site root is sent there).
+    path("m/", include("portal.urls")),
     # Message-center contract (seed 001) and its extensions.
     path("api/v1/ping", PingView.as_view(), name="ping"),
     path("bench/ceiling", bench_ceiling, name="bench-ceiling"),
@@ -37,6 +40,9 @@ urlpatterns = [
     path("", include("guides.api.urls")),
     path("", ApiRootView.as_view(), name="api-root"),
 ]
+
+handler404 = "portal.views.errors.page_not_found"
+handler403 = "portal.views.errors.permission_denied"
 
 if settings.DEBUG:
     # Static files for the admin when running `manage.py runserver` without collectstatic.

@@ -22,6 +22,7 @@ from .wechat import openid_move, wechat_session
 logger = logging.getLogger(__name__)
 
 CLAIM_FAILED = "认领失败：信息不匹配，或该账号已被认领。请核对工号/学号、姓名和初始密码（或认领码）。"
+CLAIM_PROOF_MISSING = "请填写初始密码或认领码。"
 CLAIM_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CLAIM_CODE_LENGTH = 8
 
@@ -86,28 +87,57 @@ def user_claim(
     """
     session = wechat_session(wechat_code)
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(username=(username or "").strip()).first()
-        ok = (
-            user is not None
-            and user.is_active
-            and user.claimed_at is None
-            and _names_match(user, name)
-            and _claim_proof_ok(user, password=password, claim_code=claim_code)
+        user = user_claim_account(
+            username=username,
+            name=name,
+            password=password,
+            claim_code=claim_code,
+            new_password=new_password,
+            openid=session.openid,
         )
-        if not ok:
-            if user is None and password:
-                User().set_password(password)  # the same hashing time as for a real account
-            raise ApplicationError(CLAIM_FAILED, field="non_field_errors")
-        if new_password:
-            try:
-                password_validation.validate_password(new_password, user)
-            except ValidationError as exc:
-                raise ValidationError({"new_password": exc.messages})
-            user.set_password(new_password)
-        openid_move(user=user, openid=session.openid)
-        user.claimed_at = timezone.now()
-        user.last_login = user.claimed_at
-        user.save(update_fields=["password", "wechat_openid", "claimed_at", "last_login"])
-        ClaimCode.objects.filter(user=user).delete()
-        logger.info("Account %s claimed", user.pk)
         return token_issue(user=user, device=device)
+
+
+@transaction.atomic
+def user_claim_account(
+    *,
+    username: str,
+    name: str,
+    password: str | None = None,
+    claim_code: str | None = None,
+    new_password: str | None = None,
+    openid: str | None = None,
+) -> User:
+    """The claim itself (see ``user_claim``), for every door: the mini-program binds its WeChat
+    ``openid``; the H5 portal claims without one and opens a browser session. Returns the user;
+    every mismatch is the same ``CLAIM_FAILED``."""
+    if not password and not claim_code:
+        raise ApplicationError(CLAIM_PROOF_MISSING, field="non_field_errors")
+    user = User.objects.select_for_update().filter(username=(username or "").strip()).first()
+    ok = (
+        user is not None
+        and user.is_active
+        and user.claimed_at is None
+        and _names_match(user, name)
+        and _claim_proof_ok(user, password=password, claim_code=claim_code)
+    )
+    if not ok:
+        if user is None and password:
+            User().set_password(password)  # the same hashing time as for a real account
+        raise ApplicationError(CLAIM_FAILED, field="non_field_errors")
+    if new_password:
+        try:
+            password_validation.validate_password(new_password, user)
+        except ValidationError as exc:
+            raise ValidationError({"new_password": exc.messages})
+        user.set_password(new_password)
+    fields = ["password", "claimed_at", "last_login"]
+    if openid:
+        openid_move(user=user, openid=openid)
+        fields.append("wechat_openid")
+    user.claimed_at = timezone.now()
+    user.last_login = user.claimed_at
+    user.save(update_fields=fields)
+    ClaimCode.objects.filter(user=user).delete()
+    logger.info("Account %s claimed", user.pk)
+    return user

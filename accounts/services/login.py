@@ -14,10 +14,10 @@ AWAITING_APPROVAL = "您的注册申请正在等待管理员审核，审核通�
 WECHAT_NOT_BOUND = "该微信尚未绑定账号，请先使用工号和密码登录。"
 
 
-def user_login_with_password(
-    *, username: str, password: str, device: str, request=None
-) -> tuple[AuthToken, bool]:
-    """Log in with 工号/学号 and password; returns this device's ``(token, created)``."""
+def user_check_password(*, username: str, password: str, request=None) -> User:
+    """The active user these credentials prove, with ``last_login`` set; refused with the login
+    message otherwise (or that a sign-up still waits for approval). Every password login — a
+    token for the API, a session for the pages — goes through here."""
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         pending = User.objects.filter(username=username, is_active=False, awaiting_approval=True).first()
@@ -25,6 +25,14 @@ def user_login_with_password(
             raise ApplicationError(AWAITING_APPROVAL, field="non_field_errors")
         raise ApplicationError(LOGIN_FAILED, field="non_field_errors")
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return user
+
+
+def user_login_with_password(
+    *, username: str, password: str, device: str, request=None
+) -> tuple[AuthToken, bool]:
+    """Log in with 工号/学号 and password; returns this device's ``(token, created)``."""
+    user = user_check_password(username=username, password=password, request=request)
     return token_issue(user=user, device=device)
 
 

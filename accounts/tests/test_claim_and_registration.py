@@ -9,7 +9,8 @@ from django.utils import timezone
 from accounts.models import AuthToken, ClaimCode, User
 from accounts.services.claims import claim_code_issue
 from accounts.tests.factories import DepartmentFactory, SchoolClassFactory, StudentFactory, UserFactory
-from conftest import WECHAT_BASE
+from conftest import PASSWORD, WECHAT_BASE
+from wechathhu.core.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +253,24 @@ def test_registration_is_throttled(open_registration, anon_client, settings):
         for i in range(3)
     ]
     assert statuses == [201, 201, 429]
+
+
+def test_claiming_without_wechat_leaves_the_binding_alone_and_signs_in_elsewhere():
+    """The H5 portal's claim: the same check, no WeChat code, no token."""
+    from accounts.services.claims import user_claim_account
+    from accounts.tests.factories import StudentFactory
+
+    imported = StudentFactory(wechat_openid=None)
+    user = user_claim_account(username=imported.username, name=imported.full_name, password=PASSWORD)
+    assert user.pk == imported.pk and user.claimed_at is not None and user.wechat_openid is None
+    assert not user.auth_tokens.exists()
+
+
+def test_password_check_is_the_login_without_a_token(user):
+    from accounts.models import AuthToken
+    from accounts.services.login import user_check_password
+
+    assert user_check_password(username=user.username, password=PASSWORD) == user
+    assert not AuthToken.objects.filter(user=user).exists()
+    with pytest.raises(ApplicationError, match="无法使用提供的认证信息登录"):
+        user_check_password(username=user.username, password="wrong")

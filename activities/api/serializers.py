@@ -159,7 +159,9 @@ class ClockinItemSerializer(serializers.ModelSerializer):
 
 
 class ClockinScanSerializer(serializers.Serializer):
-    key = serializers.CharField(max_length=200, trim_whitespace=True, help_text="扫码得到的原始文本")
+    key = serializers.CharField(
+        max_length=300, trim_whitespace=True, help_text="扫码得到的原始文本（打卡码本身，或二维码中的网址）"
+    )
     latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
     longitude = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
 
@@ -176,6 +178,10 @@ class ClockinResultSerializer(serializers.Serializer):
 
 class ClockinCodeSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="二维码文本（小程序用它生成二维码）")
+    url = serializers.CharField(
+        help_text="二维码的网址形式：任何手机相机扫码即打开手机门户打卡（小程序扫码同样有效）"
+    )
+    short_code = serializers.CharField(help_text="六位打卡码，与二维码同时刷新（无相机时在手机门户输入）")
     label = serializers.CharField()
     activity_name = serializers.CharField()
     expires_in = serializers.IntegerField(help_text="距下一次刷新的秒数")

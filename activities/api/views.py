@@ -156,6 +156,9 @@ class ClockinListView(ListAPIView):
 class ClockinCodeView(APIView):
     """打卡员在手机上出示的打卡二维码：返回二维码文本 `key` 与距刷新的秒数 `expires_in`。
 
+    `url` 是同一二维码的网址形式（手机相机、微信扫一扫可直接打开手机门户打卡；小程序扫到它同样可以打卡），
+    `short_code` 是同时有效的六位打卡码（没有相机时在手机门户的活动页输入）。
+
     只有该打卡项的打卡员（及有打卡项管理权限的后台人员）可以获取；能看到该活动的其他人 403，
     看不到该活动的人 404（与打卡项不存在相同）。
     """
@@ -170,8 +173,11 @@ class ClockinCodeView(APIView):
         if not label:
             raise ApplicationError("缺少参数 label（打卡项标签）。")
         item = selectors.clockin_item_get_for_officer(user=request.user, activity_id=activity_id, label=label)
+        key = qr.make_key(item.pk)
         data = {
-            "key": qr.make_key(item.pk),
+            "key": key,
+            "url": qr.scan_url(key),
+            "short_code": qr.short_code(item.pk),
             "label": item.label,
             "activity_name": item.activity.name,
             "expires_in": qr.seconds_left(),

@@ -262,3 +262,73 @@ def test_odd_bodies_get_a_clear_400_never_a_500(api_client, body):
 
 def test_anonymous_scan_is_401(anon_client, sign_in):
     assert anon_client.post(SCAN, {"key": qr.make_key(sign_in.pk)}, format="json").status_code == 401
+
+
+# --- The QR code as a URL (phone cameras, WeChat's scanner) and the typed short code -------------
+
+
+def test_the_mini_program_scanning_the_url_form_clocks_in(api_client, enrolled, sign_in, settings):
+    settings.SITE_URL = "https://portal.example.edu.cn"
+    url = qr.scan_url(qr.make_key(sign_in.pk))
+    assert url.startswith("https://portal.example.edu.cn/m/c/HHUCK1.")
+
+    response = scan(api_client, url)  # what wx.scanCode returns for the projector's code
+
+    assert response.status_code == 200
+    assert response.data["label"] == "签到"
+    assert ClockinRecord.objects.filter(item=sign_in, user=enrolled.user).count() == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://evil.example/m/c/HHUCK1.1.2.AAAAAAAAAAAAAAAAAAAAAA/",  # forged signature
+        "https://portal.example.edu.cn/m/x/{key}/",  # another path
+        "ftp://portal.example.edu.cn/m/c/{key}/",
+        "https://portal.example.edu.cn/m/c/{key}/extra/",
+    ],
+)
+def test_urls_that_are_not_our_qr_code_are_refused(api_client, enrolled, sign_in, text):
+    response = scan(api_client, text.format(key=qr.make_key(sign_in.pk)))
+    assert response.data == {"detail": "打卡二维码异常或已过期，请重试。"}
+
+
+def test_the_officers_code_carries_the_url_and_the_short_code(make_client, activity, sign_in):
+    officer = UserFactory()
+    sign_in.officers.add(officer)
+    data = (
+        make_client(officer)
+        .get(reverse("activities:clockin-code", args=[activity.pk]), {"label": "签到"})
+        .data
+    )
+    assert data["url"] == qr.scan_url(data["key"])
+    assert data["short_code"] == qr.short_code(sign_in.pk)
+    assert len(data["short_code"]) == 6 and data["short_code"].isdigit()
+
+
+def test_short_code_clocks_in_for_the_current_and_previous_step_only(user, enrolled, activity, sign_in):
+    from activities import services
+    from wechathhu.core.errors import ApplicationError
+
+    step = qr.current_step()
+    result = services.clockin_with_code(
+        user=user, activity_id=activity.pk, code=qr.short_code(sign_in.pk, step=step - 1)
+    )
+    assert result.created and result.record.item == sign_in
+    ClockinRecord.objects.all().delete()
+    with pytest.raises(ApplicationError, match="打卡码不正确"):
+        services.clockin_with_code(
+            user=user, activity_id=activity.pk, code=qr.short_code(sign_in.pk, step=step - 2)
+        )
+    with pytest.raises(ApplicationError, match="打卡码不正确"):
+        services.clockin_with_code(user=user, activity_id=activity.pk, code="12 34 5x")
+
+
+def test_short_code_of_another_activity_does_not_count(user, enrolled, activity, sign_in):
+    from activities import services
+    from wechathhu.core.errors import ApplicationError
+
+    elsewhere = ClockinItemFactory(activity=ActivityFactory(), label="签到")
+    with pytest.raises(ApplicationError, match="打卡码不正确"):
+        services.clockin_with_code(user=user, activity_id=activity.pk, code=qr.short_code(elsewhere.pk))
+    assert not ClockinRecord.objects.exists()

@@ -6,7 +6,6 @@ import pytest
 
 from accounts.tests.factories import UserFactory
 from activities.models import Enrollment, EnrollmentStatus
-from activities.tasks import notify_promoted_task
 from activities.tests.factories import ActivityFactory
 from messaging.models import Message, MessageRecipient
 
@@ -42,25 +41,16 @@ def test_the_promoted_person_gets_a_message_once(make_client, django_capture_on_
     promoted = Enrollment.objects.get(pk=waiting_enrollment)
     assert promoted.status == EnrollmentStatus.ENROLLED and promoted.promotion_notified_at is not None
 
-    # A re-run (a retried task) sends nothing more.
-    assert notify_promoted_task.apply(kwargs={"enrollment_ids": [waiting_enrollment]}).get() == 0
     assert Message.objects.filter(title__startswith="候补成功").count() == 1
 
 
-def test_a_final_failure_is_recorded_on_the_rows_still_waiting_for_their_notice():
-    activity = ActivityFactory(participants_total_limit=2)
-    pending, done = (
-        Enrollment.objects.create(activity=activity, user=UserFactory(), promoted_at=activity.created_at)
-        for _ in range(2)
-    )
-    Enrollment.objects.filter(pk=done.pk).update(promotion_notified_at=activity.created_at)
+def test_the_notice_is_written_with_the_promotion_even_when_the_broker_is_down(make_client, broker_down):
+    """No task carries the notice: it is one write with the promotion, so an outage loses nothing."""
+    activity = ActivityFactory(name="读书会", participants_total_limit=1)
+    holder, waiting = UserFactory(), UserFactory()
+    holder_enrollment = enroll(make_client(holder), activity).data["id"]
+    enroll(make_client(waiting), activity, join_waiting_list=True)
 
-    # What Celery calls once the retries are exhausted.
-    notify_promoted_task.on_failure(
-        RuntimeError("message center down"), "task-id", (), {"enrollment_ids": [pending.pk, done.pk]}, None
-    )
+    assert make_client(holder).delete(f"/enrollments/{holder_enrollment}/").status_code == 204
 
-    pending.refresh_from_db()
-    done.refresh_from_db()
-    assert "message center down" in pending.promotion_notice_error
-    assert done.promotion_notice_error == ""
+    assert MessageRecipient.objects.get(recipient=waiting).message.title == "候补成功：读书会"

@@ -6,9 +6,10 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from guides.models import Guide, GuideMailRequest, MailStatus
+from guides.models import Guide, GuideMailRequest
 from guides.samples import build_docx, build_pdf, build_xlsx
 from guides.tests.factories import GuideCategoryFactory, GuideFactory
+from wechathhu.core.outbox import DeliveryStatus
 
 
 @pytest.fixture
@@ -192,7 +193,13 @@ def test_mail_requests_are_listed_and_failed_ones_can_be_resent(
     admin_client, user, guide, django_capture_on_commit_callbacks
 ):
     failed = GuideMailRequest.objects.create(
-        user=user, guide=guide, guide_name=guide.name, email=user.email, status=MailStatus.FAILED, attempts=6
+        user=user,
+        guide=guide,
+        guide_name=guide.name,
+        email=user.email,
+        status=DeliveryStatus.FAILED,
+        next_attempt_at=None,
+        attempts=6,
     )
     page = admin_client.get(reverse("admin:guides_guidemailrequest_changelist"))
     assert page.status_code == 200
@@ -201,10 +208,10 @@ def test_mail_requests_are_listed_and_failed_ones_can_be_resent(
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
             reverse("admin:guides_guidemailrequest_changelist"),
-            {"action": "resend", "_selected_action": [failed.pk]},
+            {"action": "outbox_retry", "_selected_action": [failed.pk]},
         )
     failed.refresh_from_db()
-    assert failed.status == MailStatus.SENT
+    assert failed.status == DeliveryStatus.SENT
     assert len(mail.outbox) == 1
     assert admin_client.get(reverse("admin:guides_guidemailrequest_add")).status_code == 403
 

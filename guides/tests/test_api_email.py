@@ -3,8 +3,9 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from guides.models import GuideMailRequest, MailDelivery, MailStatus
+from guides.models import GuideMailRequest, MailDelivery
 from guides.tests.factories import GuideFactory
+from wechathhu.core.outbox import DeliveryStatus
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -25,7 +26,7 @@ def test_email_answers_at_once_and_the_mail_goes_out_after_commit(
         assert mail.outbox == []  # queued, not sent inside the request's transaction
         record = GuideMailRequest.objects.get()
         assert (record.user, record.guide, record.email, record.status) == (
-            user, guide, user.email, MailStatus.PENDING,
+            user, guide, user.email, DeliveryStatus.QUEUED,
         )  # fmt: skip
     for callback in callbacks:
         callback()
@@ -36,7 +37,7 @@ def test_email_answers_at_once_and_the_mail_goes_out_after_commit(
     assert "您通过微服务APP向邮箱发送了服务指南：教职工请假审批流程 【请假流程.pdf】" in message.body
     assert message.attachments == [("请假流程.pdf", pdf_bytes, "application/pdf")]
     record.refresh_from_db()
-    assert record.status == MailStatus.SENT
+    assert record.status == DeliveryStatus.SENT
     assert record.delivery == MailDelivery.ATTACHMENT
     assert record.sent_at is not None
     assert record.attempts == 1
@@ -91,7 +92,7 @@ def test_asking_again_after_it_was_sent_sends_again(api_client, guide, django_ca
         with django_capture_on_commit_callbacks(execute=True):
             assert api_client.post(email_url(guide.pk)).status_code == 200
     assert len(mail.outbox) == 2
-    assert list(GuideMailRequest.objects.values_list("status", flat=True)) == [MailStatus.SENT] * 2
+    assert list(GuideMailRequest.objects.values_list("status", flat=True)) == [DeliveryStatus.SENT] * 2
 
 
 @pytest.mark.django_db

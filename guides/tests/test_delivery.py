@@ -11,9 +11,12 @@ from django.utils import timezone
 
 from conftest import _free_port
 from guides import services
-from guides.models import GuideMailRequest, MailStatus
-from guides.tasks import resend_pending_task
+from guides.models import GuideMailRequest, MailDelivery
 from wechathhu.celery import app as celery_app
+from wechathhu.core import outbox
+from wechathhu.core.outbox import DeliveryStatus
+
+LABEL = GuideMailRequest._meta.label
 
 
 def post_email(client, guide):
@@ -36,7 +39,7 @@ def test_a_real_smtp_server_receives_the_guide_attached_byte_for_byte(
     assert attachment.get_filename() == "请假流程.pdf"
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_payload(decode=True) == pdf_bytes
-    assert GuideMailRequest.objects.get().status == MailStatus.SENT
+    assert GuideMailRequest.objects.get().status == DeliveryStatus.SENT
 
 
 @pytest.mark.django_db
@@ -53,7 +56,7 @@ def test_a_real_smtp_server_receives_a_docx_with_its_office_mime_type(
 
 
 @pytest.mark.django_db
-def test_smtp_down_retries_then_records_the_failure_and_staff_can_resend(
+def test_smtp_down_the_request_is_answered_the_error_kept_and_staff_can_send_it_now(
     settings, smtp_server, api_client, guide, django_capture_on_commit_callbacks
 ):
     live_port = settings.EMAIL_PORT
@@ -62,15 +65,15 @@ def test_smtp_down_retries_then_records_the_failure_and_staff_can_resend(
         assert post_email(api_client, guide).status_code == 200  # answered although SMTP is down
 
     record = GuideMailRequest.objects.get()
-    assert record.status == MailStatus.FAILED
-    assert record.attempts == 6  # the first try and five retries (eager: no waiting between them)
+    assert (record.status, record.attempts) == (DeliveryStatus.QUEUED, 1)  # waiting for its retry
     assert "Connection" in record.last_error or "refused" in record.last_error.lower()
+    assert record.next_attempt_at > timezone.now()
 
     settings.EMAIL_PORT = live_port
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.guide_mail_request_retry(mail_request=record) is True
+        assert outbox.retry(GuideMailRequest.objects.all()) == 1  # staff: send it now
     record.refresh_from_db()
-    assert record.status == MailStatus.SENT
+    assert (record.status, record.delivery) == (DeliveryStatus.SENT, MailDelivery.ATTACHMENT)
     assert len(smtp_server.messages) == 1
 
 
@@ -89,7 +92,7 @@ def test_a_refused_recipient_fails_at_once_without_retries(
     with django_capture_on_commit_callbacks(execute=True):
         post_email(client, guide)
     record = GuideMailRequest.objects.get()
-    assert (record.status, record.attempts) == (MailStatus.FAILED, 1)
+    assert (record.status, record.attempts) == (DeliveryStatus.FAILED, 1)
     assert "收件地址被拒绝" in record.last_error
 
 
@@ -104,40 +107,28 @@ def test_broker_down_the_request_is_answered_and_the_mail_goes_out_later(
     assert (timezone.now() - started).total_seconds() < 3
     assert mail.outbox == []
     record = GuideMailRequest.objects.get()
-    assert (record.status, record.attempts) == (MailStatus.PENDING, 0)
+    assert (record.status, record.attempts) == (DeliveryStatus.QUEUED, 0)
 
-    # The broker is back; the periodic job finds the request once it has waited long enough.
+    # The broker is back; the periodic sweep finds the request once its own task had its chance.
     celery_app.conf.task_always_eager = True
-    assert resend_pending_task.apply().get() == 0  # too recent: its own task may still come
+    sweep = celery_app.tasks["outbox.sweep"]
+    assert sweep.apply().get() == 0
     with time_machine.travel(timezone.now() + timedelta(minutes=15)):
-        assert resend_pending_task.apply().get() == 1
+        assert sweep.apply().get() == 1
     [message] = mail.outbox
     assert message.attachments[0][1] == pdf_bytes
     record.refresh_from_db()
-    assert record.status == MailStatus.SENT
+    assert record.status == DeliveryStatus.SENT
     with time_machine.travel(timezone.now() + timedelta(minutes=30)):
-        assert resend_pending_task.apply().get() == 0  # sent: never again
+        assert sweep.apply().get() == 0  # sent: never again
     assert len(mail.outbox) == 1
-
-
-@pytest.mark.django_db
-def test_resend_gives_up_after_the_maximum_attempts(settings, guide, user):
-    settings.GUIDES_MAIL_MAX_ATTEMPTS = 3
-    record = GuideMailRequest.objects.create(
-        user=user, guide=guide, guide_name=guide.name, email=user.email, attempts=3
-    )
-    with time_machine.travel(timezone.now() + timedelta(hours=1)):
-        assert services.guide_mail_request_requeue_stale() == 0
-    record.refresh_from_db()
-    assert record.status == MailStatus.FAILED
-    assert mail.outbox == []
 
 
 @pytest.mark.django_db
 def test_sending_is_idempotent(guide, user):
     record = GuideMailRequest.objects.create(user=user, guide=guide, guide_name=guide.name, email=user.email)
-    assert services.guide_mail_request_send(mail_request_id=record.pk).status == MailStatus.SENT
-    assert services.guide_mail_request_send(mail_request_id=record.pk) is None
+    assert outbox.deliver(LABEL, [record.pk]) == {"sent": 1}
+    assert outbox.deliver(LABEL, [record.pk]) == {"not_ours": 1}
     assert len(mail.outbox) == 1
 
 
@@ -145,7 +136,7 @@ def test_sending_is_idempotent(guide, user):
 def test_a_request_for_a_guide_unpublished_meanwhile_is_not_sent(guide, user):
     record = GuideMailRequest.objects.create(user=user, guide=guide, guide_name=guide.name, email=user.email)
     services.guide_set_published(guide_ids=[guide.pk], published=False)
-    services.guide_mail_request_send(mail_request_id=record.pk)
+    outbox.deliver(LABEL, [record.pk])
     record.refresh_from_db()
-    assert record.status == MailStatus.FAILED
+    assert (record.status, record.reason) == (DeliveryStatus.FAILED, "unpublished")
     assert mail.outbox == []

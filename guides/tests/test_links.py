@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from guides import services
-from guides.models import GuideMailRequest, MailDelivery, MailStatus
+from guides.models import GuideMailRequest, MailDelivery
 from guides.samples import build_pdf
+from wechathhu.core.outbox import DeliveryStatus
 
 LINK = re.compile(r"https?://\S+/guides/links/\S+/")
 
@@ -41,7 +42,7 @@ def test_a_file_over_the_attachment_limit_is_mailed_as_a_link_that_needs_no_logi
     body = mail.outbox[0].body
     assert "文件较大" in body and "链接有效期至" in body
     record = GuideMailRequest.objects.get()
-    assert (record.status, record.delivery) == (MailStatus.SENT, MailDelivery.LINK)
+    assert (record.status, record.delivery) == (DeliveryStatus.SENT, MailDelivery.LINK)
 
     response = anon_client.get(url.removeprefix("https://portal.example.edu.cn"))
     assert response.status_code == 200

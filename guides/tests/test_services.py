@@ -9,9 +9,11 @@ from django.core.files.base import ContentFile
 from django.db import connection
 
 from guides import demo, services
-from guides.models import Guide, GuideCategory, GuideMailRequest, MailStatus
+from guides.models import Guide, GuideCategory, GuideMailRequest
 from guides.samples import build_docx, build_pdf, build_xlsx
 from guides.tests.factories import GuideCategoryFactory
+from wechathhu.core import outbox
+from wechathhu.core.outbox import DeliveryStatus
 
 
 @pytest.mark.django_db
@@ -76,7 +78,7 @@ def test_two_workers_sending_the_same_request_send_one_mail(guide, user):
     def worker():
         try:
             barrier.wait()
-            results.append(services.guide_mail_request_send(mail_request_id=record.pk))
+            results.append(outbox.deliver(GuideMailRequest._meta.label, [record.pk]))
         finally:
             connection.close()
 
@@ -86,15 +88,15 @@ def test_two_workers_sending_the_same_request_send_one_mail(guide, user):
     for t in threads:
         t.join()
     assert len(mail.outbox) == 1
-    assert sorted(r is None for r in results) == [False, True]
+    assert sorted(results, key=str) == [{"not_ours": 1}, {"sent": 1}]
     record.refresh_from_db()
-    assert (record.status, record.attempts) == (MailStatus.SENT, 1)
+    assert (record.status, record.attempts) == (DeliveryStatus.SENT, 1)
 
 
 @pytest.mark.mariadb
 @pytest.mark.django_db(transaction=True)
 def test_two_requests_for_the_same_guide_sent_at_once_are_both_sent(guide, smtp_server):
-    """Each worker locks its own request row only, so neither skips the other's request."""
+    """Nothing but each request's own row is claimed, so neither worker skips the other's request."""
     import asyncio
 
     from accounts.tests.factories import UserFactory
@@ -115,7 +117,7 @@ def test_two_requests_for_the_same_guide_sent_at_once_are_both_sent(guide, smtp_
     def worker(record):
         try:
             barrier.wait()
-            services.guide_mail_request_send(mail_request_id=record.pk)
+            outbox.deliver(GuideMailRequest._meta.label, [record.pk])
         finally:
             connection.close()
 
@@ -125,4 +127,4 @@ def test_two_requests_for_the_same_guide_sent_at_once_are_both_sent(guide, smtp_
     for t in threads:
         t.join()
     assert sorted(m["To"] for m in smtp_server.messages) == sorted(r.email for r in records)
-    assert set(GuideMailRequest.objects.values_list("status", flat=True)) == {MailStatus.SENT}
+    assert set(GuideMailRequest.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}

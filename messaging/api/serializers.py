@@ -14,6 +14,8 @@ from accounts.models import UserKind
 from messaging.models import Message, MessagePriority, MessageRecipient, MessageType
 from wechathhu.api.fields import PortalDateTimeField
 
+from .engagement_serializers import MessageCategoryBriefSerializer
+
 # Direct recipients per request (larger audiences: department_ids, class_ids, group_ids, kinds).
 MAX_RECIPIENT_IDS = 10000
 # Messages marked read or archived per request.
@@ -57,8 +59,29 @@ class KindListField(serializers.ListField):
     """User kinds; documented inline so the schema keeps one ``KindEnum`` (the user's ``kind``)."""
 
 
+SEED_MESSAGE_FIELDS = (
+    "id",
+    "title",
+    "content",
+    "type",
+    "priority",
+    "sender_id",
+    "sender",
+    "is_global",
+    "expires_at",
+    "published_at",
+    "is_active",
+    "is_expired",
+    "is_published",
+    "created_at",
+    "updated_at",
+)
+# Added to every message shape (issue 20); seed 001's fields stay as they are.
+ADDED_MESSAGE_FIELDS = ("category",)
+
+
 class MessageSerializer(serializers.ModelSerializer):
-    """seed 001's ``MessageResponse``."""
+    """seed 001's ``MessageResponse`` (plus the added fields, ``ADDED_MESSAGE_FIELDS``)."""
 
     sender_id = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="发送者ID；系统消息为 null"
@@ -66,26 +89,13 @@ class MessageSerializer(serializers.ModelSerializer):
     sender = PublicUserSerializer(read_only=True, allow_null=True)
     is_expired = serializers.BooleanField(read_only=True)
     is_published = serializers.BooleanField(read_only=True)
+    category = MessageCategoryBriefSerializer(
+        read_only=True, allow_null=True, help_text="扩展：消息分类；无分类为 null"
+    )
 
     class Meta:
         model = Message
-        fields = (
-            "id",
-            "title",
-            "content",
-            "type",
-            "priority",
-            "sender_id",
-            "sender",
-            "is_global",
-            "expires_at",
-            "published_at",
-            "is_active",
-            "is_expired",
-            "is_published",
-            "created_at",
-            "updated_at",
-        )
+        fields = (*SEED_MESSAGE_FIELDS, *ADDED_MESSAGE_FIELDS)
         read_only_fields = fields
 
 
@@ -99,13 +109,14 @@ class UserMessageSerializer(MessageSerializer):
 
     class Meta(MessageSerializer.Meta):
         fields = (
-            *MessageSerializer.Meta.fields[:-2],
+            *SEED_MESSAGE_FIELDS[:-2],
             "is_read",
             "read_at",
             "is_archived",
             "archived_at",
             "created_at",
             "updated_at",
+            *ADDED_MESSAGE_FIELDS,
         )
         read_only_fields = fields
 
@@ -155,6 +166,13 @@ class MessageDetailSerializer(MessageSerializer):
         read_only_fields = fields
 
 
+class CategoryCountSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+    unread_count = serializers.IntegerField()
+
+
 class MessageStatsSerializer(serializers.Serializer):
     """seed 001's ``MessageStatsResponse``. ``total_count = read_count + unread_count``."""
 
@@ -166,6 +184,9 @@ class MessageStatsSerializer(serializers.Serializer):
     announcement_count = serializers.IntegerField()
     reminder_count = serializers.IntegerField()
     approval_count = serializers.IntegerField()
+    category_counts = CategoryCountSerializer(
+        many=True, help_text="扩展：各分类的消息数和未读数（id 为 null 表示未分类）"
+    )
 
 
 class UnreadCountSerializer(serializers.Serializer):
@@ -189,6 +210,9 @@ class GlobalMessageInputSerializer(serializers.Serializer):
     )
     published_at = PortalDateTimeField(
         required=False, allow_null=True, help_text="发布时间；晚于现在则到时才对用户可见，缺省为现在"
+    )
+    category_id = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID, help_text="扩展：消息分类ID"
     )
 
     def validate(self, attrs):
@@ -227,6 +251,13 @@ class MessageUpdateInputSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text="扩展：修改过期时间；null 表示永不过期"
     )
     published_at = PortalDateTimeField(required=False, help_text="扩展：修改发布时间")
+    category_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="扩展：修改分类；null 表示无分类",
+    )
 
     def validate(self, attrs):
         message = self.context["message"]

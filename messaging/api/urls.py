@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import engagement_views, views
 
 app_name = "messaging"
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("messages/unread-count", views.UnreadCountView.as_view(), name="message-unread-count"),
     path("messages/stats", views.MessageStatsView.as_view(), name="message-stats"),
     path("messages/<int:pk>", views.UserMessageDetailView.as_view(), name="message-detail"),
+    # --- issue 20: categories, preferences, … ---
+    path("categories", engagement_views.CategoryListView.as_view(), name="category-list"),
+    path("messages/preferences", engagement_views.PreferencesView.as_view(), name="message-preferences"),
     path("admin/messages", views.AdminMessageListView.as_view(), name="admin-message-list"),
     path("admin/messages/global", views.AdminGlobalMessageView.as_view(), name="admin-message-global"),
     path("admin/messages/<int:pk>", views.AdminMessageDetailView.as_view(), name="admin-message-detail"),

@@ -54,6 +54,7 @@ COMMON_FILTERS = [
         description=f"优先级：{_choices(MessagePriority.choices)}",
     ),
     OpenApiParameter("sender_id", int, description="发送者ID"),
+    OpenApiParameter("category_id", int, description="扩展：分类ID（见 `/api/v1/categories`）"),
     OpenApiParameter("search", str, description="在标题和内容中搜索"),
 ]
 

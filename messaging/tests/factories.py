@@ -3,7 +3,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.tests.factories import UserFactory
-from messaging.models import Message, MessagePriority, MessageRecipient, MessageType
+from messaging.models import Category, Message, MessagePriority, MessageRecipient, MessageType
 
 
 class MessageFactory(DjangoModelFactory):
@@ -30,3 +30,12 @@ class MessageRecipientFactory(DjangoModelFactory):
 
     message = factory.SubFactory(MessageFactory)
     recipient = factory.SubFactory(UserFactory)
+
+
+class CategoryFactory(DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"分类{n}")
+    position = factory.Sequence(lambda n: n)

@@ -282,9 +282,11 @@ def test_report_excel_export(admin_client):
         "按周期",
         "按类型",
         "按优先级",
+        "按分类",
         "按系所（定向）",
         "按班级（定向）",
         "消息明细",
     ]
     rows = list(workbook["消息明细"].iter_rows(values_only=True))
-    assert rows[1][1] == "导出测试" and rows[1][7:] == (1, 1, 1.0)
+    assert rows[1][1] == "导出测试" and rows[1][7:10] == (1, 1, 1.0)
+    assert rows[0][10] == "分类" and rows[1][10] in ("", None)

@@ -26,7 +26,7 @@ GLOBAL = reverse("messaging:admin-message-global")
 INBOX = reverse("messaging:message-list")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-MESSAGE_FIELDS = {
+SEED_MESSAGE_FIELDS = {
     "id",
     "title",
     "content",
@@ -43,6 +43,8 @@ MESSAGE_FIELDS = {
     "created_at",
     "updated_at",
 }
+# Added to every message shape by issue 20 (seed 001's fields above stay exactly).
+MESSAGE_FIELDS = SEED_MESSAGE_FIELDS | {"category"}
 RECIPIENT_FIELDS = {
     "id",
     "message_id",

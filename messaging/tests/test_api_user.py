@@ -40,6 +40,8 @@ USER_MESSAGE_FIELDS = {
     "created_at",
     "updated_at",
 }
+# Added to every message shape by issue 20 (seed 001's fields above stay exactly).
+ADDED_FIELDS = {"category"}
 
 
 def detail(pk):
@@ -78,7 +80,7 @@ def test_list_is_enveloped_with_every_field_and_pagination(api_client, user):
     assert set(body) == {"code", "message", "data", "timestamp"}
     assert body["code"] == 200 and body["message"] == "获取消息列表成功"
     item = body["data"]["messages"][0]
-    assert set(item) == USER_MESSAGE_FIELDS
+    assert set(item) == USER_MESSAGE_FIELDS | ADDED_FIELDS
     assert item["id"] == message.pk
     assert item["title"] == "部门会议提醒"
     assert item["type"] == "reminder" and item["priority"] == "high"
@@ -235,7 +237,7 @@ def test_detail_shows_my_message_and_does_not_mark_it_read(api_client, user):
     response = api_client.get(detail(message.pk))
     body = response.json()
     assert response.status_code == 200 and body["message"] == "获取消息成功"
-    assert set(body["data"]) == USER_MESSAGE_FIELDS
+    assert set(body["data"]) == USER_MESSAGE_FIELDS | ADDED_FIELDS
     assert body["data"]["is_read"] is False
     assert MessageRecipient.objects.get(message=message, recipient=user).read_at is None
 
@@ -370,6 +372,7 @@ def test_stats_count_every_state_and_type(api_client, user):
         "announcement_count": 1,
         "reminder_count": 1,
         "approval_count": 1,
+        "category_counts": [{"id": None, "name": "未分类", "count": 4, "unread_count": 2}],
     }
 
 

@@ -1,15 +1,21 @@
-"""WeChat subscribe-message delivery: the second status axis, faked at the HTTP layer."""
+"""WeChat subscribe-message delivery on the outbox: the second status axis, with WeChat faked at
+the HTTP layer (the real wechatpy code runs)."""
 
+import datetime as dt
 import json
 
 import pytest
 import requests
+import responses
+import time_machine
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from conftest import WECHAT_BASE
 from messaging import services
-from messaging.models import DeliveryStatus, MessageDelivery, MessageRecipient
-from messaging.tasks import message_deliver_wechat_task
+from messaging.models import MessageDelivery, MessageRecipient
+from wechathhu.core import outbox
+from wechathhu.core.outbox import DeliveryStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -78,17 +84,89 @@ def test_a_refusal_fails_that_row_with_wechats_code(wechat, django_capture_on_co
     assert by_user[fine.pk].status == DeliveryStatus.SENT and by_user[fine.pk].error_code is None
 
 
-def test_unreachable_wechat_is_retried_then_recorded_as_failed(wechat, django_capture_on_commit_callbacks):
+def test_unreachable_wechat_is_retried_then_recorded_as_failed(
+    wechat, settings, django_capture_on_commit_callbacks
+):
+    settings.OUTBOX_MAX_ATTEMPTS = 3
     wechat.post(SEND_URL, body=requests.ConnectionError("down"))
     user = UserFactory(wechat_openid="openid-x")
 
     send(django_capture_on_commit_callbacks, title="提醒", priority="urgent", recipient_ids=[user.pk])
 
     delivery = MessageDelivery.objects.get()
-    assert delivery.status == DeliveryStatus.FAILED
-    assert delivery.attempts == message_deliver_wechat_task.max_retries + 1
-    assert "投递失败" in delivery.error_message
-    assert len(sent_payloads(wechat)) == delivery.attempts
+    assert (delivery.status, delivery.attempts, delivery.reason) == (DeliveryStatus.QUEUED, 1, "unreachable")
+    for hours in (1, 2):  # the sweep tries again when each retry is due
+        with time_machine.travel(timezone.now() + dt.timedelta(hours=hours)):
+            outbox.sweep()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (DeliveryStatus.FAILED, 3, None)
+    assert "无法连接微信" in delivery.last_error
+    assert len(sent_payloads(wechat)) == 3
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ({"json": {"errcode": -1, "errmsg": "system error"}}, "busy"),
+        ({"json": {"errcode": 45009, "errmsg": "reach max api daily quota limit"}}, "busy"),
+        ({"status": 500, "body": "Internal Server Error"}, "unreachable"),
+        ({"status": 502, "json": {"errcode": 0}}, "unreachable"),
+        ({"body": "<html>not json</html>"}, "unreachable"),
+        ({"body": requests.ReadTimeout("slow")}, "unreachable"),
+    ],
+    ids=["busy", "rate-limited", "http-500", "http-502", "not-json", "timeout"],
+)
+def test_transient_answers_are_retried_later_and_the_retry_goes_out(
+    wechat, answer, reason, django_capture_on_commit_callbacks
+):
+    wechat.post(SEND_URL, **answer)
+    user = UserFactory(wechat_openid="openid-t")
+    send(django_capture_on_commit_callbacks, title="提醒", priority="urgent", recipient_ids=[user.pk])
+    delivery = MessageDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.reason) == (DeliveryStatus.QUEUED, 1, reason)
+    assert "微信拒绝" not in delivery.last_error
+
+    wechat.replace(responses.POST, SEND_URL, json={"errcode": 0, "errmsg": "ok"})
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1)):
+        assert outbox.sweep() == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.error_code) == (DeliveryStatus.SENT, 2, None)
+
+
+@pytest.mark.parametrize("errcode", [40001, 42001])
+def test_an_expired_access_token_is_fetched_again_once_and_the_send_retried(
+    wechat, errcode, django_capture_on_commit_callbacks
+):
+    answers = iter([{"errcode": errcode, "errmsg": "access_token expired"}, {"errcode": 0, "errmsg": "ok"}])
+    wechat.add_callback("POST", SEND_URL, callback=lambda request: (200, {}, json.dumps(next(answers))))
+    user = UserFactory(wechat_openid="openid-token")
+    send(django_capture_on_commit_callbacks, title="提醒", priority="urgent", recipient_ids=[user.pk])
+
+    delivery = MessageDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 1)
+    token_fetches = [c for c in wechat.calls if c.request.url.startswith(WECHAT_BASE + "cgi-bin/token")]
+    assert len(token_fetches) == 2 and len(sent_payloads(wechat)) == 2
+
+
+def test_a_token_refused_even_when_fresh_is_not_fetched_in_a_loop(wechat, django_capture_on_commit_callbacks):
+    wechat.post(SEND_URL, json={"errcode": 40001, "errmsg": "invalid credential"})
+    user = UserFactory(wechat_openid="openid-loop")
+    send(django_capture_on_commit_callbacks, title="提醒", priority="urgent", recipient_ids=[user.pk])
+    delivery = MessageDelivery.objects.get()
+    assert (delivery.status, delivery.error_code) == (DeliveryStatus.QUEUED, 40001)  # retried later
+    assert len(sent_payloads(wechat)) == 2  # the call and one retry with a fresh token, no more
+
+
+@pytest.mark.parametrize("errcode", [43101, 43004, 47003, 40003])
+def test_permanent_refusals_fail_at_once_with_wechats_code(
+    wechat, errcode, django_capture_on_commit_callbacks
+):
+    wechat.post(SEND_URL, json={"errcode": errcode, "errmsg": "refused"})
+    user = UserFactory(wechat_openid="openid-p")
+    send(django_capture_on_commit_callbacks, title="提醒", priority="urgent", recipient_ids=[user.pk])
+    delivery = MessageDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.error_code) == (DeliveryStatus.FAILED, 1, errcode)
+    assert delivery.next_attempt_at is None
 
 
 def test_delivery_is_sent_once(wechat, django_capture_on_commit_callbacks):
@@ -97,7 +175,7 @@ def test_delivery_is_sent_once(wechat, django_capture_on_commit_callbacks):
     message = send(
         django_capture_on_commit_callbacks, title="提醒", priority="urgent", recipient_ids=[user.pk]
     )
-    assert message_deliver_wechat_task.delay(message_id=message.pk).get() == 0
+    assert outbox.deliver(MessageDelivery._meta.label, [MessageDelivery.objects.get().pk]) == {"not_ours": 1}
     assert services.message_publish(message_id=message.pk) is False
     assert len(sent_payloads(wechat)) == 1
 
@@ -128,8 +206,13 @@ def test_withdrawn_before_delivery_is_not_sent(wechat):
     services.message_publish(message_id=message.pk)  # queues (on_commit not run here)
     services.message_withdraw(message=message)
 
-    assert message_deliver_wechat_task.delay(message_id=message.pk).get() == 0
-
     delivery = MessageDelivery.objects.get()
-    assert delivery.status == DeliveryStatus.FAILED and delivery.error_message == "消息已撤回，未发送。"
+    assert outbox.deliver(MessageDelivery._meta.label, [delivery.pk]) == {"skipped": 1}
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.reason, delivery.last_error) == (
+        DeliveryStatus.SKIPPED,
+        "withdrawn",
+        "消息已撤回，未发送。",
+    )
     assert sent_payloads(wechat) == []

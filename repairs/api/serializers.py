@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from repairs.models import FaultCategory, RepairPhoto, RepairRequest, RepairStatus
-from repairs.services import TRANSITIONS, Role
+from repairs.services import reporter_actions
 from repairs.validators import photo_content_type, validate_photo_count
 
 # The client knows three integers (repair/my.js): 0 未受理, 1 处理中, 2 已解决. A closed request
@@ -160,17 +160,7 @@ class RepairDetailSerializer(RepairListSerializer):
         return obj.assignee.full_name or obj.assignee.username
 
     def get_actions(self, obj) -> list[str]:
-        s = RepairStatus
-        actions = []
-        if Role.REPORTER in TRANSITIONS.get((obj.status, s.CLOSED), ()) and obj.status == s.SOLVED:
-            actions.append("confirm")
-        if Role.REPORTER in TRANSITIONS.get((obj.status, s.PROCESSING), ()):
-            actions.append("reopen")
-        if obj.status in (s.SOLVED, s.CLOSED) and obj.rating is None:
-            actions.append("rate")
-        if obj.status == s.PENDING and Role.REPORTER in TRANSITIONS.get((obj.status, s.CLOSED), ()):
-            actions.append("cancel")
-        return actions
+        return reporter_actions(repair=obj)
 
 
 class RatingInputSerializer(serializers.Serializer):

@@ -231,3 +231,21 @@ def test_concurrent_moves_of_one_request_are_decided_under_its_row_lock():
         thread.join()
     assert sorted(outcomes) == ["ok", *["报修已是“处理中”状态。"] * 3]
     assert RepairEvent.objects.filter(request=repair, kind=EventKind.STATUS).count() == 1
+
+
+# What the reporter may do now: written out independently of the transition table.
+REPORTER_ACTIONS_BY_STATE = [
+    (S.PENDING, None, ["cancel"]),
+    (S.PROCESSING, None, []),
+    (S.SOLVED, None, ["confirm", "reopen", "rate"]),
+    (S.SOLVED, 4, ["confirm", "reopen"]),
+    (S.CLOSED, None, ["rate"]),
+    (S.CLOSED, 5, []),
+]
+
+
+@pytest.mark.parametrize(("status", "rating", "expected"), REPORTER_ACTIONS_BY_STATE)
+def test_reporter_actions_follow_the_state(status, rating, expected):
+    solved_at = timezone.now() if status in (S.SOLVED, S.CLOSED) else None
+    repair = RepairRequestFactory(status=status, rating=rating, solved_at=solved_at)
+    assert services.reporter_actions(repair=repair) == expected

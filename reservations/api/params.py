@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from reservations import selectors
 from wechathhu.core.errors import ApplicationError
 
 BAD_QUERY_TIMES = "查询的开始和结束时间必须以正确格式给定。"
@@ -53,10 +53,7 @@ def parse_window(params, start_name: str, end_name: str, *, message: str) -> tup
     start, end = parse_time(params.get(start_name)), parse_time(params.get(end_name))
     if start is None or end is None:
         raise ApplicationError(message)
-    if start >= end:
-        raise ApplicationError("查询的开始时间必须早于结束时间。")
-    if end - start > timedelta(days=settings.RESERVATION_SEARCH_MAX_DAYS):
-        raise ApplicationError(f"查询的时间跨度不得超过{settings.RESERVATION_SEARCH_MAX_DAYS}天。")
+    selectors.search_window_check(start=start, end=end)
     return start, end
 
 
@@ -86,17 +83,8 @@ class SearchQuery:
 def parse_search_query(params) -> SearchQuery:
     start, end = parse_window(params, "time_from", "time_to", message=BAD_SEARCH_TIMES)
     length_minutes = parse_int(params, "length", "预约时长（length）必须是整数（分钟）。")
-    length = None
-    if length_minutes is not None:
-        low, high = settings.RESERVATION_MIN_MINUTES, settings.RESERVATION_MAX_MINUTES
-        grid = settings.RESERVATION_GRID_MINUTES
-        if not low <= length_minutes <= high:
-            raise ApplicationError(f"预约时长（length）必须在{low}到{high}分钟之间。")
-        if length_minutes % grid:
-            raise ApplicationError(f"预约时长（length）必须是{grid}分钟的整数倍。")
-        length = timedelta(minutes=length_minutes)
-    if end <= timezone.now():
-        raise ApplicationError("结束时间必须在现在以后。")
+    length = selectors.search_length_check(minutes=length_minutes)
+    selectors.search_end_check(end=end)
     return SearchQuery(
         start=start,
         end=end,

@@ -1,4 +1,6 @@
 from django.db import connection
+from django.shortcuts import redirect
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -17,10 +19,16 @@ class ApiRootView(APIView):
 
     @extend_schema(exclude=True)
     def get(self, request):
+        if request.accepted_renderer.format == "api" and "format" not in request.query_params:
+            # A browser (it asks for HTML): the portal's pages. JSON clients get the links below.
+            response = redirect("portal:home")
+            patch_vary_headers(response, ("Accept",))
+            return response
+
         def link(name):
             return reverse(name, request=request)
 
-        return Response(
+        response = Response(
             {
                 "docs": link("swagger-ui"),
                 "schema": link("schema"),
@@ -31,6 +39,8 @@ class ApiRootView(APIView):
                 "message-center": request.build_absolute_uri("/api/v1/messages"),
             }
         )
+        patch_vary_headers(response, ("Accept",))
+        return response
 
 
 class HealthView(APIView):

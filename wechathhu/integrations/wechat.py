@@ -100,9 +100,14 @@ class TimeoutSession(requests.Session):
 
 
 class PortalWeChatClient(WeChatClient):
-    """wechatpy's client, with a configurable base URL and a timeout on the token fetch too."""
+    """wechatpy's client, with a configurable base URL and a timeout on the token fetch too.
+
+    wechatpy's own retry on an expired token has no bound (WeChat answering 40001 forever would
+    recurse until the stack ends), so it is off: :func:`call` refreshes the token once instead.
+    """
 
     def __init__(self, *args, base_url: str, **kwargs):
+        kwargs.setdefault("auto_retry", False)
         super().__init__(*args, **kwargs)
         self._http = TimeoutSession(self.timeout)
         self.base_url = base_url.rstrip("/") + "/"
@@ -126,6 +131,43 @@ def get_client() -> PortalWeChatClient:
         timeout=settings.WECHAT_TIMEOUT,
         base_url=settings.WECHAT_API_BASE_URL,
     )
+
+
+# Access-token errors: the cached token is stale (another process fetched a new one, or it
+# expired early); a fresh token and one more try fix them.
+TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
+UNREACHABLE = "暂时无法连接微信服务器，请稍后重试。"
+
+
+def call(client: WeChatClient, request, *, what: str):
+    """Make one WeChat API call (``request(client)``) with the error mapping every caller shares.
+
+    Returns WeChat's answer (a dict). Raises ``WeChatError`` with WeChat's ``errcode`` when WeChat
+    refuses, and ``WeChatUnavailable`` when it cannot be reached, answers an HTTP error status, or
+    answers something that is not a JSON object. A stale access token is refreshed once.
+    """
+    for attempt in (1, 2):
+        try:
+            result = request(client)
+        except WeChatClientException as exc:
+            if exc.errcode in TOKEN_ERRCODES and attempt == 1:
+                logger.info("WeChat %s: access token refused (%s); fetching a new one", what, exc.errcode)
+                client.session.delete(client.access_token_key)
+                continue
+            if exc.errcode is None:  # an HTTP error status (5xx, a proxy's 4xx): not WeChat's verdict
+                status = getattr(exc.response, "status_code", None)
+                logger.warning("WeChat %s answered HTTP %s", what, status)
+                raise WeChatUnavailable(UNREACHABLE, errcode=None)
+            logger.info("WeChat %s refused: errcode=%s errmsg=%s", what, exc.errcode, exc.errmsg)
+            raise WeChatError(str(exc.errmsg or exc.errcode), errcode=exc.errcode)
+        except requests.RequestException as exc:
+            logger.warning("WeChat %s unreachable: %r", what, exc)
+            raise WeChatUnavailable(UNREACHABLE)
+        if not isinstance(result, dict):
+            logger.warning("WeChat %s answered something that is not JSON: %r", what, result)
+            raise WeChatUnavailable(UNREACHABLE)
+        return result
+    raise WeChatUnavailable(UNREACHABLE)  # pragma: no cover - the loop always returns or raises
 
 
 def code_to_session(code: str) -> WeChatSession:
@@ -159,15 +201,11 @@ def send_subscribe_message(*, openid: str, template_id: str, data: dict, page: s
     ``data`` maps the template's keys to values (``{"thing1": "会议提醒", …}``); WeChat limits
     ``thing`` values to 20 characters. Raises ``WeChatError`` with WeChat's ``errcode`` when WeChat
     refuses (43101: the user has no subscription left; 47003: a value is invalid), and
-    ``WeChatUnavailable`` when it cannot be reached.
+    ``WeChatUnavailable`` when it cannot be reached or answers nonsense (see :func:`call`).
     """
-    client = get_client()
     payload = {key: {"value": value} for key, value in data.items()}
-    try:
-        client.wxa.send_subscribe_message(openid, template_id, payload, page=page)
-    except WeChatClientException as exc:
-        logger.info("WeChat subscribe message refused: errcode=%s errmsg=%s", exc.errcode, exc.errmsg)
-        raise WeChatError(str(exc.errmsg or "微信拒绝了订阅消息。"), errcode=exc.errcode)
-    except requests.RequestException as exc:
-        logger.warning("WeChat subscribe message unreachable: %r", exc)
-        raise WeChatUnavailable("暂时无法连接微信服务器，请稍后重试。")
+    call(
+        get_client(),
+        lambda client: client.wxa.send_subscribe_message(openid, template_id, payload, page=page),
+        what="subscribe message",
+    )

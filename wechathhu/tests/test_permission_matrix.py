@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.db import transaction
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -36,6 +36,7 @@ from .matrix_world import ROLES, STRANGER, World, build_world, png
 pytestmark = pytest.mark.django_db
 
 # Not part of the API: the admin, the schema and its viewers, DRF's browsable-API login, static files.
+# (The H5 portal's pages under m/ are: their rows sign in with a browser session.)
 # bench/: the benchmark's bare ceiling view, no API (404 unless BENCH_CEILING; test_middleware).
 EXCLUDED_ROUTES = ("admin/", "api/schema/", "api/docs/", "api/redoc/", "api-auth/", "static/", "bench/")
 SIGNED_IN = ROLES[1:]
@@ -93,6 +94,7 @@ class Row:
     data: Callable[[Ctx], dict] | None = None
     multipart: bool = False
     wechat_openid: Callable[[Ctx], str] | None = None  # what WeChat's code2session answers
+    page: bool = False  # an H5 page: signed in by a browser session, anonymous sent to the login
     note: str = field(default="", compare=False)
 
 
@@ -262,6 +264,15 @@ ROWS = [
         expect(200),
         data=lambda c: {"message_ids": [c.obj["inbox_message"]]},
         note="ids I cannot see are ignored, not reported",
+    ),
+    Row("messaging:category-list", "GET", expect(200)),
+    Row("messaging:message-preferences", "GET", expect(200)),
+    Row(
+        "messaging:message-preferences",
+        "PUT",
+        expect(200),
+        data=lambda c: {"quiet_hours_start": "22:00", "quiet_hours_end": "07:00"},
+        note="always my own preferences",
     ),
     # --- messaging: senders --------------------------------------------------------------------
     Row("messaging:admin-message-list", "GET", expect(200, **SENDERS_ONLY)),
@@ -494,6 +505,233 @@ ROWS = [
     ),
 ]
 
+# --- The H5 portal's pages (/m/): a browser session; anonymous visitors are sent to the login (302),
+# someone else's object is a 404, a successful form redirects (302), a refused one is a 400.
+
+
+def page(status: int, *, anon=302, other: int | None = None, **roles) -> dict[str, tuple[int, int]]:
+    return expect(status, anon=anon, other=other, **roles)
+
+
+def _page_clockin_key(c: Ctx) -> str:
+    return qr.make_key(c.obj["clockin_item"])
+
+
+def _book(c: Ctx) -> dict:
+    return {"room": c.obj["room"], "start": _tomorrow_at("16:00"), "end": _tomorrow_at("17:00")}
+
+
+PAGE_ROWS = [
+    Row("portal:home", "GET", page(200), page=True),
+    Row("portal:services", "GET", page(200), page=True),
+    Row("portal:login", "GET", page(302, anon=200), page=True, note="a signed-in browser goes home"),
+    Row(
+        "portal:login",
+        "POST",
+        page(302, other=400, anon=(302, 400)),
+        data=lambda c: {
+            "username": c.me["username"] if c.own else c.world.objs[STRANGER]["username"],
+            "password": PASSWORD if c.own else "wrong-password",
+        },
+        page=True,
+        note="own: my credentials; other: someone else's number with a wrong password",
+    ),
+    Row("portal:logout", "POST", page(302), page=True, note="signing out is harmless for anyone"),
+    Row("portal:claim", "GET", page(200, anon=200), page=True),
+    Row(
+        "portal:claim",
+        "POST",
+        page(302, other=400, anon=(302, 400)),
+        data=lambda c: {
+            "username": c.shared["unclaimed_imported"] if c.own else c.world.objs[STRANGER]["username"],
+            "name": c.shared["unclaimed_name"] if c.own else c.world.objs[STRANGER]["name"],
+            "password": PASSWORD,
+        },
+        page=True,
+        note="own: an unclaimed imported account; other: an account already claimed",
+    ),
+    Row("portal:me", "GET", page(200), page=True),
+    Row("portal:profile", "GET", page(200), page=True),
+    Row(
+        "portal:profile",
+        "POST",
+        page(302),
+        data=lambda c: {"last_name": "王", "first_name": "新名"},
+        page=True,
+    ),
+    Row("portal:my-card", "GET", page(200), page=True),
+    Row(
+        "portal:my-card",
+        "POST",
+        page(302),
+        data=lambda c: {
+            f"{f}_visibility": "everyone" for f in ("post", "phone", "tel", "email", "qq", "wechat")
+        },
+        page=True,
+    ),
+    Row("portal:avatar", "GET", page(200), page=True),
+    Row("portal:avatar", "POST", page(302), data=lambda c: {"avatar": png()}, page=True),
+    Row("portal:devices", "GET", page(200), page=True),
+    Row(
+        "portal:devices",
+        "POST",
+        page(302),
+        data=lambda c: {"kind": "token", "id": c.obj["token"]},
+        page=True,
+        note="other: someone else's token is left alone (the answer says it is gone)",
+    ),
+    Row("portal:inbox", "GET", page(200), page=True),
+    Row(
+        "portal:message",
+        "GET",
+        page(200, other=404),
+        kwargs=lambda c: {"pk": c.obj["inbox_message"]},
+        page=True,
+    ),
+    Row(
+        "portal:message-archive",
+        "POST",
+        page(302, other=404),
+        kwargs=lambda c: {"pk": c.obj["inbox_message"]},
+        page=True,
+    ),
+    Row("portal:contacts", "GET", page(200), page=True),
+    Row(
+        "portal:person",
+        "GET",
+        page(200, other=404),
+        kwargs=lambda c: {"user_id": c.obj["friend"] if c.own else c.shared["inactive_user"]},
+        page=True,
+        note="own: my friend's card; other: an account that has left",
+    ),
+    Row(
+        "portal:friend",
+        "POST",
+        page(302, other=404),
+        kwargs=lambda c: {"user_id": c.world.objs[STRANGER]["user"] if c.own else c.shared["inactive_user"]},
+        page=True,
+        note="own: someone not yet my friend; other: an account that has left",
+    ),
+    Row("portal:rooms", "GET", page(200), page=True),
+    Row("portal:rooms-search", "GET", page(200), page=True),
+    Row("portal:room-book", "GET", page(200), query=_book, page=True),
+    Row(
+        "portal:room-book",
+        "POST",
+        page(302),
+        data=lambda c: {**_book(c), "description": "组会"},
+        page=True,
+        note="any room may be booked: own room or someone else's",
+    ),
+    Row("portal:my-bookings", "GET", page(200), page=True),
+    Row(
+        "portal:booking-cancel",
+        "POST",
+        page(302, other=404),
+        kwargs=lambda c: {"pk": c.obj["reservation"]},
+        page=True,
+    ),
+    Row("portal:activities", "GET", page(200), page=True),
+    Row(
+        "portal:activity",
+        "GET",
+        page(200, other=404),
+        kwargs=lambda c: {"pk": c.obj["activity"]},
+        page=True,
+        note="own: one I enrolled in; other: one for another department only",
+    ),
+    Row("portal:enroll", "GET", page(200, other=404), kwargs=lambda c: {"pk": c.obj["activity"]}, page=True),
+    Row(
+        "portal:enroll",
+        "POST",
+        page(302, other=404),
+        kwargs=lambda c: {"pk": c.shared["fresh_activity"] if c.own else c.obj["activity"]},
+        data=lambda c: {"f0": "张三", "f3": ["编程"]},
+        page=True,
+        note="own: an activity open to me; other: one not for me",
+    ),
+    Row(
+        "portal:activity-code",
+        "POST",
+        page(302, other=404),
+        kwargs=lambda c: {"pk": c.obj["activity"]},
+        data=lambda c: {"code": qr.short_code(c.obj["clockin_item"])},
+        page=True,
+        note="the typed short code of my activity's item; other: an activity I cannot see",
+    ),
+    Row(
+        "portal:enrollment-cancel",
+        "POST",
+        page(302, other=404),
+        kwargs=lambda c: {"pk": c.obj["enrollment"]},
+        page=True,
+    ),
+    Row("portal:clockin-code", "GET", page(200), page=True),
+    Row(
+        "portal:scan",
+        "GET",
+        page(200),
+        kwargs=lambda c: {"key": _page_clockin_key(c)},
+        page=True,
+        note="the landing page of a scanned code; another activity's code shows nothing about it",
+    ),
+    Row(
+        "portal:scan",
+        "POST",
+        page(302, other=400),
+        kwargs=lambda c: {"key": _page_clockin_key(c)},
+        page=True,
+        note="other: the QR of an activity I am not enrolled in",
+    ),
+    Row("portal:officer", "GET", page(200), page=True),
+    Row(
+        "portal:officer-code",
+        "GET",
+        page(404, officer=(200, 404), staff=200, superuser=200),
+        kwargs=lambda c: {"item_id": c.obj["clockin_item"]},
+        page=True,
+        note="only the item's officers (and staff who manage clock-in items) see its code",
+    ),
+    Row("portal:repairs", "GET", page(200), page=True),
+    Row("portal:repair-new", "GET", page(200), page=True),
+    Row(
+        "portal:repair-new",
+        "POST",
+        page(302),
+        data=lambda c: {"location": "勤学楼 202", "description": "空调漏水"},
+        page=True,
+    ),
+    Row(
+        "portal:repair", "GET", page(200, other=404), kwargs=lambda c: {"pk": c.obj["repair_new"]}, page=True
+    ),
+    Row(
+        "portal:repair",
+        "POST",
+        page(302, other=404),
+        kwargs=lambda c: {"pk": c.obj["repair_solved"]},
+        data=lambda c: {"action": "confirm"},
+        page=True,
+    ),
+    Row("portal:guides", "GET", page(200), page=True),
+    Row(
+        "portal:guide",
+        "GET",
+        page(200, other=404),
+        kwargs=lambda c: {"pk": c.shared["published_guide"] if c.own else c.shared["unpublished_guide"]},
+        page=True,
+        note="own: a published guide; other: an unpublished one",
+    ),
+    Row(
+        "portal:guide",
+        "POST",
+        page(302, other=404),
+        kwargs=lambda c: {"pk": c.shared["published_guide"] if c.own else c.shared["unpublished_guide"]},
+        page=True,
+        note="e-mail the guide to me",
+    ),
+]
+ROWS += PAGE_ROWS
+
 
 # --- Every endpoint has a row --------------------------------------------------------------------
 
@@ -568,7 +806,12 @@ def world_settings(settings, world):
     settings.MEDIA_ROOT = world.media
 
 
-def _client(world: World, role: str) -> APIClient:
+def _client(world: World, role: str, *, page: bool = False):
+    if page:  # a browser: signed in by its session
+        client = Client()
+        if role != "anonymous":
+            client.force_login(world.users[role])
+        return client
     client = APIClient()
     if role != "anonymous":
         client.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[role]}")
@@ -595,11 +838,15 @@ def test_status(case, world, world_settings, request):
         )
     url = reverse(row.route, kwargs=row.kwargs(ctx))
     data = row.data(ctx) if row.data else None
-    client = _client(world, role)
+    client = _client(world, role, page=row.page)
     send = getattr(client, row.method.lower())
     query = row.query(ctx)
     if row.method == "GET":
         response = send(url, query)
+    elif row.page:
+        if query:
+            url = f"{url}?{urlencode(query)}"
+        response = send(url, data or {})
     else:
         if query:
             url = f"{url}?{urlencode(query)}"
@@ -618,7 +865,7 @@ def test_methods_without_a_row_are_405(route, world, world_settings):
     that the matrix does not list)."""
     rows = [row for row in ROWS if row.route == route]
     url = reverse(route, kwargs=rows[0].kwargs(Ctx(world=world, role="superuser", own=True)))
-    client = _client(world, "superuser")
+    client = _client(world, "superuser", page=rows[0].page)
     unserved = {"GET", "POST", "PUT", "PATCH", "DELETE"} - {row.method for row in rows}
     answers = {method: getattr(client, method.lower())(url).status_code for method in sorted(unserved)}
     assert answers == dict.fromkeys(unserved, 405)

@@ -1,0 +1,132 @@
+"""No page's query count grows with its list length: each list page is requested with one row and
+with several, and both cost the same number of queries."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.services.tokens import token_issue
+from accounts.tests.factories import FriendshipFactory, UserFactory
+from activities.tests.factories import ActivityFactory, ClockinItemFactory, EnrollmentFactory
+from guides.tests.factories import GuideFactory
+from messaging.tests.factories import MessageFactory, MessageRecipientFactory
+from repairs.models import EventKind, RepairEvent
+from repairs.tests.factories import RepairRequestFactory
+from reservations.tests.factories import MeetingroomFactory, ReservationFactory, local
+
+pytestmark = pytest.mark.django_db
+
+
+def _tomorrow():
+    return timezone.localdate() + timedelta(days=1)
+
+
+def make_messages(user, n):
+    for _ in range(n):
+        MessageRecipientFactory(recipient=user, message=MessageFactory())
+
+
+def make_contacts(user, n):
+    for _ in range(n):
+        FriendshipFactory(user=user, friend=UserFactory(department=user.department))
+
+
+def make_rooms(user, n):
+    for i in range(n):
+        room = MeetingroomFactory(location="勤学楼 4 楼")
+        ReservationFactory(
+            meetingroom=room, reserve_from=local(_tomorrow(), "09:00"), reserve_to=local(_tomorrow(), "10:00")
+        )
+        ReservationFactory(
+            user=user,
+            meetingroom=room,
+            reserve_from=local(_tomorrow(), f"{11 + i % 8}:00"),
+            reserve_to=local(_tomorrow(), f"{11 + i % 8}:30"),
+        )
+
+
+def make_activities(user, n):
+    for _ in range(n):
+        EnrollmentFactory(user=user, activity=ActivityFactory())
+
+
+def make_activity_items(user, n):
+    from activities.models import Activity
+
+    activity = Activity.objects.filter(pk=9001).first()
+    if activity is None:
+        activity = ActivityFactory(pk=9001)
+        EnrollmentFactory(user=user, activity=activity)
+    for _ in range(n):
+        ClockinItemFactory(activity=activity)
+
+
+def make_repairs(user, n):
+    for _ in range(n):
+        RepairRequestFactory(user=user)
+
+
+def make_repair_events(user, n):
+    from repairs.models import RepairRequest
+
+    repair = RepairRequest.objects.filter(pk=9002).first() or RepairRequestFactory(user=user, pk=9002)
+    for i in range(n):
+        RepairEvent.objects.create(request=repair, actor=user, kind=EventKind.REPLY, content=f"回复{i}")
+
+
+def make_guides(user, n):
+    for _ in range(n):
+        GuideFactory()
+
+
+def make_tokens(user, n):
+    for i in range(n):
+        token_issue(user=user, device=f"phone {i}")
+
+
+def make_officer_items(user, n):
+    for _ in range(n):
+        ClockinItemFactory().officers.add(user)
+
+
+CASES = [
+    ("/m/", make_messages),
+    ("/m/messages/", make_messages),
+    ("/m/contacts/?scope=mine", make_contacts),
+    ("/m/contacts/?q=计算机&scope=all", make_contacts),
+    (f"/m/rooms/?location=勤学楼%204%20楼&date={_tomorrow().isoformat()}", make_rooms),
+    (
+        f"/m/rooms/search/?date={_tomorrow().isoformat()}&time_from=08:00&time_to=20:00&length=60",
+        make_rooms,
+    ),
+    ("/m/rooms/mine/", make_rooms),
+    ("/m/activities/", make_activities),
+    ("/m/activities/?tab=mine", make_activities),
+    ("/m/activities/9001/", make_activity_items),
+    ("/m/clockin/", make_activities),
+    ("/m/officer/", make_officer_items),
+    ("/m/repairs/", make_repairs),
+    ("/m/repairs/9002/", make_repair_events),
+    ("/m/guides/", make_guides),
+    ("/m/me/devices/", make_tokens),
+]
+
+
+def count(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, response.content[:500]
+    return len(queries)
+
+
+@pytest.mark.parametrize(("url", "make"), CASES, ids=[c[0] for c in CASES])
+def test_query_count_does_not_grow_with_the_list(browser_for, student, url, make):
+    client = browser_for(student)
+    make(student, 1)
+    one = count(client, url)
+    make(student, 4)
+    five = count(client, url)
+    assert five == one, f"{url}: {one} queries with one row, {five} with five"

@@ -1,0 +1,245 @@
+"""The H5 portal on a phone (390 × 844, touch): a student's day and a clock-in officer's screen,
+with a screenshot of every page (test-artifacts/screenshots/portal-*.png) and axe-core run on every
+page with WCAG 2.2's target-size rule switched on: no serious or critical violation anywhere."""
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
+from PIL import Image
+from playwright.sync_api import expect
+
+from accounts.tests.factories import StudentFactory, UserFactory
+from activities import qr
+from activities.models import ClockinRecord, Enrollment
+from activities.tests.factories import ActivityFactory, ClockinItemFactory
+from guides.models import GuideMailRequest
+from guides.tests.factories import GuideFactory
+from messaging.models import MessageRecipient
+from messaging.tests.factories import MessageFactory, MessageRecipientFactory
+from repairs.models import RepairRequest
+from repairs.tests.factories import FaultCategoryFactory
+from reservations.models import Reservation
+from reservations.tests.factories import MeetingroomFactory
+
+from .conftest import SCREENSHOTS, TIMEOUT_MS
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+AXE = Axe()
+AXE_OPTIONS = {"resultTypes": ["violations"], "rules": {"target-size": {"enabled": True}}}
+SERIOUS = {"serious", "critical"}
+
+
+@pytest.fixture
+def phone(browser, live_server, settings):
+    """A phone-sized, touch page of its own (cookies apart), the live server as SITE_URL."""
+    settings.SITE_URL = live_server.url
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.js_errors = []
+    page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+    page.checked = []
+    yield page
+    context.close()
+
+
+def check(page, name: str) -> None:
+    """Screenshot the page and run axe on it: no serious or critical violation, tap targets included."""
+    page.wait_for_load_state("networkidle")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"portal-{name}.png", full_page=True)
+    results = AXE.run(page, options=AXE_OPTIONS)
+    bad = [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
+    report = "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}" for v in bad
+    )
+    assert not bad, f"axe on {name} ({page.url}):\n{report}"
+    page.checked.append(name)
+
+
+def sign_in(page, user, password):
+    page.goto("/m/")
+    page.wait_for_url(re.compile(r"/m/login/"))
+    check(page, "login")
+    page.get_by_label("工号/学号").fill(user.username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/m/$"))
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 90, 160)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_students_day_on_the_phone(phone, password):
+    student = StudentFactory(last_name="李", first_name="四")
+    UserFactory(
+        last_name="张",
+        first_name="三",
+        name_pinyin="zhangsan",
+        name_initials="zs",
+        post="辅导员",
+        phone="13800000000",
+        phone_visibility="everyone",
+        department=student.department,
+    )
+    notice = MessageFactory(title="期末考试安排", content="考试安排见附件。")
+    MessageRecipientFactory(recipient=student, message=notice)
+    room = MeetingroomFactory(name="勤学楼 402", location="勤学楼 4 楼", seats_count=12)
+    activity = ActivityFactory(name="人工智能前沿讲座", time_start=timezone.now() + timedelta(hours=1))
+    item = ClockinItemFactory(activity=activity, label="签到")
+    guide = GuideFactory(name="报销流程说明")
+    FaultCategoryFactory(name="投影设备")
+
+    page = phone
+    sign_in(page, student, password)
+    check(page, "home")
+
+    # 消息: the unread badge, the inbox, a message opened (marked read).
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name=re.compile("消息")).click()
+    page.wait_for_url(re.compile(r"/m/messages/"))
+    check(page, "inbox")
+    page.get_by_role("link", name=re.compile("期末考试安排")).click()
+    page.wait_for_url(re.compile(r"/m/messages/\d+/"))
+    expect(page.get_by_role("heading", name="期末考试安排")).to_be_visible()
+    check(page, "message")
+    assert MessageRecipient.objects.get(message=notice, recipient=student).read_at is not None
+
+    # 通讯录: search by pinyin initials, open the card, call link.
+    page.goto("/m/contacts/")
+    check(page, "contacts")
+    page.get_by_label("搜索通讯录").fill("zs")
+    page.get_by_role("button", name="搜索").click()
+    page.get_by_role("link", name=re.compile("张三")).click()
+    page.wait_for_url(re.compile(r"/m/contacts/\d+/"))
+    expect(page.locator('a[href="tel:13800000000"]')).to_be_visible()
+    check(page, "person")
+
+    # 会议室: the day grid, then the free-slot search by length and a booking.
+    page.goto("/m/rooms/")
+    check(page, "rooms-day")
+    page.goto("/m/rooms/search/")
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    page.get_by_label("日期").fill(tomorrow)
+    page.get_by_label("最早开始").fill("09:00")
+    page.get_by_label("最晚结束").fill("12:00")
+    page.get_by_label("会议时长").select_option("90")
+    page.get_by_role("button", name="查找空闲会议室").click()
+    page.wait_for_url(re.compile(r"length=90"))
+    check(page, "rooms-search")
+    page.get_by_role("link", name=re.compile("预约 勤学楼 402 09:00 到 10:30")).click()
+    page.wait_for_url(re.compile(r"/m/rooms/book/"))
+    check(page, "room-book")
+    page.get_by_label("会议主题").fill("课题组例会")
+    page.get_by_role("button", name="确认预约").click()
+    page.wait_for_url(re.compile(r"/m/rooms/mine/"))
+    check(page, "my-bookings")
+    assert Reservation.objects.filter(user=student, meetingroom=room, description="课题组例会").exists()
+
+    # 活动: the list, an activity, enrolling with its custom form.
+    page.goto("/m/activities/")
+    check(page, "activities")
+    page.get_by_role("link", name=re.compile("人工智能前沿讲座")).click()
+    page.wait_for_url(re.compile(r"/m/activities/\d+/$"))
+    check(page, "activity")
+    page.get_by_role("link", name="我要报名").click()
+    page.wait_for_url(re.compile(r"/enroll/"))
+    check(page, "enroll")
+    page.get_by_role("button", name="提交报名").click()  # empty: the service says what is missing
+    expect(page.get_by_text("必填项姓名不得为空。")).to_be_visible()
+    check(page, "enroll-errors")
+    page.get_by_label("姓名").fill("李四")
+    page.get_by_label("学号").fill("2024001")
+    page.get_by_label("女").check()
+    page.get_by_label("编程").check()
+    page.get_by_role("button", name="提交报名").click()
+    page.wait_for_url(re.compile(r"/m/activities/\d+/$"))
+    expect(page.get_by_text("报名成功。")).to_be_visible()
+    check(page, "activity-enrolled")
+    assert Enrollment.objects.filter(activity=activity, user=student).exists()
+
+    # Clock-in: open the URL the projector's QR code shows (what any phone camera does).
+    page.goto(qr.scan_url(qr.make_key(item.pk)))
+    check(page, "scan")
+    page.get_by_role("button", name="确认打卡").click()
+    page.wait_for_url(re.compile(r"/m/activities/\d+/$"))
+    expect(page.get_by_text("打卡成功：签到")).to_be_visible()
+    assert ClockinRecord.objects.filter(item=item, user=student).exists()
+
+    # 报修: a new request with a photo, then its page with the photo and the history.
+    page.goto("/m/repairs/new/")
+    check(page, "repair-new")
+    page.get_by_label("故障分类").select_option(label="投影设备")
+    page.get_by_label("地点").fill("勤学楼 201")
+    page.get_by_label("故障描述").fill("投影仪不亮")
+    page.get_by_label("照片").set_input_files(
+        [{"name": "photo.png", "mimeType": "image/png", "buffer": png_bytes()}]
+    )
+    page.get_by_role("button", name="提交报修").click()
+    page.wait_for_url(re.compile(r"/m/repairs/\d+/$"))
+    expect(page.get_by_role("img", name="报修照片 1")).to_be_visible()
+    check(page, "repair")
+    assert RepairRequest.objects.get(user=student).photos.count() == 1
+    page.goto("/m/repairs/")
+    check(page, "repairs")
+
+    # 服务指南: search, open, e-mail it to me.
+    page.goto("/m/guides/")
+    check(page, "guides")
+    page.get_by_role("link", name=re.compile("报销流程说明")).click()
+    page.wait_for_url(re.compile(r"/m/guides/\d+/"))
+    check(page, "guide")
+    page.get_by_role("button", name="发送到我的邮箱").click()
+    expect(page.get_by_text("已提交发送")).to_be_visible()
+    assert GuideMailRequest.objects.filter(user=student, guide=guide).exists()
+
+    # 我的, and the rest of the pages.
+    for name, url in [
+        ("me", "/m/me/"),
+        ("profile", "/m/me/profile/"),
+        ("card", "/m/me/card/"),
+        ("avatar", "/m/me/avatar/"),
+        ("devices", "/m/me/devices/"),
+        ("services", "/m/services/"),
+        ("clockin-code", "/m/clockin/"),
+        ("officer-list", "/m/officer/"),
+    ]:
+        page.goto(url)
+        check(page, name)
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="我的").click()
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url(re.compile(r"/m/login/"))
+    assert page.js_errors == []
+
+
+def test_the_clock_in_officers_rotating_code_full_screen(phone, password):
+    officer = UserFactory()
+    item = ClockinItemFactory(label="签到", activity=ActivityFactory(name="新生入学教育"))
+    item.officers.add(officer)
+    page = phone
+    sign_in(page, officer, password)
+    page.goto("/m/officer/")
+    page.get_by_role("link", name=re.compile("签到 · 新生入学教育")).click()
+    page.wait_for_url(re.compile(r"/m/officer/\d+/"))
+    expect(page.get_by_role("img", name="打卡二维码")).to_be_visible()
+    assert page.locator(".shortcode").inner_text() in (
+        qr.short_code(item.pk),
+        qr.short_code(item.pk, step=qr.current_step() - 1),
+    )
+    check(page, "officer-code")
+    assert page.js_errors == []

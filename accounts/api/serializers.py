@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import AuthToken, CampusGroup, Department, GroupMembership, SchoolClass, User, Visibility
+from wechathhu.api import serializers as api_serializers
 
 
 @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
@@ -27,13 +28,13 @@ def avatar_url(user_id: int, name: str | None, *, request=None) -> str | None:
     return request.build_absolute_uri(url) if request else url
 
 
-class DepartmentSerializer(serializers.ModelSerializer):
+class DepartmentSerializer(api_serializers.ModelSerializer):
     class Meta:
         model = Department
         fields = ("id", "name")
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(api_serializers.ModelSerializer):
     """The signed-in user, in the shape the mini-program reads (C2, C9)."""
 
     department = DepartmentSerializer(read_only=True, allow_null=True)
@@ -158,7 +159,7 @@ class AuthTokenSerializer(serializers.ModelSerializer):
         return bool(request and request.auth is not None and getattr(request.auth, "pk", None) == obj.pk)
 
 
-class PublicUserSerializer(serializers.ModelSerializer):
+class PublicUserSerializer(api_serializers.ModelSerializer):
     """seed 001's ``UserResponse``."""
 
     real_name = serializers.CharField(source="full_name", read_only=True)

@@ -8,6 +8,7 @@ A token seen recently comes with its user from ``accounts.token_cache`` without 
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
@@ -38,12 +39,16 @@ class ExpiringTokenAuthentication(TokenAuthentication):
         return self.authenticate_credentials(key)
 
     def authenticate_credentials(self, key):
-        cached, version = token_cache.get(key) if token_cache.enabled() else (None, None)
+        caching = token_cache.enabled()
+        cached, version = token_cache.get(key) if caching else (None, None)
         token = cached or (
             AuthToken.objects.select_related("user__department").order_by().filter(key=key).first()
         )
         if token is None:
             raise exceptions.AuthenticationFailed(_("认证令牌无效。"))
+        if caching and cached is None:
+            # Kept with the user for the current-user answers (a query once per cache entry).
+            prefetch_related_objects([token.user], "groups")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("用户未激活或已删除。"))
         now = timezone.now()
@@ -55,6 +60,6 @@ class ExpiringTokenAuthentication(TokenAuthentication):
                 raise exceptions.AuthenticationFailed(_("认证令牌无效。"))  # revoked meanwhile
             token.last_used_at = now
             cached = None
-        if cached is None and token_cache.enabled():
+        if cached is None and caching:
             token_cache.put(token, version)
         return token.user, token

@@ -177,3 +177,28 @@ def test_a_revocation_in_another_process_is_refused_on_the_next_request(settings
 
     assert phone.get("/api/v1/ping").status_code == 401
     assert second.get("/api/v1/ping").status_code == 401
+
+
+def test_the_current_user_is_answered_without_sql_from_the_cache(cached, make_client, user):
+    phone = make_client(user)
+    phone.get("/api/v1/ping")
+    response, count = queries_of(phone, "/current-user/")
+    assert response.status_code == 200 and response.json()["id"] == user.pk
+    assert count == 0
+
+
+def test_the_users_groups_are_read_again_when_they_change(cached, make_client, user):
+    from django.contrib.auth.models import Group
+
+    phone = make_client(user)
+    assert phone.get("/current-user/").json()["groups"] == []
+    senders = Group.objects.create(name="测试组甲")
+    user.groups.add(senders)
+    assert phone.get("/current-user/").json()["groups"] == [senders.pk]
+    other = Group.objects.create(name="测试组乙")
+    other.user_set.add(user)
+    assert sorted(phone.get("/current-user/").json()["groups"]) == sorted([senders.pk, other.pk])
+    senders.delete()
+    assert phone.get("/current-user/").json()["groups"] == [other.pk]
+    other.user_set.clear()
+    assert phone.get("/current-user/").json()["groups"] == []

@@ -7,8 +7,9 @@ copies to bind, so nothing bound to one request is seen by another:
 
 * a plain field is copied shallowly (a field's state is set at construction and by ``bind``,
   which writes to the copy);
-* a nested serializer or ``many=True`` list is copied deeply (DRF re-creates it from its
-  arguments), since it binds a child of its own.
+* a field that binds a child of its own (a nested serializer, a ``many=True`` list, a
+  ``ListField``/``DictField``, a many-to-many ``ManyRelatedField``) is copied deeply: DRF
+  re-creates it from its arguments, child included.
 
 Only for serializers whose fields depend on the class alone: not on ``context``, the instance
 or constructor arguments (an override of ``get_fields`` that reads them must not use it).
@@ -27,9 +28,17 @@ class FieldsOnceMixin:
             prototype = super().get_fields()
             cls._fields_prototype = prototype
         return {
-            name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
+            name: copy.deepcopy(field) if _has_child(field) else copy.copy(field)
             for name, field in prototype.items()
         }
+
+
+def _has_child(field) -> bool:
+    return (
+        isinstance(field, serializers.BaseSerializer)
+        or hasattr(field, "child")
+        or hasattr(field, "child_relation")
+    )
 
 
 class ModelSerializer(FieldsOnceMixin, serializers.ModelSerializer):

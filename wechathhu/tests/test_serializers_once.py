@@ -70,3 +70,15 @@ def test_method_fields_and_lists_still_work(user):
         == ActivityListSerializer().fields.keys()
     )
     assert "form_metas" not in ActivityListSerializer().fields and "form_metas" in ActivitySerializer().fields
+
+
+def test_fields_with_children_get_their_own_children():
+    one, two = UserSerializer(), UserSerializer()
+    groups_one, groups_two = one.fields["groups"], two.fields["groups"]
+    assert groups_one.child_relation is not groups_two.child_relation
+    assert groups_one.child_relation.parent is groups_one and groups_one.parent is one
+    assert one.fields["department"].fields["name"].root is one
+
+
+def test_the_schema_still_describes_them(client):
+    assert client.get("/api/schema/").status_code == 200

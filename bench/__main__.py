@@ -165,7 +165,7 @@ def run(args, env: dict, started: datetime) -> int:
     django.setup()
     from django.core.management import call_command
 
-    from . import checks, data, server, wrk
+    from . import checks, data, pages, server, wrk
     from .scenarios import SCENARIOS, Context
 
     call_command("migrate", verbosity=0)
@@ -230,6 +230,7 @@ def run(args, env: dict, started: datetime) -> int:
                 checks.targeted_send,
                 lambda: checks.same_slot(base_url, tokens),
                 checks.clockin_filter,
+                lambda: pages.page_weight(base_url, pages.session_cookies([tokens[0][0]])[0]),
             ):
                 extra.append(check())
                 print(f"  done: {extra[-1]['check']}", file=sys.stderr)

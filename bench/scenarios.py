@@ -242,6 +242,34 @@ def _clockin_burst(base_url: str, ctx: Context) -> dict:
     return clockin_burst(base_url, ctx.tokens[:1000], activity_name=BURST_ACTIVITY, probe=probe)
 
 
+def _page(name: str) -> Callable[[Context], list[Request]]:
+    """A portal page for each bench user, signed in by a browser session."""
+
+    def build(ctx: Context) -> list[Request]:
+        from .pages import page_paths, session_cookies
+
+        path = page_paths()[name]
+        return [("GET", path, cookie, "") for cookie in session_cookies([pk for pk, _ in ctx.tokens[:500]])]
+
+    return build
+
+
+PAGE_SCENARIOS = [
+    Scenario(f"page {name}", _page(name), target_p50_ms=50)
+    for name in (
+        "home",
+        "inbox",
+        "contacts",
+        "contacts search",
+        "rooms day",
+        "rooms search (length)",
+        "activities",
+        "repairs",
+        "guides",
+        "me",
+    )
+]
+
 SCENARIOS = [
     # The same requests as ping (each user's token in the header, ignored), to a plain Django view.
     Scenario("ceiling (bare Django view)", _each_user("/bench/ceiling"), ceiling=True),
@@ -265,4 +293,5 @@ SCENARIOS = [
     Scenario("clock-in burst (1 000 users)", runner=_clockin_burst, target_p50_ms=50),
     Scenario("repair create", _repair_create),
     Scenario("guide list", _each_user("/guides/"), target_ratio=0.5),
+    *PAGE_SCENARIOS,
 ]

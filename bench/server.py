@@ -80,6 +80,13 @@ def _wait_until_up(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"the server did not answer at {url}")
 
 
+def credentials_header(credentials: str) -> dict:
+    """A scenario's credentials as a header: ``Cookie: …`` (a page's session) or an Authorization value."""
+    if credentials.startswith("Cookie: "):
+        return {"Cookie": credentials.removeprefix("Cookie: ")}
+    return {"Authorization": credentials} if credentials else {}
+
+
 def query_count(base_url: str, method: str, path: str, authorization: str, body: str) -> int | None:
     """The X-Query-Count of one request (the server runs with QUERY_COUNT_HEADER=true)."""
     request = urllib.request.Request(  # noqa: S310 - loopback only
@@ -87,7 +94,7 @@ def query_count(base_url: str, method: str, path: str, authorization: str, body:
         method=method,
         data=body.encode() if body else None,
         headers={
-            **({"Authorization": authorization} if authorization else {}),
+            **credentials_header(authorization),
             **({"Content-Type": "application/json"} if body else {}),
         },
     )

@@ -1,6 +1,7 @@
 """Drive one scenario with wrk (a separate process) and read back its latency distribution.
 
-Each scenario is a list of requests (method, path, headers, body) written to a file; the Lua script
+Each scenario is a list of requests (method, path, credentials, body) written to a file — the
+credentials an ``Authorization`` value, or ``Cookie: …`` for a page's browser session; the Lua script
 cycles through them, so every connection sends different users' requests, and reports the numbers
 as one JSON line at the end.
 """
@@ -25,7 +26,8 @@ init = function(args)
   for line in io.lines(args[1]) do
     local p = split(line)
     local headers = {}
-    if p[3] ~= "" then headers["Authorization"] = p[3] end
+    if string.sub(p[3], 1, 8) == "Cookie: " then headers["Cookie"] = string.sub(p[3], 9)
+    elseif p[3] ~= "" then headers["Authorization"] = p[3] end
     if p[4] ~= "" then headers["Content-Type"] = "application/json" end
     table.insert(requests, wrk.format(p[1], p[2], headers, p[4] ~= "" and p[4] or nil))
   end

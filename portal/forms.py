@@ -23,9 +23,47 @@ class InboxFilterForm(forms.Form):
     priority = forms.ChoiceField(
         label="优先级", required=False, choices=[("", "全部优先级"), *MessagePriority.choices]
     )
+    category_id = forms.TypedChoiceField(label="分类", required=False, coerce=int, empty_value=None)
     is_archived = forms.ChoiceField(
         label="归档", required=False, choices=[("", "收件箱"), ("true", "已归档")]
     )
+
+    def __init__(self, *args, **kwargs):
+        from messaging.categories import category_list
+
+        super().__init__(*args, **kwargs)
+        self.fields["category_id"].choices = [("", "全部分类"), *((c.pk, c.name) for c in category_list())]
+
+
+class PreferencesForm(forms.Form):
+    """消息设置: the categories pushed to me, quiet hours, channel and daily digest (checked by
+    ``messaging.preferences``)."""
+
+    followed = forms.MultipleChoiceField(
+        label="推送这些分类的消息",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="不勾选的分类只在站内显示，不推送到微信或邮件；紧急消息总会推送。",
+    )
+    quiet_hours_start = forms.TimeField(
+        label="免打扰开始", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    quiet_hours_end = forms.TimeField(
+        label="免打扰结束", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    preferred_channel = forms.ChoiceField(label="推送方式", choices=())
+    digest_enabled = forms.BooleanField(label="每天一封摘要", required=False)
+    digest_time = forms.TimeField(
+        label="摘要时间", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+
+    def __init__(self, *args, categories=(), **kwargs):
+        from messaging.models import PreferredChannel
+
+        super().__init__(*args, **kwargs)
+        self.categories = list(categories)
+        self.fields["followed"].choices = [(str(c["id"]), c["name"]) for c in self.categories]
+        self.fields["preferred_channel"].choices = PreferredChannel.choices
 
 
 class ContactSearchForm(forms.Form):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import activities, auth, claim, contacts, guides, home, me, messages, repairs, rooms
+from .views import activities, auth, claim, contacts, guides, home, me, messages, repairs, rooms, sending
 
 app_name = "portal"
 
@@ -21,8 +21,12 @@ urlpatterns = [
     path("me/devices/", me.DevicesPage.as_view(), name="devices"),
     # 消息
     path("messages/", messages.InboxPage.as_view(), name="inbox"),
+    path("messages/preferences/", messages.PreferencesPage.as_view(), name="preferences"),
     path("messages/<int:pk>/", messages.MessagePage.as_view(), name="message"),
     path("messages/<int:pk>/archive/", messages.MessageArchivePage.as_view(), name="message-archive"),
+    path("compose/", sending.ComposePage.as_view(), name="compose"),
+    path("sent/", sending.SentPage.as_view(), name="sent"),
+    path("sent/<int:pk>/", sending.SentMessagePage.as_view(), name="sent-message"),
     # 通讯录
     path("contacts/", contacts.ContactsPage.as_view(), name="contacts"),
     path("contacts/<int:user_id>/", contacts.PersonPage.as_view(), name="person"),

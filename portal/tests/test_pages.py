@@ -409,3 +409,100 @@ def test_a_form_without_csrf_is_refused_with_a_page(student):
     client.force_login(student)
     response = client.post("/m/repairs/new/", {"location": "x", "description": "y"})
     assert response.status_code == 403 and "页面已过期" in response.content.decode()
+
+
+def test_preferences_mute_a_category_and_set_quiet_hours(page, student):
+    from messaging.models import Category
+    from messaging.preferences import delivery_preferences_for_user
+
+    teaching, jobs = (
+        Category.objects.create(name="教务", position=1),
+        Category.objects.create(name="就业", position=2),
+    )
+    assert "就业" in page.get("/m/messages/preferences/").content.decode()
+    data = {
+        "followed": [str(teaching.pk)],
+        "quiet_hours_start": "22:00",
+        "quiet_hours_end": "07:00",
+        "preferred_channel": "wechat",
+        "digest_time": "07:30",
+    }
+    assert page.post("/m/messages/preferences/", data).status_code == 302
+    prefs = delivery_preferences_for_user(user=student)
+    assert prefs.muted_category_ids == {jobs.pk} and prefs.is_quiet_at(timezone.now().replace(hour=15))
+    bad = page.post("/m/messages/preferences/", {**data, "quiet_hours_end": ""})
+    assert bad.status_code == 400 and "免打扰时段的开始和结束须同时填写" in bad.content.decode()
+
+
+def test_inbox_filters_by_category(page, student):
+    from messaging.models import Category
+
+    teaching = Category.objects.create(name="教务", position=1)
+    MessageRecipientFactory(recipient=student, message=MessageFactory(title="选课通知", category=teaching))
+    MessageRecipientFactory(recipient=student, message=MessageFactory(title="食堂菜单"))
+    body = page.get(f"/m/messages/?category_id={teaching.pk}").content.decode()
+    assert "选课通知" in body and "食堂菜单" not in body
+
+
+# --- The teachers' side -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def counsellor(db):
+    from django.contrib.auth.models import Permission
+
+    from accounts.tests.factories import SchoolClassFactory
+
+    teacher = UserFactory()
+    teacher.user_permissions.add(Permission.objects.get(codename="send", content_type__app_label="messaging"))
+    school_class = SchoolClassFactory(name="计科2401")
+    school_class.counsellors.add(teacher)
+    return teacher, school_class
+
+
+def test_a_counsellor_composes_to_a_class_and_sees_who_has_not_read(browser_for, counsellor):
+    teacher, school_class = counsellor
+    first, second = StudentFactory(school_class=school_class), StudentFactory(school_class=school_class)
+    client = browser_for(teacher)
+    form = client.get("/m/compose/").content.decode()
+    assert "计科2401" in form
+    response = client.post(
+        "/m/compose/",
+        {
+            "title": "班会通知",
+            "content": "周五晚七点班会",
+            "class_ids": [school_class.pk],
+            "type": "notification",
+            "priority": "high",
+        },
+    )
+    assert response.status_code == 302
+    message = MessageFactory._meta.model.objects.get(title="班会通知")
+    assert sorted(
+        MessageRecipient.objects.filter(message=message).values_list("recipient_id", flat=True)
+    ) == sorted([first.pk, second.pk])
+    browser_for(first).get(f"/m/messages/{message.pk}/")  # one of them reads it
+    detail = client.get(f"/m/sent/{message.pk}/").content.decode()
+    assert (
+        "已读 1 / 2" in detail
+        and second.full_name in detail
+        and first.full_name not in detail.split("未读的人")[1]
+    )
+    assert "班会通知" in client.get("/m/sent/").content.decode()
+
+
+def test_compose_without_an_audience_is_the_services_error(browser_for, counsellor):
+    teacher, _ = counsellor
+    response = browser_for(teacher).post(
+        "/m/compose/", {"title": "x", "content": "y", "type": "notification", "priority": "normal"}
+    )
+    assert response.status_code == 400 and "请指定接收者" in response.content.decode()
+
+
+def test_non_senders_cannot_compose_and_others_sent_messages_are_404(page, browser_for, counsellor):
+    assert page.get("/m/compose/").status_code == 403
+    assert page.post("/m/compose/", {"title": "x"}).status_code == 403
+    assert page.get("/m/sent/").status_code == 403
+    teacher, _ = counsellor
+    theirs = MessageFactory(sender=teacher)
+    assert page.get(f"/m/sent/{theirs.pk}/").status_code == 404

@@ -33,7 +33,9 @@ class ServicesPage(Page):
     tab = "services"
 
     def get(self, request):
-        return self.render()
+        from messaging.selectors import user_can_send
+
+        return self.render({"can_send": user_can_send(user=request.user)})
 
 
 def root_redirect(request):

@@ -3,9 +3,9 @@
 from django.contrib import messages as flash
 from django.shortcuts import redirect
 
-from messaging import selectors, services
+from messaging import preferences, selectors, services
 
-from ..forms import InboxFilterForm
+from ..forms import InboxFilterForm, PreferencesForm
 from .base import Page, PortalError, not_found_as_404, paginate, service_errors
 
 
@@ -52,3 +52,45 @@ class MessageArchivePage(Page):
         services.message_archive(user=request.user, message_ids=[message.pk])
         flash.success(request, "已归档。")
         return redirect("portal:inbox")
+
+
+class PreferencesPage(Page):
+    template_name = "portal/messages/preferences.html"
+    title = "消息设置"
+    tab = "messages"
+
+    def _form(self, request, data=None):
+        overview = preferences.preferences_overview(user=request.user)
+        initial = {
+            "followed": [str(c["id"]) for c in overview["categories"] if c["followed"]],
+            **{
+                key: overview[key]
+                for key in (
+                    "quiet_hours_start",
+                    "quiet_hours_end",
+                    "preferred_channel",
+                    "digest_enabled",
+                    "digest_time",
+                )
+            },
+        }
+        return PreferencesForm(data, initial=initial, categories=overview["categories"])
+
+    def get(self, request):
+        return self.render({"form": self._form(request), "back": "/m/messages/"})
+
+    def post(self, request):
+        form = self._form(request, request.POST)
+        context = {"form": form, "back": "/m/messages/"}
+        if not form.is_valid():
+            return self.invalid(context)
+        data = dict(form.cleaned_data)
+        followed = {int(pk) for pk in data.pop("followed")}
+        data["muted_category_ids"] = [c["id"] for c in form.categories if c["id"] not in followed]
+        try:
+            with service_errors(form):
+                preferences.delivery_preferences_update(user=request.user, data=data)
+        except PortalError:
+            return self.invalid(context)
+        flash.success(request, "消息设置已保存。")
+        return redirect("portal:preferences")

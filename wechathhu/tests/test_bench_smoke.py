@@ -108,7 +108,11 @@ def test_every_scenario_builds_well_formed_requests(built):
         assert requests, scenario.name
         for method, path, authorization, body in requests:
             assert method in {"GET", "POST"} and path.startswith("/")
-            assert authorization.startswith("Bearer ") or path == "/auth/get-token/"
+            page = path.startswith("/m/")  # the portal's pages: a browser session's cookie
+            assert (
+                authorization.startswith("Cookie: sessionid=" if page else "Bearer ")
+                or path == "/auth/get-token/"
+            )
             if body:
                 json.loads(body)
 

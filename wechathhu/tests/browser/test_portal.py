@@ -216,6 +216,7 @@ def test_a_students_day_on_the_phone(phone, password):
         ("avatar", "/m/me/avatar/"),
         ("devices", "/m/me/devices/"),
         ("services", "/m/services/"),
+        ("preferences", "/m/messages/preferences/"),
         ("clockin-code", "/m/clockin/"),
         ("officer-list", "/m/officer/"),
     ]:
@@ -242,4 +243,36 @@ def test_the_clock_in_officers_rotating_code_full_screen(phone, password):
         qr.short_code(item.pk, step=qr.current_step() - 1),
     )
     check(page, "officer-code")
+    assert page.js_errors == []
+
+
+def test_a_counsellor_composes_to_a_class_and_watches_it_being_read(phone, password):
+    from django.contrib.auth.models import Permission
+
+    from accounts.tests.factories import SchoolClassFactory
+    from messaging.models import Message
+
+    teacher = UserFactory(last_name="王", first_name="老师")
+    teacher.user_permissions.add(Permission.objects.get(codename="send", content_type__app_label="messaging"))
+    school_class = SchoolClassFactory(name="计科2401")
+    school_class.counsellors.add(teacher)
+    StudentFactory.create_batch(3, school_class=school_class)
+    page = phone
+    sign_in(page, teacher, password)
+    page.goto("/m/services/")
+    page.get_by_role("link", name=re.compile("^发消息")).click()
+    page.wait_for_url(re.compile(r"/m/compose/"))
+    check(page, "compose")
+    page.get_by_label("标题").fill("周五班会")
+    page.get_by_label("内容").fill("周五晚七点在勤学楼 101 开班会。")
+    page.get_by_label("计科2401").check()
+    page.get_by_label("优先级").select_option("high")
+    page.get_by_role("button", name="发送").click()
+    page.wait_for_url(re.compile(r"/m/sent/\d+/"))
+    expect(page.get_by_text("已发送，共 3 位接收者。")).to_be_visible()
+    expect(page.get_by_text("已读 0 / 3")).to_be_visible()
+    check(page, "sent-message")
+    assert Message.objects.get(title="周五班会").audience_size == 3
+    page.goto("/m/sent/")
+    check(page, "sent")
     assert page.js_errors == []

@@ -189,6 +189,16 @@ class User(AbstractUser):
     def __str__(self):
         return self.label(self.username, self.last_name, self.first_name)
 
+    def save(self, *args, **kwargs):
+        # A new password (``set_password`` on an existing account, whoever changes it: the owner,
+        # staff in the admin, a reset) signs every device out, except the one the owner changed it
+        # from (``keep_token_id``, set by ``accounts.services.users.user_change_password``). Other
+        # browser sessions end by themselves: their stored password hash no longer matches.
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            AuthToken.objects.filter(user=self).exclude(pk=getattr(self, "keep_token_id", None)).delete()
+
     @staticmethod
     def label(username: str, last_name: str, first_name: str) -> str:
         """``<工号>-<姓名>``, how the original shows a user (also from rows, not instances)."""

@@ -202,3 +202,46 @@ def test_the_users_groups_are_read_again_when_they_change(cached, make_client, u
     assert phone.get("/current-user/").json()["groups"] == [other.pk]
     other.user_set.clear()
     assert phone.get("/current-user/").json()["groups"] == []
+
+
+@pytest.mark.parametrize("cache_on", [False, True])
+def test_a_password_change_signs_every_other_device_out_on_the_next_request(
+    settings, make_client, user, password, cache_on
+):
+    from django.test import Client
+
+    settings.TOKEN_CACHE_SECONDS = 60 if cache_on else 0
+    phone, tablet = make_client(user, device="A"), make_client(user, device="B")
+    browser = Client()
+    browser.force_login(user)
+    for client in (phone, tablet, browser):
+        assert client.get("/current-user/", HTTP_ACCEPT="application/json").status_code == 200
+    payload = {
+        "first_name": "三",
+        "last_name": "张",
+        "password": "a-new-long-passphrase",
+        "old_password": password,
+    }
+    assert phone.put("/current-user/", payload).status_code == 200
+    assert phone.get("/current-user/").status_code == 200  # the device that changed it stays
+    assert tablet.get("/current-user/").status_code == 401
+    assert browser.get("/current-user/", HTTP_ACCEPT="application/json").status_code in (401, 403)
+    assert list(AuthToken.objects.filter(user=user)) == [phone.token]
+
+
+def test_staff_setting_a_password_in_the_admin_signs_every_device_out(
+    cached, client, make_client, user, superuser
+):
+    phone = make_client(user)
+    assert phone.get("/api/v1/ping").status_code == 200
+    client.force_login(superuser)
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[user.pk]),
+        {
+            "password1": "another-long-passphrase",
+            "password2": "another-long-passphrase",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302
+    assert phone.get("/api/v1/ping").status_code == 401

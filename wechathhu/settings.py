@@ -292,6 +292,9 @@ TOKEN_TOUCH_INTERVAL = env.int("TOKEN_TOUCH_INTERVAL", default=60)
 # the next request all the same. Needs a cache every process shares: on by default with Redis.
 TOKEN_CACHE_SECONDS = env.int("TOKEN_CACHE_SECONDS", default=60 if REDIS_URL else 0)
 TOKEN_CACHE_ALIAS = "default"  # noqa: S105 - a cache name
+# Every login is a token of its own (unless the client sends a device_id); a user keeps at most
+# this many, the least recently used being revoked beyond it.
+ACCOUNTS_MAX_TOKENS_PER_USER = env.int("ACCOUNTS_MAX_TOKENS_PER_USER", default=10)
 
 # --- WeChat -------------------------------------------------------------------------------------
 

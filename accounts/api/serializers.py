@@ -136,11 +136,23 @@ class CredentialsSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(trim_whitespace=False, max_length=128)
     device = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    device_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="客户端自己的设备标识（可选）：同一设备再次登录时沿用该设备的令牌，否则每次登录都签发新令牌",
+    )
 
 
 class WeChatCodeSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=256)
     device = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    device_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="客户端自己的设备标识（可选）：同一设备再次登录时沿用该设备的令牌，否则每次登录都签发新令牌",
+    )
 
 
 class TokenSerializer(serializers.Serializer):

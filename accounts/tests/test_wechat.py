@@ -35,7 +35,11 @@ def test_code_to_token_logs_in_the_bound_user(wechat, anon_client):
     assert token.user == user and token.device == "iPhone"
 
     again = anon_client.post("/auth/wechat-code2token/", {"code": "code-1"}, HTTP_USER_AGENT="iPhone")
-    assert again.status_code == 200 and again.json()["token"] == token.key
+    assert again.status_code == 201 and again.json()["token"] != token.key  # every login its own token
+    named = anon_client.post("/auth/wechat-code2token/", {"code": "code-1", "device_id": "d1"})
+    same = anon_client.post("/auth/wechat-code2token/", {"code": "code-1", "device_id": "d1"})
+    assert (named.status_code, same.status_code) == (201, 200)
+    assert same.json()["token"] == named.json()["token"]
     sent = [c.request for c in wechat.calls if "jscode2session" in c.request.url][0]
     assert "appid=wx-test-app" in sent.url and "grant_type=authorization_code" in sent.url
 

@@ -25,9 +25,10 @@ def token_response(token: AuthToken, created: bool) -> Response:
 
 
 class GetTokenView(LoginThrottleMixin, APIView):
-    """Log in with 工号/学号 and password; answers this device's token.
+    """Log in with 工号/学号 and password; answers a token for this login.
 
-    201 when a new token was issued, 200 when this device's live token is returned again.
+    201 with a new token (every login, unless ``device_id`` names a device that has a live
+    token: then 200 with that token, refreshed).
     """
 
     permission_classes = (AllowAny,)
@@ -46,6 +47,7 @@ class GetTokenView(LoginThrottleMixin, APIView):
             username=data["username"],
             password=data["password"],
             device=request_device(request, data),
+            device_id=data.get("device_id", ""),
             request=request,
         )
         return token_response(token, created)
@@ -69,6 +71,8 @@ class WeChatCodeToTokenView(LoginThrottleMixin, APIView):
         serializer = WeChatCodeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         token, created = user_login_with_wechat_code(
-            code=serializer.validated_data["code"], device=request_device(request, serializer.validated_data)
+            code=serializer.validated_data["code"],
+            device=request_device(request, serializer.validated_data),
+            device_id=serializer.validated_data.get("device_id", ""),
         )
         return token_response(token, created)

@@ -23,6 +23,9 @@ PASSWORD = "pass-word-123"
 def _test_defaults(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Messages are pushed by e-mail only in the tests that look at it (the delivery rules' own);
+    # elsewhere a status change's notice would add a mail to the outbox other tests count.
+    settings.MESSAGING_PUSH_CHANNELS = ["wechat", "wechat_oa"]
     # Tasks run in-process in tests, whatever broker the settings name; tests that need
     # the broker's behaviour switch this off themselves.
     celery_app.conf.task_always_eager = True
@@ -135,12 +138,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server (aiosmtpd) on 127.0.0.1, with Django's SMTP backend pointed at it."""
+def _serve_smtp(settings, inbox):
+    """Run a real SMTP server (aiosmtpd) for ``inbox`` on a free loopback port, with Django's SMTP
+    backend pointed at it, until the fixture that yields from this ends."""
     from aiosmtpd.controller import Controller
 
-    inbox = _Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -152,6 +154,12 @@ def smtp_server(settings):
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1, with Django's SMTP backend pointed at it."""
+    yield from _serve_smtp(settings, _Inbox())
 
 
 class _FlakyInbox(_Inbox):
@@ -172,20 +180,7 @@ class _FlakyInbox(_Inbox):
 @pytest.fixture
 def flaky_smtp_server(settings):
     """A real SMTP server that refuses the first two messages with a temporary error."""
-    from aiosmtpd.controller import Controller
-
-    inbox = _FlakyInbox(failures=2)
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    try:
-        yield inbox
-    finally:
-        controller.stop()
+    yield from _serve_smtp(settings, _FlakyInbox(failures=2))
 
 
 @pytest.fixture

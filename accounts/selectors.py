@@ -19,6 +19,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Concat
 
+from wechathhu.core.errors import NotFoundError
+
 from .models import (
     ALPHA_LAST,
     DIRECTORY_ORDER,
@@ -51,6 +53,14 @@ def user_get_current(*, user: User) -> User:
 
 def token_list_for_user(*, user: User) -> QuerySet[AuthToken]:
     return AuthToken.objects.filter(user=user).order_by("-last_used_at")
+
+
+def token_get_for_user(*, user: User, token_id: int) -> AuthToken:
+    """One of the user's own tokens, else 404."""
+    token = token_list_for_user(user=user).filter(pk=token_id).first()
+    if token is None:
+        raise NotFoundError()
+    return token
 
 
 def audience_user_ids(
@@ -191,12 +201,20 @@ def contact_rows(queryset: QuerySet[User]) -> QuerySet:
     return queryset.annotate(department_name=F("department__name")).values_list(*CONTACT_COLUMNS, named=True)
 
 
-def user_get(*, user_id: int) -> User | None:
-    return User.objects.filter(pk=user_id).first()
+def user_get(*, user_id: int) -> User:
+    """Any user, active or not, else 404."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFoundError()
+    return user
 
 
-def user_get_active(*, user_id: int) -> User | None:
-    return User.objects.filter(pk=user_id, is_active=True).first()
+def user_get_active(*, user_id: int) -> User:
+    """An active user, else 404."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise NotFoundError()
+    return user
 
 
 # --- Groups and classes ---------------------------------------------------------------------------
@@ -241,9 +259,12 @@ def group_list_for_user(*, user: User) -> QuerySet[CampusGroup]:
     ).order_by("name", "id")
 
 
-def group_get_for_user(*, user: User, group_id: int) -> CampusGroup | None:
-    """A group the user may look at (a member, or staff), else None (404: no existence leak)."""
-    return group_list_for_user(user=user).filter(pk=group_id).first()
+def group_get_for_user(*, user: User, group_id: int) -> CampusGroup:
+    """A group the user may look at (a member, or staff), else 404 (no existence leak)."""
+    group = group_list_for_user(user=user).filter(pk=group_id).first()
+    if group is None:
+        raise NotFoundError()
+    return group
 
 
 def group_member_list(*, group: CampusGroup) -> QuerySet[GroupMembership]:
@@ -255,10 +276,14 @@ def group_member_list(*, group: CampusGroup) -> QuerySet[GroupMembership]:
     )
 
 
-def group_membership_get(*, group: CampusGroup, user_id: int) -> GroupMembership | None:
-    return (
+def group_membership_get(*, group: CampusGroup, user_id: int) -> GroupMembership:
+    """``user_id``'s membership of ``group``, else 404."""
+    membership = (
         GroupMembership.objects.select_related("group", "user").filter(group=group, user_id=user_id).first()
     )
+    if membership is None:
+        raise NotFoundError()
+    return membership
 
 
 def school_class_list(*, search: str | None = None) -> QuerySet[SchoolClass]:

@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from wechathhu.core.downloads import xlsx_response
+from wechathhu.core.errors import ApplicationError
 
 from . import exports, form_schema, qr, selectors, services
 from .filterlang import FilterError
@@ -153,13 +154,14 @@ class ActivityAdmin(admin.ModelAdmin):
         stats = reverse("admin:activities_activity_statistics", args=[obj.pk])
         return format_html('<a href="{}">报名记录</a> · <a href="{}">签到统计</a>', enrollments, stats)
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        activity = form.instance
-        promoted = services.enrollment_promote_waiting(activity=activity)
+    def save_model(self, request, obj, form, change):
+        promoted = services.activity_save(activity=obj)
         if promoted:
             self.message_user(request, f"名额增加，已从候补名单递补 {len(promoted)} 人并通知本人。")
-        warn_officers_without_admin(self, request, activity.clockin_items.all())
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        warn_officers_without_admin(self, request, form.instance.clockin_items.all())
 
     def get_urls(self):
         return [
@@ -269,6 +271,7 @@ class ClockinItemAdmin(admin.ModelAdmin):
             omitsize=True, border=2, dark="#000", light="#fff"
         )
         now = timezone.now()
+        progress = selectors.clockin_item_progress(item=item)
         return JsonResponse(
             {
                 "key": key,
@@ -277,8 +280,8 @@ class ClockinItemAdmin(admin.ModelAdmin):
                 "expires_in": qr.seconds_left(),
                 "label": item.label,
                 "activity_name": item.activity.name,
-                "count": item.records.count(),
-                "enrolled": item.activity.enrollments.filter(status=EnrollmentStatus.ENROLLED).count(),
+                "count": progress.clocked,
+                "enrolled": progress.enrolled,
                 "open": item.from_time <= now <= item.to_time,
             },
             headers={"Cache-Control": "no-store"},
@@ -358,28 +361,17 @@ class EnrollmentAdmin(admin.ModelAdmin):
         return request._activities_list_activity
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("activity", "user", "user__department", "user__school_class")
-            .prefetch_related(selectors.enrollment_records_prefetch())
-        )
+        return selectors.enrollment_list()
 
     def get_search_results(self, request, queryset, search_term):
-        activity = self._activity(request)
-        known = item_ids = None
-        if activity is not None:
-            item_ids = {item.label: item.pk for item in activity.clockin_items.all()}
-        elif search_term.strip():
-            known = ClockinItem.objects.values_list("label", flat=True).distinct()
         try:
-            condition = selectors.enrollment_clockin_filter_q(
-                search_term, known_labels=known, item_ids=item_ids
+            queryset = selectors.enrollment_clockin_filter(
+                queryset, expression=search_term, activity=self._activity(request)
             )
         except FilterError as exc:
             messages.error(request, f"打卡筛选有误，{exc.message}　→　{exc.marked}")
             return queryset.none(), False
-        return queryset.filter(condition), False
+        return queryset, False
 
     def get_list_display(self, request):
         activity = self._activity(request)
@@ -544,11 +536,10 @@ class ClockinRecordAdminForm(djforms.ModelForm):
         data = super().clean()
         item, user = data.get("item"), data.get("user")
         if item and user:
-            enrolled = Enrollment.objects.filter(
-                activity_id=item.activity_id, user=user, status=EnrollmentStatus.ENROLLED
-            ).exists()
-            if not enrolled:
-                raise ValidationError(f"{user} 未报名（或仍在候补）该活动，不能补录打卡。")
+            try:
+                services.clockin_manual_enrollment(item=item, user=user)
+            except ApplicationError as exc:
+                raise ValidationError(exc.message, code=exc.code) from exc
         return data
 
 

@@ -21,7 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from wechathhu.core.errors import NotFound, PermissionDenied
+from wechathhu.core.errors import ForbiddenError, NotFoundError
 
 from . import filterlang
 from .models import (
@@ -119,7 +119,7 @@ def activity_list_for_user(*, user, my: bool = False, search: str = "") -> Query
 def activity_get_for_user(*, user, activity_id: int) -> Activity:
     activity = activity_queryset_for_user(user=user).filter(pk=activity_id).first()
     if activity is None:
-        raise NotFound(ACTIVITY_NOT_FOUND)
+        raise NotFoundError(ACTIVITY_NOT_FOUND)
     return activity
 
 
@@ -157,7 +157,7 @@ def clockin_item_list_for_user(*, user, activity_id: int) -> QuerySet[ClockinIte
     """The activity's items, each with whether (and when) ``user`` clocked in to it."""
     activity = activity_queryset_for_user(user=user).filter(pk=activity_id).values("pk").first()
     if activity is None:
-        raise NotFound(ACTIVITY_NOT_FOUND)
+        raise NotFoundError(ACTIVITY_NOT_FOUND)
     mine = ClockinRecord.objects.filter(item_id=OuterRef("pk"), user_id=user.pk)
     return (
         ClockinItem.objects.filter(activity_id=activity_id)
@@ -178,13 +178,13 @@ def user_can_show_code(*, user, item: ClockinItem) -> bool:
 def clockin_item_get_for_officer(*, user, activity_id: int, label: str) -> ClockinItem:
     item = ClockinItem.objects.select_related("activity").filter(activity_id=activity_id, label=label).first()
     if item is None:
-        raise NotFound(CLOCKIN_ITEM_NOT_FOUND)
+        raise NotFoundError(CLOCKIN_ITEM_NOT_FOUND)
     if not user_can_show_code(user=user, item=item):
         # Only someone who may see the activity learns that the item exists (403); to anyone
         # else it is as missing as an item that never was (404).
         if not activity_queryset_for_user(user=user).filter(pk=activity_id).exists():
-            raise NotFound(CLOCKIN_ITEM_NOT_FOUND)
-        raise PermissionDenied("只有该打卡项的打卡员可以出示打卡二维码。")
+            raise NotFoundError(CLOCKIN_ITEM_NOT_FOUND)
+        raise ForbiddenError("只有该打卡项的打卡员可以出示打卡二维码。")
     return item
 
 
@@ -201,7 +201,7 @@ def clockin_item_get_for_officer_by_id(*, user, item_id: int) -> ClockinItem:
     """One item whose code ``user`` may show, else ``NotFound`` (the item is not revealed)."""
     item = clockin_items_for_officer(user=user).filter(pk=item_id).first()
     if item is None:
-        raise NotFound(CLOCKIN_ITEM_NOT_FOUND)
+        raise NotFoundError(CLOCKIN_ITEM_NOT_FOUND)
     return item
 
 
@@ -219,7 +219,7 @@ def clockin_items_for_staff(*, user) -> QuerySet[ClockinItem]:
 def enrollment_get_for_user(*, user, enrollment_id: int) -> Enrollment:
     enrollment = Enrollment.objects.select_related("activity").filter(pk=enrollment_id, user=user).first()
     if enrollment is None:
-        raise NotFound()
+        raise NotFoundError()
     return enrollment
 
 
@@ -264,18 +264,56 @@ def enrollment_clockin_filter_q(expression: str, *, known_labels=None, item_ids=
     return filterlang.to_q(tree, leaf)
 
 
+def enrollment_list() -> QuerySet[Enrollment]:
+    """报名记录 with everything the admin list and the export show: the activity, the person with
+    department and class, and their clock-in records."""
+    return Enrollment.objects.select_related(
+        "activity", "user", "user__department", "user__school_class"
+    ).prefetch_related(enrollment_records_prefetch())
+
+
+def enrollment_clockin_filter(
+    queryset: QuerySet[Enrollment], *, expression: str, activity: Activity | None = None
+) -> QuerySet[Enrollment]:
+    """``queryset`` filtered by a clock-in expression (``FilterError`` on mistakes): within one
+    ``activity`` by its items' ids, else by label across activities (labels that exist only)."""
+    if activity is not None:
+        condition = enrollment_clockin_filter_q(
+            expression, item_ids={item.label: item.pk for item in activity.clockin_items.all()}
+        )
+    elif expression.strip():
+        known = ClockinItem.objects.values_list("label", flat=True).distinct()
+        condition = enrollment_clockin_filter_q(expression, known_labels=known)
+    else:
+        return queryset
+    return queryset.filter(condition)
+
+
 def enrollment_list_for_activity(
     *, activity_id: int | None = None, expression: str = ""
 ) -> QuerySet[Enrollment]:
-    """报名记录 with everything the list and the export show, filtered by a clock-in expression."""
-    qs = Enrollment.objects.select_related(
-        "activity", "user", "user__department", "user__school_class"
-    ).prefetch_related(enrollment_records_prefetch())
-    item_ids = None
+    """报名记录 (of one activity, or all) filtered by a clock-in expression."""
+    queryset, activity = enrollment_list(), None
     if activity_id is not None:
-        qs = qs.filter(activity_id=activity_id)
-        item_ids = dict(ClockinItem.objects.filter(activity_id=activity_id).values_list("label", "pk"))
-    return qs.filter(enrollment_clockin_filter_q(expression, item_ids=item_ids))
+        queryset = queryset.filter(activity_id=activity_id)
+        activity = Activity.objects.prefetch_related("clockin_items").filter(pk=activity_id).first()
+    return enrollment_clockin_filter(queryset, expression=expression, activity=activity)
+
+
+@dataclass(frozen=True)
+class ClockinProgress:
+    clocked: int  # records of people holding a place (as in the statistics)
+    enrolled: int
+
+
+def clockin_item_progress(*, item: ClockinItem) -> ClockinProgress:
+    """How many of the people holding a place have clocked in to ``item`` (the projector page)."""
+    return ClockinProgress(
+        clocked=item.records.filter(enrollment__status=EnrollmentStatus.ENROLLED).count(),
+        enrolled=Enrollment.objects.filter(
+            activity_id=item.activity_id, status=EnrollmentStatus.ENROLLED
+        ).count(),
+    )
 
 
 # --- Statistics ---------------------------------------------------------------------------------
@@ -389,4 +427,19 @@ def activity_statistics(*, activity: Activity) -> ActivityStats:
         items=item_stats,
         by_department=grouped("department"),
         by_class=grouped("school_class"),
+    )
+
+
+def activities_enrolled_in_span(*, user, start, end) -> QuerySet[Activity]:
+    """The activities ``user`` is enrolled in (not waiting) that take place within ``[start, end)``,
+    with their clock-in items, earliest first (the daily digest)."""
+    return (
+        Activity.objects.filter(
+            time_start__lt=end,
+            time_end__gt=start,
+            enrollments__user_id=user.pk,
+            enrollments__status=EnrollmentStatus.ENROLLED,
+        )
+        .prefetch_related(Prefetch("clockin_items", queryset=ClockinItem.objects.order_by("from_time", "id")))
+        .order_by("time_start", "id")
     )

@@ -16,9 +16,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from messaging.services import message_send
-from wechathhu.core.errors import ApplicationError, NotFound
+from wechathhu.core.errors import NON_FIELD_ERRORS, ApplicationError, NotFoundError
 
 from . import form_schema, qr
+from .errors import NOT_IN_AUDIENCE_CODE
+from .errors import ActivitiesErrorCode as Code
 from .models import (
     Activity,
     ClockinItem,
@@ -49,7 +51,7 @@ LOCATION_INVALID = "位置信息不合法。"
 def _lock_activity(activity_id: int) -> Activity:
     activity = Activity.objects.select_for_update().filter(pk=activity_id).first()
     if activity is None:
-        raise NotFound("该活动不存在。")
+        raise NotFoundError("该活动不存在。")
     return activity
 
 
@@ -68,13 +70,15 @@ def _check_open(activity: Activity, *, user, now) -> None:
     # An activity outside the caller's audience is answered as if it did not exist (as its detail
     # page is a 404): first, before any message that would reveal it.
     if not Activity.objects.filter(activity_audience_q(user), pk=activity.pk).exists():
-        raise ApplicationError(NOT_IN_AUDIENCE.format(pk=activity.pk), field="activity")
+        raise ApplicationError(
+            NOT_IN_AUDIENCE.format(pk=activity.pk), field="activity", code=NOT_IN_AUDIENCE_CODE
+        )
     if not activity.open_for_enrollment or (activity.enroll_from and now < activity.enroll_from):
-        raise ApplicationError(NOT_OPEN, field="activity")
+        raise ApplicationError(NOT_OPEN, field="activity", code=Code.NOT_OPEN)
     if now > activity.time_end:
-        raise ApplicationError(ENDED, field="activity")
+        raise ApplicationError(ENDED, field="activity", code=Code.ENDED)
     if activity.enroll_until and now > activity.enroll_until:
-        raise ApplicationError(DEADLINE_PASSED, field="activity")
+        raise ApplicationError(DEADLINE_PASSED, field="activity", code=Code.DEADLINE_PASSED)
 
 
 @transaction.atomic
@@ -84,7 +88,7 @@ def enrollment_create(
     """Enroll ``user`` in ``activity`` with the form answers ``participating_metas``.
 
     Checks, in the original's order: the activity is open (errors under ``activity``), no earlier
-    enrollment (``non_field_errors``), the answers against the form (``non_field_errors``), then the
+    enrollment and the answers against the form (errors about the input as a whole), then the
     capacity, counted under the activity's row lock. When the activity is full and has a waiting
     list, ``join_waiting_list=True`` puts the person on it instead of refusing.
     """
@@ -92,16 +96,16 @@ def enrollment_create(
     activity = _lock_activity(activity.pk)
     _check_open(activity, user=user, now=now)
     if Enrollment.objects.filter(activity=activity, user=user).exists():
-        raise ApplicationError(DUPLICATE_ENROLLMENT, field="non_field_errors")
+        raise ApplicationError(DUPLICATE_ENROLLMENT, field=NON_FIELD_ERRORS, code=Code.ALREADY_ENROLLED)
     try:
         schema = form_schema.form_schema_validate(activity.form_metas)
         answers = form_schema.answers_validate(schema, form_schema.answers_parse(participating_metas))
     except ValidationError as exc:
-        raise ApplicationError(exc.messages[0], field="non_field_errors")
+        raise ApplicationError(exc.messages[0], field=NON_FIELD_ERRORS, code=Code.FORM_INVALID) from exc
     status = EnrollmentStatus.ENROLLED
     if not _has_room(activity):
         if not (join_waiting_list and activity.waiting_list_enabled):
-            raise ApplicationError(FULL, field="non_field_errors")
+            raise ApplicationError(FULL, field=NON_FIELD_ERRORS, code=Code.FULL)
         status = EnrollmentStatus.WAITING
     enrollment = Enrollment(
         activity=activity, user=user, status=status, participating_metas=form_schema.dumps(answers)
@@ -111,7 +115,7 @@ def enrollment_create(
         with transaction.atomic():
             enrollment.save()
     except IntegrityError:  # the same person's concurrent second request
-        raise ApplicationError(DUPLICATE_ENROLLMENT, field="non_field_errors")
+        raise ApplicationError(DUPLICATE_ENROLLMENT, field=NON_FIELD_ERRORS, code=Code.ALREADY_ENROLLED)
     return enrollment
 
 
@@ -190,6 +194,18 @@ def _notify_promoted(*, activity: Activity, user_id: int) -> None:
 
 
 @transaction.atomic
+@transaction.atomic
+def activity_save(*, activity: Activity) -> list[Enrollment]:
+    """Create or change an activity (the admin fills the instance from its form).
+
+    When the change leaves room (a higher limit or none), people on the waiting list are promoted
+    in order and notified, in the same transaction. Returns the promoted enrollments.
+    """
+    activity.full_clean()
+    activity.save()
+    return enrollment_promote_waiting(activity=activity)
+
+
 def enrollment_promote_waiting(*, activity: Activity) -> list[Enrollment]:
     """Promote waiting people while there is room (after a capacity change, for example)."""
     if timezone.now() >= activity.time_end:
@@ -202,11 +218,11 @@ def enrollment_cancel(*, enrollment: Enrollment, user) -> None:
     """The person withdraws. Closed once the activity has started (leaving the waiting list is
     always possible); a freed place goes to the first person on the waiting list (who is notified)."""
     if enrollment.user_id != user.pk:
-        raise NotFound()
+        raise NotFoundError()
     activity = _lock_activity(enrollment.activity_id)
     holds_a_place = enrollment.status == EnrollmentStatus.ENROLLED
     if holds_a_place and timezone.now() >= activity.time_start:
-        raise ApplicationError(CANCEL_AFTER_START)
+        raise ApplicationError(CANCEL_AFTER_START, code=Code.CANCEL_AFTER_START)
     deleted, _ = Enrollment.objects.filter(pk=enrollment.pk).delete()
     if deleted and holds_a_place:
         _promote_locked(activity)
@@ -244,9 +260,9 @@ def _coordinate(value, bound: int) -> Decimal | None:
     try:
         number = Decimal(str(value))
     except ArithmeticError:
-        raise ApplicationError(LOCATION_INVALID)
+        raise ApplicationError(LOCATION_INVALID, code=Code.LOCATION_INVALID)
     if not number.is_finite() or abs(number) > bound:
-        raise ApplicationError(LOCATION_INVALID)
+        raise ApplicationError(LOCATION_INVALID, code=Code.LOCATION_INVALID)
     return number.quantize(Decimal("0.000001"))
 
 
@@ -272,12 +288,12 @@ def clockin_scan(*, user, key, latitude=None, longitude=None) -> ClockinResult:
     """
     verdict = qr.check_key(key)
     if not verdict.valid:
-        raise ApplicationError(QR_INVALID)
+        raise ApplicationError(QR_INVALID, code=Code.QR_INVALID)
     item = ClockinItem.objects.select_related("activity").filter(pk=verdict.item_id).first()
     if item is None:
-        raise ApplicationError(QR_INVALID)
+        raise ApplicationError(QR_INVALID, code=Code.QR_INVALID)
     if not verdict.fresh:
-        raise ApplicationError(QR_EXPIRED)
+        raise ApplicationError(QR_EXPIRED, code=Code.QR_EXPIRED)
     return _clockin(user=user, item=item, latitude=latitude, longitude=longitude)
 
 
@@ -294,7 +310,7 @@ def clockin_with_code(*, user, activity_id: int, code, latitude=None, longitude=
     item_ids = list(ClockinItem.objects.filter(activity=activity).values_list("pk", flat=True))
     item_id = qr.check_short_code(item_ids, code)
     if item_id is None:
-        raise ApplicationError(SHORT_CODE_INVALID, field="code")
+        raise ApplicationError(SHORT_CODE_INVALID, field="code", code=Code.SHORT_CODE_INVALID)
     item = ClockinItem.objects.select_related("activity").get(pk=item_id)
     return _clockin(user=user, item=item, latitude=latitude, longitude=longitude)
 
@@ -302,36 +318,51 @@ def clockin_with_code(*, user, activity_id: int, code, latitude=None, longitude=
 def _clockin(*, user, item: ClockinItem, latitude=None, longitude=None) -> ClockinResult:
     enrollment = Enrollment.objects.filter(activity_id=item.activity_id, user=user).first()
     if enrollment is None:
-        raise ApplicationError(NOT_ENROLLED)
+        raise ApplicationError(NOT_ENROLLED, code=Code.NOT_ENROLLED)
     if enrollment.status == EnrollmentStatus.WAITING:
-        raise ApplicationError(ON_WAITING_LIST)
+        raise ApplicationError(ON_WAITING_LIST, code=Code.ON_WAITING_LIST)
     existing = ClockinRecord.objects.filter(item=item, user=user).first()
     if existing is not None:
         return ClockinResult(existing, False)
     now = timezone.now()
     if not item.from_time <= now <= item.to_time:
-        raise ApplicationError(OUT_OF_WINDOW)
+        raise ApplicationError(OUT_OF_WINDOW, code=Code.OUT_OF_WINDOW)
     lat, lon = _coordinate(latitude, 90), _coordinate(longitude, 180)
     activity = item.activity
     if activity.has_geofence:
         if lat is None or lon is None:
-            raise ApplicationError(LOCATION_REQUIRED)
+            raise ApplicationError(LOCATION_REQUIRED, code=Code.LOCATION_REQUIRED)
         distance = _distance_m(float(lat), float(lon), float(activity.latitude), float(activity.longitude))
         if distance > activity.geofence_radius:
-            raise ApplicationError(f"您不在活动地点附近（相距约 {round(distance)} 米），无法打卡。")
+            raise ApplicationError(
+                f"您不在活动地点附近（相距约 {round(distance)} 米），无法打卡。", code=Code.TOO_FAR
+            )
     return _insert_record(
         item=item, enrollment=enrollment, user=user, source=ClockinSource.QR, latitude=lat, longitude=lon
     )
 
 
-def clockin_record_manual(*, item: ClockinItem, user, by) -> ClockinResult:
-    """Staff clock someone in by hand (e.g. from a paper list); recorded as such, with who did it.
+def _holds_a_place(enrollment: Enrollment | None, item: ClockinItem) -> bool:
+    return (
+        enrollment is not None
+        and enrollment.activity_id == item.activity_id
+        and enrollment.status == EnrollmentStatus.ENROLLED
+    )
 
-    The person must hold a place in the activity; the time window does not apply.
-    """
+
+def clockin_manual_enrollment(*, item: ClockinItem, user) -> Enrollment:
+    """The enrollment by which staff may clock ``user`` in to ``item`` by hand: the person must
+    hold a place in the activity (not on the waiting list); the time window does not apply."""
     enrollment = Enrollment.objects.filter(activity_id=item.activity_id, user=user).first()
-    if enrollment is None or enrollment.status != EnrollmentStatus.ENROLLED:
-        raise ApplicationError(f"{user} 未报名（或仍在候补）该活动，不能补录打卡。")
+    if not _holds_a_place(enrollment, item):
+        raise ApplicationError(f"{user} 未报名（或仍在候补）该活动，不能补录打卡。", code=Code.NOT_ENROLLED)
+    return enrollment
+
+
+def clockin_record_manual(*, item: ClockinItem, user, by) -> ClockinResult:
+    """Staff clock someone in by hand (e.g. from a paper list); recorded as such, with who did it
+    (the person must hold a place: ``clockin_manual_enrollment``)."""
+    enrollment = clockin_manual_enrollment(item=item, user=user)
     return _insert_record(
         item=item, enrollment=enrollment, user=user, source=ClockinSource.MANUAL, recorded_by=by
     )
@@ -342,7 +373,7 @@ def clockin_records_manual_bulk(*, item: ClockinItem, enrollments, by) -> tuple[
     """Clock in several enrollments of ``item``'s activity by hand; returns (created, skipped)."""
     created = skipped = 0
     for enrollment in enrollments:
-        if enrollment.activity_id != item.activity_id or enrollment.status != EnrollmentStatus.ENROLLED:
+        if not _holds_a_place(enrollment, item):
             skipped += 1
             continue
         result = _insert_record(

@@ -12,8 +12,9 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from wechathhu.core.errors import ApplicationError, NotFound
+from wechathhu.core.errors import ApplicationError, NotFoundError
 
+from .errors import GuidesErrorCode as Code
 from .models import Guide
 
 SALT = "guides.download-link"
@@ -37,16 +38,16 @@ def guide_get_by_link(*, token: str) -> Guide:
     try:
         data = _signer().unsign_object(token, max_age=settings.GUIDES_LINK_MAX_AGE)
     except signing.SignatureExpired:
-        raise ApplicationError(LINK_EXPIRED, status=410, code="link_expired")
+        raise ApplicationError(LINK_EXPIRED, status=410, code=Code.LINK_EXPIRED)
     except (signing.BadSignature, ValueError):
-        raise NotFound(LINK_INVALID)
+        raise NotFoundError(LINK_INVALID, code=Code.LINK_INVALID)
     if not isinstance(data, dict):
-        raise NotFound(LINK_INVALID)
+        raise NotFoundError(LINK_INVALID, code=Code.LINK_INVALID)
     guide = (
         Guide.objects.select_related("category")
         .filter(pk=data.get("g"), is_published=True, file_sha256__startswith=str(data.get("h") or "-"))
         .first()
     )
     if guide is None:
-        raise NotFound(LINK_INVALID)
+        raise NotFoundError(LINK_INVALID, code=Code.LINK_INVALID)
     return guide

@@ -2,9 +2,9 @@
 
 from django.db.models import QuerySet
 
-from wechathhu.core.errors import NotFound
+from wechathhu.core.errors import NotFoundError
 
-from .models import Guide, GuideCategory
+from .models import Guide
 
 GUIDE_NOT_FOUND = "该指南不存在或尚未发布。"
 
@@ -14,15 +14,11 @@ def guide_list_published() -> QuerySet[Guide]:
     return Guide.objects.filter(is_published=True).select_related("category").order_by("-created_at", "-id")
 
 
-def guide_category_list() -> QuerySet[GuideCategory]:
-    return GuideCategory.objects.order_by("name", "-id")
-
-
 def guide_get_published(*, guide_id: int) -> Guide:
-    """A published guide, or ``NotFound`` (an unpublished one is not revealed)."""
+    """A published guide, or ``NotFoundError`` (an unpublished one is not revealed)."""
     guide = guide_list_published().filter(pk=guide_id).first()
     if guide is None:
-        raise NotFound(GUIDE_NOT_FOUND)
+        raise NotFoundError(GUIDE_NOT_FOUND)
     return guide
 
 
@@ -33,5 +29,5 @@ def guide_get_for_download(*, user, guide_id: int) -> Guide:
         queryset = queryset.filter(is_published=True)
     guide = queryset.filter(pk=guide_id).first()
     if guide is None:
-        raise NotFound(GUIDE_NOT_FOUND)
+        raise NotFoundError(GUIDE_NOT_FOUND)
     return guide

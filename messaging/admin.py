@@ -25,8 +25,17 @@ from accounts.selectors import audience_user_ids
 from wechathhu.core.admin import OUTBOX_FIELDS, OUTBOX_LIST_DISPLAY, OutboxAdminMixin
 from wechathhu.core.errors import ApplicationError
 
-from . import admin_report, exports, selectors, services
-from .models import Category, DeliveryPreference, Message, MessageDelivery, MessageRecipient
+from . import admin_delivery, admin_report, exports, selectors, services
+from .models import (
+    Category,
+    DeliveryPreference,
+    DigestDelivery,
+    DigestItem,
+    Message,
+    MessageDelivery,
+    MessageRecipient,
+    PushDelivery,
+)
 
 # --- Compose form ----------------------------------------------------------------------------------
 
@@ -70,6 +79,7 @@ class MessageAdminForm(forms.ModelForm):
             "audience_groups",
             "published_at",
             "expires_at",
+            "remind_unread_after_hours",
             "is_active",
         )
 
@@ -258,14 +268,23 @@ class MessageAdmin(admin.ModelAdmin):
                         ),
                     },
                 ),
-                (_("发布"), {"fields": ("published_at", "expires_at")}),
+                (_("发布"), {"fields": ("published_at", "expires_at", "remind_unread_after_hours")}),
             )
         fieldsets = [
             (None, {"fields": ("title", "content", ("type", "priority"), "category")}),
-            (_("发布"), {"fields": ("published_at", "expires_at", "is_active")}),
+            (_("发布"), {"fields": ("published_at", "expires_at", "remind_unread_after_hours", "is_active")}),
             (
                 _("接收与阅读"),
-                {"fields": ("sender", "audience", "audience_size", "read_summary", "recipients_link")},
+                {
+                    "fields": (
+                        "sender",
+                        "audience",
+                        "audience_size",
+                        "read_summary",
+                        "recipients_link",
+                        "delivery_link",
+                    )
+                },
             ),
         ]
         if not obj.is_global:
@@ -275,7 +294,7 @@ class MessageAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("sender", "audience", "audience_size", "read_summary", "recipients_link")
+        return ("sender", "audience", "audience_size", "read_summary", "recipients_link", "delivery_link")
 
     def get_changeform_initial_data(self, request):
         """``?copy_from=<id>``: start a new message from one the user may manage ("copy as new")."""
@@ -318,6 +337,7 @@ class MessageAdmin(admin.ModelAdmin):
                     published_at=data.get("published_at"),
                     expires_at=data.get("expires_at"),
                     category_id=data["category"].pk if data.get("category") else None,
+                    remind_unread_after_hours=data.get("remind_unread_after_hours"),
                 )
             message = Message.objects.get(pk=form.instance.pk)
             changes = {f: data[f] for f in services.UPDATABLE_FIELDS if f in data}
@@ -376,6 +396,11 @@ class MessageAdmin(admin.ModelAdmin):
         url = reverse("admin:messaging_message_recipients", args=[obj.pk])
         return format_html('<a href="{}">查看接收者及阅读、归档状态</a>', url)
 
+    @admin.display(description=_("投递"))
+    def delivery_link(self, obj):
+        url = reverse("admin:messaging_message_delivery", args=[obj.pk])
+        return format_html('<a href="{}">投递报告：各渠道送达、失败原因、未送达名单</a>', url)
+
     # -- actions --
 
     @admin.action(description=_("撤回所选消息"))
@@ -413,9 +438,17 @@ class MessageAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.recipients_view),
                 name="messaging_message_recipients",
             ),
+            path(
+                "<int:message_id>/delivery/",
+                self.admin_site.admin_view(self.delivery_view),
+                name="messaging_message_delivery",
+            ),
             path("report/", self.admin_site.admin_view(self.report_view), name="messaging_message_report"),
             *super().get_urls(),
         ]
+
+    def delivery_view(self, request, message_id: int):
+        return admin_delivery.delivery_view(self, request, message_id)
 
     def recipients_view(self, request, message_id: int):
         """Who received a message and what they did with it; filter by state to see who has not read."""
@@ -463,11 +496,11 @@ class MessageAdmin(admin.ModelAdmin):
 class MessageDeliveryAdmin(OutboxAdminMixin, admin.ModelAdmin):
     """Delivery over outside channels (WeChat): status, reason and the channel's error code."""
 
-    list_display = ("message", "recipient", "channel", *OUTBOX_LIST_DISPLAY)
-    list_filter = ("channel", *OutboxAdminMixin.list_filter)
+    list_display = ("message", "recipient", "channel", "kind", *OUTBOX_LIST_DISPLAY)
+    list_filter = ("channel", "kind", *OutboxAdminMixin.list_filter)
     list_select_related = ("message", "recipient")
     search_fields = ("message__title", "recipient__username")
-    readonly_fields = ("message", "recipient", "channel", *OUTBOX_FIELDS)
+    readonly_fields = ("message", "recipient", "channel", "kind", *OUTBOX_FIELDS)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -519,3 +552,36 @@ class DeliveryPreferenceAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PushDelivery)
+class PushDeliveryAdmin(OutboxAdminMixin, admin.ModelAdmin):
+    """Pushes that are not messages (new conversation messages, comment notices …)."""
+
+    list_display = ("title", "recipient", "channel", *OUTBOX_LIST_DISPLAY)
+    list_filter = ("channel", *OutboxAdminMixin.list_filter)
+    list_select_related = ("recipient",)
+    search_fields = ("title", "recipient__username")
+    readonly_fields = ("recipient", "channel", "title", "body", "url", *OUTBOX_FIELDS)
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(OutboxAdminMixin, admin.ModelAdmin):
+    """Every subscriber's daily digest, one a day, with its delivery state."""
+
+    list_display = ("date", "user", "channel", *OUTBOX_LIST_DISPLAY)
+    list_filter = ("date", "channel", *OutboxAdminMixin.list_filter)
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__last_name", "user__first_name")
+    readonly_fields = ("user", "date", "channel", *OUTBOX_FIELDS)
+
+
+@admin.register(DigestItem)
+class DigestItemAdmin(admin.ModelAdmin):
+    """每日播报的推荐内容：为某一天选一篇文章、一首歌或一则通知，随当天的每日播报发给订阅者。"""
+
+    list_display = ("date", "kind", "title", "link")
+    list_filter = ("kind",)
+    search_fields = ("title", "body")
+    date_hierarchy = "date"
+    ordering = ("-date",)

@@ -1,73 +1,332 @@
-"""Delivery of messages over outside channels (the second status axis), on the shared outbox.
+"""The delivery rules: which outside channel carries what to whom, and when (issue 13).
 
-The publishing step writes one ``MessageDelivery`` row per (recipient, channel) in its own
-transaction; the outbox sends them after the commit (``wechathhu.core.outbox``).
+In-app is always on (the recipient row). On top of it, for each recipient:
+
+* **urgent** messages go through every channel the user has (mini-program subscribe message,
+  official-account template message, e-mail), at once, whatever their quiet hours or follows;
+* other messages of at least ``MESSAGING_PUSH_MIN_PRIORITY`` go through ONE channel: the first the
+  user has in the order of their preference (微信: official account, then mini-program, then
+  e-mail; 电子邮件: e-mail first) — unless they unfollowed the message's category (a *skipped* row,
+  reason ``unfollowed``), and held until their quiet hours end (queued, reason ``quiet_hours``);
+* a user reachable on no channel gets one *skipped* row (reason ``not_bound``), so the delivery
+  report counts everyone.
+
+Each decision is a row of the outbox (``MessageDelivery``, ``PushDelivery``, ``DigestDelivery``),
+written in the caller's transaction and sent after the commit by ``wechathhu.core.outbox``; the
+send functions below make the one outside call of a row. A message read in-app before its push
+goes out is not pushed (skipped, reason ``read``), except an urgent first push.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.apps import apps
 from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.models import User
 from wechathhu.core import outbox
 from wechathhu.integrations import wechat
 
-from .models import DeliveryChannel, Message, MessageDelivery, MessagePriority, MessageRecipient
+from .models import (
+    DeliveryChannel,
+    DeliveryKind,
+    Message,
+    MessageDelivery,
+    MessagePriority,
+    MessageRecipient,
+    PushDelivery,
+)
+from .preferences import DeliveryPreferences, delivery_preferences_for_users
 
 PRIORITY_RANK = {p: i for i, p in enumerate(MessagePriority.values)}
 THING_LIMIT = 20  # WeChat refuses longer ``thing`` values (errcode 47003)
+C = DeliveryChannel
+
+# The order in which each preference tries the channels a user has.
+CHANNEL_ORDER = {
+    "wechat": (C.WECHAT_OA, C.WECHAT, C.EMAIL),
+    "email": (C.EMAIL, C.WECHAT_OA, C.WECHAT),
+}
 
 
-def wechat_delivery_enabled() -> bool:
-    return bool(settings.WECHAT_ENABLED and settings.MESSAGING_WECHAT_TEMPLATE_ID)
+# --- Which channels exist, and what each user has on them ------------------------------------------
+
+
+def official_account_enabled() -> bool:
+    return apps.is_installed("official") and bool(getattr(settings, "WECHAT_OFFICIAL_APP_ID", ""))
+
+
+def channels_enabled() -> tuple[str, ...]:
+    """The channels this deployment can send on (configured, and allowed by
+    ``MESSAGING_PUSH_CHANNELS``)."""
+    configured = {
+        C.WECHAT: bool(settings.WECHAT_ENABLED and settings.MESSAGING_WECHAT_TEMPLATE_ID),
+        C.WECHAT_OA: official_account_enabled() and bool(settings.MESSAGING_OFFICIAL_TEMPLATE_ID),
+        C.EMAIL: True,
+    }
+    return tuple(c for c in C.values if configured[c] and c in settings.MESSAGING_PUSH_CHANNELS)
+
+
+@dataclass(frozen=True)
+class Addresses:
+    """Where one user can be reached outside the portal."""
+
+    openid_mp: str = ""  # the mini-program's openid (bound at login)
+    openid_oa: str = ""  # the official account's openid (a bound follower)
+    email: str = ""
+
+    def has(self, channel: str) -> bool:
+        return bool({C.WECHAT: self.openid_mp, C.WECHAT_OA: self.openid_oa, C.EMAIL: self.email}[channel])
+
+
+def _official_openids(user_ids: list[int]) -> dict[int, str]:
+    if not official_account_enabled() or not user_ids:
+        return {}
+    from official.selectors import official_openids_for_users
+
+    return official_openids_for_users(user_ids=user_ids)
+
+
+def recipient_addresses(*, user_ids: Iterable[int] | QuerySet) -> dict[int, Addresses]:
+    """``{user id: Addresses}`` for the active users given (a list or a queryset of ids); two
+    queries whatever their number (the users, the official account's followers)."""
+    rows = list(
+        User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", "wechat_openid", "email")
+    )
+    followers = _official_openids([pk for pk, _openid, _email in rows])
+    return {
+        pk: Addresses(openid_mp=openid or "", openid_oa=followers.get(pk, ""), email=(email or "").strip())
+        for pk, openid, email in rows
+    }
+
+
+# --- The rule ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One row to write: a channel, and either a time to hold it until or a reason to skip it."""
+
+    channel: str
+    hold_until: dt.datetime | None = None
+    skip_reason: str = ""
+
+
+def quiet_hours_end(prefs: DeliveryPreferences, now: dt.datetime) -> dt.datetime:
+    """The next moment the user's quiet hours end (aware; Beijing time's next ``quiet_hours_end``)."""
+    local = timezone.localtime(now)
+    end = local.replace(
+        hour=prefs.quiet_hours_end.hour, minute=prefs.quiet_hours_end.minute, second=0, microsecond=0
+    )
+    return end if end > local else end + dt.timedelta(days=1)
+
+
+def plan_channels(
+    *,
+    priority: str,
+    category_id: int | None,
+    prefs: DeliveryPreferences,
+    addresses: Addresses,
+    enabled: tuple[str, ...],
+    now: dt.datetime,
+    respect_quiet_hours: bool = True,
+) -> list[Plan]:
+    """The rows the delivery rules write for one recipient (see the module's docstring)."""
+    if not enabled:
+        return []
+    order = [c for c in CHANNEL_ORDER.get(prefs.preferred_channel, CHANNEL_ORDER["wechat"]) if c in enabled]
+    reachable = [c for c in order if addresses.has(c)]
+    if priority == MessagePriority.URGENT:
+        return [Plan(c) for c in reachable] or [Plan(order[0], skip_reason="not_bound")]
+    minimum = PRIORITY_RANK.get(settings.MESSAGING_PUSH_MIN_PRIORITY, PRIORITY_RANK[MessagePriority.NORMAL])
+    if PRIORITY_RANK.get(priority, 0) < minimum:
+        return []
+    if not prefs.follows(category_id):
+        return [Plan(reachable[0] if reachable else order[0], skip_reason="unfollowed")]
+    if not reachable:
+        return [Plan(order[0], skip_reason="not_bound")]
+    if respect_quiet_hours and prefs.is_quiet_at(now):
+        return [Plan(reachable[0], hold_until=quiet_hours_end(prefs, now))]
+    return [Plan(reachable[0])]
+
+
+def row_state(plan: Plan, now: dt.datetime) -> dict:
+    """The outbox fields of a new row for ``plan``."""
+    if plan.skip_reason:
+        return {
+            "status": outbox.DeliveryStatus.SKIPPED,
+            "reason": plan.skip_reason,
+            "last_error": SKIP_TEXT[plan.skip_reason],
+            "next_attempt_at": None,
+        }
+    if plan.hold_until is not None:
+        return {"reason": "quiet_hours", "next_attempt_at": plan.hold_until}
+    return {"next_attempt_at": now}
+
+
+SKIP_TEXT = {
+    "not_bound": "未绑定任何推送渠道（小程序、公众号或邮箱）。",
+    "unfollowed": "接收者未关注该分类。",
+    "read": "接收者已在站内阅读。",
+    "withdrawn": "消息已撤回，未发送。",
+    "expired": "消息已过期，未发送。",
+    "not_following": "接收者未关注公众号。",
+}
+
+
+# --- Messages: the publishing step and the reminder step -------------------------------------------
+
+
+def _queue_message_deliveries(*, message: Message, user_ids: QuerySet | list[int], kind: str) -> int:
+    """Write the rows of ``message`` for these recipients (one transaction with the caller) and
+    queue the ones to send after the commit. Returns the rows written."""
+    enabled = channels_enabled()
+    if not enabled:
+        return 0
+    now = timezone.now()
+    addresses = recipient_addresses(user_ids=user_ids)
+    prefs = delivery_preferences_for_users(user_ids=addresses.keys())
+    rows = [
+        MessageDelivery(
+            message=message, recipient_id=pk, channel=plan.channel, kind=kind, **row_state(plan, now)
+        )
+        for pk, address in addresses.items()
+        for plan in plan_channels(
+            priority=message.priority,
+            category_id=message.category_id,
+            prefs=prefs[pk],
+            addresses=address,
+            enabled=enabled,
+            now=now,
+        )
+    ]
+    if not rows:
+        return 0
+    MessageDelivery.objects.bulk_create(
+        rows, batch_size=settings.MESSAGING_RECIPIENT_BATCH_SIZE, ignore_conflicts=True
+    )
+    # Read back: MySQL (unlike MariaDB and SQLite) returns no ids from a bulk insert.
+    due = MessageDelivery.objects.filter(
+        message=message, kind=kind, status=outbox.DeliveryStatus.QUEUED, next_attempt_at__lte=now
+    )
+    outbox.enqueue_on_commit(MessageDelivery, due.values_list("pk", flat=True))
+    return len(rows)
 
 
 def deliveries_queue_for_message(*, message: Message) -> int:
-    """Queue one WeChat delivery per addressed user with a bound WeChat (targeted messages of at
-    least ``MESSAGING_WECHAT_MIN_PRIORITY``), sent after commit. Returns rows queued.
+    """The publishing step's deliveries: every recipient of a targeted message, per the rules.
 
-    Must run in the publishing transaction. Global messages are not pushed: they would need a
-    row per user, which fan-out on read avoids.
+    Must run in the publishing transaction. Global messages are read in-app only (fan-out on
+    read writes no per-user rows; a broadcast to every follower is the official account's mass
+    send).
     """
-    minimum = PRIORITY_RANK.get(settings.MESSAGING_WECHAT_MIN_PRIORITY, PRIORITY_RANK["high"])
-    if message.is_global or not wechat_delivery_enabled() or PRIORITY_RANK[message.priority] < minimum:
+    if message.is_global:
         return 0
-    user_ids = list(
-        MessageRecipient.objects.filter(message=message, recipient__wechat_openid__isnull=False)
-        .exclude(recipient__wechat_openid="")
-        .values_list("recipient_id", flat=True)
+    recipients = MessageRecipient.objects.filter(message=message).values("recipient_id")
+    return _queue_message_deliveries(message=message, user_ids=recipients, kind=DeliveryKind.INITIAL)
+
+
+def deliveries_queue_reminders(*, message: Message) -> int:
+    """The read-aware second push: to the recipients who have not read ``message`` (and only to
+    them), per the same rules. Must run in the reminder step's transaction."""
+    unread = MessageRecipient.objects.filter(message=message, read_at__isnull=True).values("recipient_id")
+    return _queue_message_deliveries(message=message, user_ids=unread, kind=DeliveryKind.REMINDER)
+
+
+# --- Pushes that are not messages ------------------------------------------------------------------------
+
+
+def notify_user(
+    *,
+    user_id: int,
+    title: str,
+    body: str,
+    url: str,
+    key: str,
+    priority: str = MessagePriority.NORMAL,
+    category_id: int | None = None,
+) -> list[PushDelivery]:
+    """Push something that is not a message (a new conversation message, a comment …) to one user
+    through the delivery rules, in the caller's transaction; sent after the commit.
+
+    ``key`` makes it idempotent and coalesces bursts: a second call with the same key (per
+    channel) writes nothing and pushes nothing — choose it so that one burst shares one key.
+    Returns the rows written (empty when nothing is pushed).
+    """
+    enabled = channels_enabled()
+    addresses = recipient_addresses(user_ids=[user_id]).get(user_id)
+    if not enabled or addresses is None:
+        return []
+    now = timezone.now()
+    prefs = delivery_preferences_for_users(user_ids=[user_id])[user_id]
+    plans = plan_channels(
+        priority=priority, category_id=category_id, prefs=prefs, addresses=addresses, enabled=enabled, now=now
     )
-    if not user_ids:
-        return 0
-    MessageDelivery.objects.bulk_create(
-        [
-            MessageDelivery(message=message, recipient_id=pk, channel=DeliveryChannel.WECHAT)
-            for pk in user_ids
-        ],
-        batch_size=settings.MESSAGING_RECIPIENT_BATCH_SIZE,
-        ignore_conflicts=True,
-    )
-    # Read back: MySQL (unlike MariaDB and SQLite) returns no ids from a bulk insert.
-    ids = list(
-        MessageDelivery.objects.filter(message=message, status=outbox.DeliveryStatus.QUEUED).values_list(
-            "pk", flat=True
+    rows = [
+        PushDelivery(
+            recipient_id=user_id,
+            channel=plan.channel,
+            title=title[:200],
+            body=body[:1000],
+            url=url[:500],
+            idempotency_key=f"push:{key}:{plan.channel}"[:191],
+            **row_state(plan, now),
         )
+        for plan in plans
+    ]
+    keys = [row.idempotency_key for row in rows]
+    existing = set(
+        PushDelivery.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True)
     )
-    outbox.enqueue_on_commit(MessageDelivery, ids)
-    return len(user_ids)
+    rows = [row for row in rows if row.idempotency_key not in existing]
+    PushDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    written = list(PushDelivery.objects.filter(idempotency_key__in=[r.idempotency_key for r in rows]))
+    outbox.enqueue_on_commit(
+        PushDelivery,
+        [r.pk for r in written if r.status == outbox.DeliveryStatus.QUEUED and r.next_attempt_at <= now],
+    )
+    return written
 
 
-def _subscribe_data(message: Message) -> dict[str, str]:
-    values = {
-        "title": message.title,
-        "content": message.content or message.title,
-        "type": message.get_type_display(),
-        "priority": message.get_priority_display(),
-        "sender": (message.sender.full_name or message.sender.username) if message.sender else "系统",
-        "published_at": timezone.localtime(message.published_at).strftime("%Y-%m-%d %H:%M"),
-    }
+# --- Sending one row -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a push says, in the shapes each channel needs."""
+
+    title: str
+    text: str
+    path: str  # on the site, e.g. /m/messages/12/
+    mini_program_page: str = ""
+    type_label: str = "通知"
+    priority_label: str = "普通"
+    sender: str = "系统"
+    when: dt.datetime | None = None
+
+    def values(self) -> dict[str, str]:
+        """The values a template's keys are filled from (``MESSAGING_*_TEMPLATE_FIELDS``)."""
+        when = timezone.localtime(self.when or timezone.now()).strftime("%Y-%m-%d %H:%M")
+        return {
+            "title": self.title,
+            "content": self.text or self.title,
+            "type": self.type_label,
+            "priority": self.priority_label,
+            "sender": self.sender,
+            "published_at": when,
+        }
+
+
+def _template_data(fields: dict[str, str], content: Content) -> dict[str, str]:
+    values = content.values()
     data = {}
-    for key, source in settings.MESSAGING_WECHAT_TEMPLATE_FIELDS.items():
+    for key, source in fields.items():
         value = values.get(source, "")
         if key.startswith("thing") and len(value) > THING_LIMIT:
             value = value[: THING_LIMIT - 1] + "…"
@@ -75,19 +334,72 @@ def _subscribe_data(message: Message) -> dict[str, str]:
     return data
 
 
+def send_to_user(*, channel: str, user: User, content: Content) -> None:
+    """The one outside call that pushes ``content`` to ``user`` over ``channel`` (or a Skip)."""
+    if channel == C.WECHAT:
+        if not user.wechat_openid:
+            raise outbox.Skip("接收者已解除微信绑定。", reason="not_bound")
+        wechat.send_subscribe_message(
+            openid=user.wechat_openid,
+            template_id=settings.MESSAGING_WECHAT_TEMPLATE_ID,
+            data=_template_data(settings.MESSAGING_WECHAT_TEMPLATE_FIELDS, content),
+            page=content.mini_program_page or None,
+        )
+    elif channel == C.WECHAT_OA:
+        openid = _official_openids([user.pk]).get(user.pk)
+        if not openid:
+            raise outbox.Skip(SKIP_TEXT["not_following"], reason="not_following")
+        from wechathhu.integrations.official import send_template_message
+
+        send_template_message(
+            openid=openid,
+            template_id=settings.MESSAGING_OFFICIAL_TEMPLATE_ID,
+            data=_template_data(settings.MESSAGING_OFFICIAL_TEMPLATE_FIELDS, content),
+            url=settings.SITE_URL + content.path,
+        )
+    elif channel == C.EMAIL:
+        if not user.email:
+            raise outbox.Skip("接收者没有电子邮箱。", reason="not_bound")
+        body = f"{content.text or content.title}\n\n查看详情：{settings.SITE_URL}{content.path}\n\n此邮件由系统自动发送，请勿回复。"
+        EmailMessage(subject=f"【{content.type_label}】{content.title}", body=body, to=[user.email]).send()
+    else:  # pragma: no cover - the channel choices are closed
+        raise outbox.Permanent(f"未知的渠道：{channel}", reason="error")
+
+
+def message_content(message: Message) -> Content:
+    return Content(
+        title=message.title,
+        text=message.content,
+        path=settings.MESSAGING_PAGE_PATH.format(id=message.pk),
+        mini_program_page=settings.MESSAGING_WECHAT_PAGE.format(id=message.pk),
+        type_label=message.get_type_display(),
+        priority_label=message.get_priority_display(),
+        sender=(message.sender.full_name or message.sender.username) if message.sender else "系统",
+        when=message.published_at,
+    )
+
+
 def delivery_send(delivery: MessageDelivery) -> None:
-    """The outbox's send of one delivery: one subscribe message to one user (or a skip)."""
+    """The outbox's send of one message delivery."""
     message = delivery.message
     if not message.is_active:
-        raise outbox.Skip("消息已撤回，未发送。", reason="withdrawn")
+        raise outbox.Skip(SKIP_TEXT["withdrawn"], reason="withdrawn")
     if message.is_expired:
-        raise outbox.Skip("消息已过期，未发送。", reason="expired")
-    openid = delivery.recipient.wechat_openid
-    if not openid:
-        raise outbox.Skip("接收者已解除微信绑定。", reason="not_bound")
-    wechat.send_subscribe_message(
-        openid=openid,
-        template_id=settings.MESSAGING_WECHAT_TEMPLATE_ID,
-        data=_subscribe_data(message),
-        page=settings.MESSAGING_WECHAT_PAGE.format(id=message.pk),
+        raise outbox.Skip(SKIP_TEXT["expired"], reason="expired")
+    urgent_first = message.priority == MessagePriority.URGENT and delivery.kind == DeliveryKind.INITIAL
+    if not urgent_first and (
+        MessageRecipient.objects.filter(
+            message_id=message.pk, recipient_id=delivery.recipient_id, read_at__isnull=False
+        ).exists()
+    ):
+        raise outbox.Skip(SKIP_TEXT["read"], reason="read")
+    send_to_user(channel=delivery.channel, user=delivery.recipient, content=message_content(message))
+
+
+def push_send(push: PushDelivery) -> None:
+    """The outbox's send of one push that is not a message."""
+    send_to_user(
+        channel=push.channel,
+        user=push.recipient,
+        content=Content(title=push.title, text=push.body, path=push.url or "/m/", when=push.created_at),
     )

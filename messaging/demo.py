@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Department, User, UserKind
 
+from . import demo_delivery
 from .models import Message, MessagePriority, MessageRecipient, MessageType
 
 DEMO_MESSAGES = 300
@@ -79,6 +80,10 @@ def _state(rng: random.Random, published, priority, now):
 
 
 def seed(out) -> list[str]:
+    return [*_seed_messages(), *demo_delivery.seed(out)]
+
+
+def _seed_messages() -> list[str]:
     if Message.objects.filter(title=MARK_TITLE).exists():
         return []
     users = list(User.objects.filter(is_active=True).order_by("pk"))

@@ -84,6 +84,10 @@ class DeliveryPreference(TimestampedModel):
     class Meta:
         verbose_name = _("推送偏好")
         verbose_name_plural = _("推送偏好")
+        indexes = [
+            # The daily digest's beat job: this minute's subscribers (messaging.digest).
+            models.Index(fields=["digest_enabled", "digest_time"], name="delivery_pref_digest_due"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(quiet_hours_start__isnull=True) & Q(quiet_hours_end__isnull=True))

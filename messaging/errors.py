@@ -13,3 +13,4 @@ class MessagingErrorCode(StrEnum):
     INVALID_KIND = "invalid_kind"
     UNKNOWN_CATEGORY = "unknown_category"
     INVALID_PREFERENCES = "invalid_preferences"
+    REMINDER_NOT_ALLOWED = "reminder_not_allowed"

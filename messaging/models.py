@@ -10,6 +10,7 @@ Two status axes (DESIGN.md):
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -22,6 +23,8 @@ from wechathhu.core.outbox import OutboxDelivery
 # Categories, preferences, comments, attachments, polls, search, templates (issue 20).
 from .engagement_models import *  # noqa: F403
 from .engagement_models import Category
+
+REMIND_MAX_HOURS = 7 * 24
 
 
 class MessageType(models.TextChoices):
@@ -105,6 +108,18 @@ class Message(TimestampedModel):
     # Marker column of the publishing step (messaging.publish_due): set once it has run.
     publish_processed_at = models.DateTimeField(_("发布处理时间"), null=True, blank=True)
 
+    # A read-aware second push: after this many hours, to the recipients who have not read it.
+    remind_unread_after_hours = models.PositiveSmallIntegerField(
+        _("未读再提醒（小时）"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(REMIND_MAX_HOURS)],
+        help_text=_("发布若干小时后，仅向仍未阅读的接收者再推送一次（仅定向消息）"),
+    )
+    # When the reminder is due (publish time + the hours), and the marker of its step.
+    remind_at = models.DateTimeField(_("再提醒时间"), null=True, blank=True, editable=False)
+    reminder_processed_at = models.DateTimeField(_("再提醒处理时间"), null=True, blank=True, editable=False)
+
     class Meta:
         verbose_name = _("消息")
         verbose_name_plural = _("消息")
@@ -120,6 +135,8 @@ class Message(TimestampedModel):
             models.Index(fields=["sender", "published_at"], name="message_sender_published"),
             # The publishing step: due messages not yet processed.
             models.Index(fields=["publish_processed_at", "published_at"], name="message_publish_due"),
+            # The reminder step: due reminders not yet processed.
+            models.Index(fields=["reminder_processed_at", "remind_at"], name="message_remind_due"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -187,17 +204,29 @@ class MessageRecipient(TimestampedModel):
 
 class DeliveryChannel(models.TextChoices):
     WECHAT = "wechat", _("小程序订阅消息")
+    WECHAT_OA = "wechat_oa", _("公众号模板消息")
+    EMAIL = "email", _("电子邮件")
 
 
 # The outbox's rate-limit bucket of each channel.
-CHANNEL_BUCKETS = {DeliveryChannel.WECHAT: "wechat_mp"}
+CHANNEL_BUCKETS = {
+    DeliveryChannel.WECHAT: "wechat_mp",
+    DeliveryChannel.WECHAT_OA: "wechat_oa",
+    DeliveryChannel.EMAIL: "email",
+}
+
+
+class DeliveryKind(models.TextChoices):
+    INITIAL = "initial", _("首次推送")
+    REMINDER = "reminder", _("未读再提醒")
 
 
 class MessageDelivery(OutboxDelivery):
     """Delivery of one message to one user over one outside channel (the second status axis).
 
-    An outbox row (``wechathhu.core.outbox``): queued with the message's publishing step, sent
-    after the commit, retried or failed with the channel's error code, never sent twice.
+    An outbox row (``wechathhu.core.outbox``): written by the publishing step (and the reminder
+    step, as ``kind`` reminder) per the delivery rules (``messaging.delivery``), sent after the
+    commit, retried or failed with the channel's error code, never sent twice.
     """
 
     message = models.ForeignKey(
@@ -210,8 +239,11 @@ class MessageDelivery(OutboxDelivery):
         related_name="message_deliveries",
     )
     channel = models.CharField(_("渠道"), max_length=16, choices=DeliveryChannel.choices)
+    kind = models.CharField(
+        _("类型"), max_length=8, choices=DeliveryKind.choices, default=DeliveryKind.INITIAL
+    )
 
-    outbox_select_related = ("message__sender", "recipient")
+    outbox_select_related = ("message__sender", "message__category", "recipient")
 
     class Meta(OutboxDelivery.Meta):
         verbose_name = _("消息投递")
@@ -220,12 +252,15 @@ class MessageDelivery(OutboxDelivery):
         constraints = [
             *OutboxDelivery.Meta.constraints,
             models.UniqueConstraint(
-                fields=["message", "recipient", "channel"], name="message_delivery_unique"
+                fields=["message", "recipient", "channel", "kind"], name="message_delivery_unique"
             ),
         ]
         indexes = [
             *OutboxDelivery.Meta.indexes,
-            models.Index(fields=["message", "status"], name="message_delivery_status"),
+            # The delivery report: counts by channel, kind, status and reason (index-only).
+            models.Index(
+                fields=["message", "channel", "kind", "status", "reason"], name="message_delivery_report"
+            ),
         ]
 
     def __str__(self):
@@ -238,3 +273,7 @@ class MessageDelivery(OutboxDelivery):
         from .delivery import delivery_send
 
         delivery_send(self)
+
+
+# Pushes that are not messages, the daily digest and its curated item.
+from .delivery_models import *  # noqa: E402, F403

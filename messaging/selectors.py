@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from wechathhu.core.errors import NotFound
+from wechathhu.core.errors import NotFoundError
 
 from .filters import RecipientFilterSet, SenderMessageFilterSet, UserMessageFilterSet, apply_filterset
 from .models import Message, MessagePriority, MessageRecipient, MessageType
@@ -145,7 +145,7 @@ def message_get_for_user(*, user: User, message_id: int) -> Message:
         .first()
     )
     if message is None:
-        raise NotFound(MESSAGE_NOT_FOUND)
+        raise NotFoundError(MESSAGE_NOT_FOUND)
     return message
 
 
@@ -241,7 +241,7 @@ def message_get_for_sender(*, user: User, message_id: int, with_recipients: bool
         queryset = queryset.filter(sender=user)
     message = queryset.filter(pk=message_id).first()
     if message is None:
-        raise NotFound(MESSAGE_NOT_FOUND)
+        raise NotFoundError(MESSAGE_NOT_FOUND)
     if with_recipients:
         message.recipient_rows = list(
             message_recipient_list(message=message)[: settings.MESSAGING_DETAIL_RECIPIENTS]

@@ -8,7 +8,7 @@ transaction commits.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -18,12 +18,12 @@ from django.utils import timezone
 
 from accounts.models import CampusGroup, Department, SchoolClass, User, UserKind
 from accounts.selectors import audience_user_ids
-from wechathhu.core.errors import ApplicationError, PermissionDenied
+from wechathhu.core.errors import ApplicationError, ForbiddenError
 from wechathhu.core.services import model_update
 from wechathhu.core.tasks import enqueue_on_commit as enqueue_task_on_commit
 
 from . import categories, selectors
-from .delivery import deliveries_queue_for_message
+from .delivery import deliveries_queue_for_message, deliveries_queue_reminders
 from .errors import MessagingErrorCode
 from .models import Message, MessagePriority, MessageRecipient, MessageType
 
@@ -36,6 +36,7 @@ UPDATABLE_FIELDS = (
     "expires_at",
     "published_at",
     "category_id",
+    "remind_unread_after_hours",
 )
 
 
@@ -48,6 +49,20 @@ def _queue_publish(message: Message) -> None:
     and beat's ``messaging.publish_due`` also covers a broker outage now)."""
     if message.published_at <= timezone.now():
         enqueue_task_on_commit("messaging.publish_message", message_id=message.pk)
+
+
+def _arm_reminder(message: Message) -> None:
+    """Set when the read-aware second push is due (publish time + the hours), and re-arm its
+    step; a global message has no recipient rows to tell readers from, so it gets none."""
+    if message.is_global and message.remind_unread_after_hours:
+        raise ApplicationError(
+            "全局消息不支持未读再提醒（请改为向系所、班级或分组发送）。",
+            field="remind_unread_after_hours",
+            code=MessagingErrorCode.REMINDER_NOT_ALLOWED,
+        )
+    hours = message.remind_unread_after_hours
+    message.remind_at = message.published_at + timedelta(hours=hours) if hours else None
+    message.reminder_processed_at = None
 
 
 def _write_recipients(*, message: Message, user_ids: list[int]) -> None:
@@ -76,6 +91,7 @@ def message_send(
     published_at=None,
     expires_at=None,
     category_id: int | None = None,
+    remind_unread_after_hours: int | None = None,
 ) -> Message:
     """Send a message (``sender=None``: a system message) and return it.
 
@@ -104,7 +120,9 @@ def message_send(
         audience_kinds=[] if is_global else kinds,
         audience_user_ids=[] if is_global else sorted(set(recipient_ids)),
         category_id=category_id,
+        remind_unread_after_hours=remind_unread_after_hours,
     )
+    _arm_reminder(message)
     message.full_clean()
     message.save()
     if not is_global:
@@ -170,15 +188,16 @@ def message_create(
     published_at: datetime | None = None,
     expires_at: datetime | None = None,
     category_id: int | None = None,
+    remind_unread_after_hours: int | None = None,
 ) -> Message:
     """A message composed by a person (API or admin): permissions and audience are checked.
 
     Unknown ids are a 400 naming them; a targeted message must reach at least one active user.
     """
     if not selectors.user_can_send(user=sender):
-        raise PermissionDenied("您没有发送消息的权限。", code=MessagingErrorCode.SEND_NOT_ALLOWED)
+        raise ForbiddenError("您没有发送消息的权限。", code=MessagingErrorCode.SEND_NOT_ALLOWED)
     if is_global and not selectors.user_can_send_global(user=sender):
-        raise PermissionDenied("您没有发送全局消息的权限。", code=MessagingErrorCode.GLOBAL_NOT_ALLOWED)
+        raise ForbiddenError("您没有发送全局消息的权限。", code=MessagingErrorCode.GLOBAL_NOT_ALLOWED)
     if not is_global:
         if not (recipient_ids or department_ids or class_ids or group_ids or kinds):
             raise ApplicationError(
@@ -207,6 +226,7 @@ def message_create(
         published_at=published_at,
         expires_at=expires_at,
         category_id=categories.category_for_message(category_id=category_id),
+        remind_unread_after_hours=remind_unread_after_hours,
     )
     if not is_global and message.audience_size == 0:
         raise ApplicationError(
@@ -230,7 +250,14 @@ def message_update(*, message: Message, data: dict) -> Message:
         data = {**data, "published_at": old_published_at}
     if "category_id" in data:
         categories.category_for_message(category_id=data["category_id"], current_id=message.category_id)
+    old_reminder = message.remind_unread_after_hours
     changed = model_update(instance=message, fields=UPDATABLE_FIELDS, data=data)
+    if changed and (message.published_at, message.remind_unread_after_hours) != (
+        old_published_at,
+        old_reminder,
+    ):
+        _arm_reminder(message)
+        message.save(update_fields=["remind_at", "reminder_processed_at"])
     if changed and message.published_at != old_published_at:
         message.publish_processed_at = None
         message.save(update_fields=["publish_processed_at"])
@@ -340,6 +367,36 @@ def message_publish(*, message_id: int) -> bool:
     message.save(update_fields=["audience_size", "publish_processed_at"])
     deliveries_queue_for_message(message=message)
     return True
+
+
+@transaction.atomic
+def message_send_reminder(*, message_id: int) -> int:
+    """The reminder step of one message, done once (marker: ``reminder_processed_at``): a second
+    push to the recipients who have not read it yet. Returns the rows written (0 when it is not
+    due, already done, withdrawn or expired)."""
+    now = timezone.now()
+    message = (
+        Message.objects.select_for_update()
+        .filter(pk=message_id, reminder_processed_at__isnull=True, remind_at__lte=now, is_active=True)
+        .first()
+    )
+    if message is None:
+        return 0
+    message.reminder_processed_at = now
+    message.save(update_fields=["reminder_processed_at"])
+    if message.is_expired or message.publish_processed_at is None:
+        return 0
+    return deliveries_queue_reminders(message=message)
+
+
+def message_ids_due_for_reminders(*, limit: int) -> list[int]:
+    return list(
+        Message.objects.filter(
+            reminder_processed_at__isnull=True, remind_at__lte=timezone.now(), is_active=True
+        )
+        .order_by("remind_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
 
 
 def message_ids_due_for_publishing(*, limit: int) -> list[int]:

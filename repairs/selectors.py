@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from wechathhu.core.errors import NotFound
+from wechathhu.core.errors import NotFoundError
 
 from .models import (
     OPEN_STATUSES,
@@ -65,7 +65,7 @@ def repair_request_get_for_user(*, user, request_id: int) -> RepairRequest:
         .first()
     )
     if repair is None:
-        raise NotFound()
+        raise NotFoundError()
     return repair
 
 
@@ -76,7 +76,7 @@ def repair_request_get_for_photo(*, user, request_id: int, photo_id: int) -> Rep
         photos = photos.filter(request__user=user)
     photo = photos.first()
     if photo is None:
-        raise NotFound()
+        raise NotFoundError()
     return photo
 
 

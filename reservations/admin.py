@@ -5,10 +5,9 @@ form is validated, and Django's admin runs validation and saving in one transact
 lock holds until the booking is saved and no overlap can slip in between.
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -275,10 +274,10 @@ class ConflictLookupForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
-            if start >= end:
-                raise ValidationError(_("开始时间必须早于结束时间。"))
-            if end - start > timedelta(days=settings.RESERVATION_SEARCH_MAX_DAYS):
-                raise ValidationError(f"查询的时间跨度不得超过{settings.RESERVATION_SEARCH_MAX_DAYS}天。")
+            try:
+                selectors.search_window_check(start=start, end=end)
+            except ApplicationError as exc:
+                raise ValidationError(exc.message, code=exc.code) from exc
         return cleaned
 
 
@@ -307,5 +306,5 @@ class ReservationSeriesAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("取消所选重复预约中未结束的各次"))
     def cancel_upcoming(self, request, queryset):
-        cancelled = sum(services.series_cancel(series=series, by=request.user) for series in queryset)
+        cancelled = sum(services.series_cancel(series=series) for series in queryset)
         self.message_user(request, f"已取消 {cancelled} 次预约。", messages.SUCCESS)

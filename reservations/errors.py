@@ -1,4 +1,5 @@
-"""Error codes of meeting-room bookings (``ApplicationError.code``); clients branch on these."""
+"""Error codes of meeting-room bookings (``ApplicationError.code``, answered as ``error_code``);
+clients branch on these."""
 
 from enum import StrEnum
 
@@ -11,4 +12,5 @@ class ReservationErrorCode(StrEnum):
     OUTSIDE_HOURS = "outside_hours"
     ROOM_CLOSED = "room_closed"
     INVALID_RULE = "invalid_rule"  # a recurring booking's rule
+    INVALID_QUERY = "invalid_query"  # an availability search's parameters
     SERIES_CONFLICTS = "series_conflicts"

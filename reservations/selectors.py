@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.privacy import ContactVisibility
-from wechathhu.core.errors import ApplicationError, NotFound
+from wechathhu.core.errors import ApplicationError, NotFoundError
 from wechathhu.core.functions import EpochSeconds
 
 from . import timegrid
+from .errors import ReservationErrorCode
 from .models import Meetingroom, Reservation, ReservationSeries
 
 
@@ -182,9 +183,12 @@ def search_window_check(*, start: datetime, end: datetime) -> None:
     """A search window the availability views accept: start before end, at most
     ``RESERVATION_SEARCH_MAX_DAYS`` long (400 otherwise, saying which)."""
     if start >= end:
-        raise ApplicationError("查询的开始时间必须早于结束时间。")
+        raise ApplicationError("查询的开始时间必须早于结束时间。", code=ReservationErrorCode.INVALID_SPAN)
     if end - start > timedelta(days=settings.RESERVATION_SEARCH_MAX_DAYS):
-        raise ApplicationError(f"查询的时间跨度不得超过{settings.RESERVATION_SEARCH_MAX_DAYS}天。")
+        raise ApplicationError(
+            f"查询的时间跨度不得超过{settings.RESERVATION_SEARCH_MAX_DAYS}天。",
+            code=ReservationErrorCode.INVALID_SPAN,
+        )
 
 
 def search_length_check(*, minutes: int | None) -> timedelta | None:
@@ -195,16 +199,20 @@ def search_length_check(*, minutes: int | None) -> timedelta | None:
     low, high = settings.RESERVATION_MIN_MINUTES, settings.RESERVATION_MAX_MINUTES
     grid = settings.RESERVATION_GRID_MINUTES
     if not low <= minutes <= high:
-        raise ApplicationError(f"预约时长（length）必须在{low}到{high}分钟之间。")
+        raise ApplicationError(
+            f"预约时长（length）必须在{low}到{high}分钟之间。", code=ReservationErrorCode.INVALID_QUERY
+        )
     if minutes % grid:
-        raise ApplicationError(f"预约时长（length）必须是{grid}分钟的整数倍。")
+        raise ApplicationError(
+            f"预约时长（length）必须是{grid}分钟的整数倍。", code=ReservationErrorCode.INVALID_QUERY
+        )
     return timedelta(minutes=minutes)
 
 
 def search_end_check(*, end: datetime) -> None:
     """A free-slot search looks forward: its window must end in the future."""
     if end <= timezone.now():
-        raise ApplicationError("结束时间必须在现在以后。")
+        raise ApplicationError("结束时间必须在现在以后。", code=ReservationErrorCode.IN_THE_PAST)
 
 
 def meetingroom_search(
@@ -302,7 +310,7 @@ def reservation_get_for_user(*, user: User, reservation_id: int) -> Reservation:
     """The user's own booking that has not ended; anything else is a 404 (existence not leaked)."""
     reservation = reservation_list_upcoming(user=user).filter(pk=reservation_id).first()
     if reservation is None:
-        raise NotFound()
+        raise NotFoundError()
     return reservation
 
 
@@ -327,9 +335,18 @@ def series_list_for_user(*, user: User) -> QuerySet[ReservationSeries]:
 def series_get_for_user(*, user: User, series_id: int) -> ReservationSeries:
     series = series_list_for_user(user=user).filter(pk=series_id).first()
     if series is None:
-        raise NotFound()
+        raise NotFoundError()
     return series
 
 
 def series_upcoming_occurrences(*, series: ReservationSeries) -> QuerySet[Reservation]:
     return series.occurrences.filter(reserve_to__gt=timezone.now()).order_by("reserve_from")
+
+
+def reservation_list_for_user_in_span(*, user: User, start: datetime, end: datetime) -> QuerySet[Reservation]:
+    """The user's bookings meeting ``[start, end)``, earliest first (the daily digest)."""
+    return (
+        Reservation.objects.filter(reservation_overlapping(start=start, end=end), user=user)
+        .select_related("meetingroom")
+        .order_by("reserve_from", "id")
+    )

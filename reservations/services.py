@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from wechathhu.core.errors import ApplicationError
+from wechathhu.core.errors import NON_FIELD_ERRORS, ApplicationError
 
 from . import timegrid
 from .errors import ReservationErrorCode as Code
@@ -26,11 +26,10 @@ from .selectors import reservation_overlapping
 
 OCCUPIED = "会议室在该时间段已经被占用。"
 END_NOT_FUTURE = "结束时间必须在现在以后。"
-NON_FIELD = "non_field_errors"
 
 
 def _fail(message: str, code: Code, **extra) -> ApplicationError:
-    return ApplicationError(message, field=NON_FIELD, code=code, extra=extra or None)
+    return ApplicationError(message, field=NON_FIELD_ERRORS, code=code, extra=extra or None)
 
 
 def _minutes_text(minutes: int) -> str:
@@ -52,7 +51,7 @@ def reservation_check_rules(
     override_rules: bool = False,
     now: datetime | None = None,
 ) -> None:
-    """Raise ``ApplicationError`` (``non_field_errors``) when a booking breaks a rule.
+    """Raise ``ApplicationError`` (about the input as a whole) when a booking breaks a rule.
 
     Everyone: start before end, both on the grid, at most ``RESERVATION_HARD_MAX_MINUTES``.
     Unless staff override them: the room is open for booking, the end is in the future and the
@@ -398,7 +397,7 @@ def _iso(days: list[date]) -> list[str]:
 
 
 @transaction.atomic
-def series_cancel(*, series: ReservationSeries, by: User, from_date: date | None = None) -> int:
+def series_cancel(*, series: ReservationSeries, from_date: date | None = None) -> int:
     """Cancel the occurrences of a series that have not ended (from ``from_date`` on, if given).
 
     Returns how many were cancelled; occurrences already over are kept as history.

@@ -25,6 +25,16 @@ app.conf.beat_schedule = {
         "task": "messaging.publish_due",
         "schedule": crontab(),
     },
+    "messaging-send-reminders": {
+        # every 5 minutes: https://crontab.guru/#*/5_*_*_*_* — read-aware second pushes
+        "task": "messaging.send_reminders",
+        "schedule": crontab(minute="*/5"),
+    },
+    "messaging-digest": {
+        # every minute: https://crontab.guru/#*_*_*_*_* — the daily digests of this minute's subscribers
+        "task": "messaging.digest_due",
+        "schedule": crontab(),
+    },
     "reservations-send-reminders": {
         # every 5 minutes: https://crontab.guru/#*/5_*_*_*_*
         "task": "reservations.send_reminders",

@@ -401,8 +401,23 @@ MESSAGING_WECHAT_TEMPLATE_FIELDS = env.dict(
 )
 # Mini-program page the notification opens; {id} is the message id.
 MESSAGING_WECHAT_PAGE = env("MESSAGING_WECHAT_PAGE", default="pages/messages/detail?id={id}")
-# Only messages of at least this priority are pushed to WeChat (low, normal, high, urgent).
-MESSAGING_WECHAT_MIN_PRIORITY = env("MESSAGING_WECHAT_MIN_PRIORITY", default="high")
+# The outside channels messages may be pushed on (each also needs its own configuration):
+# wechat (mini-program subscribe messages), wechat_oa (official-account template messages), email.
+MESSAGING_PUSH_CHANNELS = env.list("MESSAGING_PUSH_CHANNELS", default=["wechat", "wechat_oa", "email"])
+# Messages below this priority stay in-app (low, normal, high, urgent); urgent ones always go out on
+# every channel a recipient has, whatever their quiet hours and follows.
+MESSAGING_PUSH_MIN_PRIORITY = env("MESSAGING_PUSH_MIN_PRIORITY", default="normal")
+# Official-account template message of a push (needs the WECHAT_OFFICIAL_* settings); empty = off.
+MESSAGING_OFFICIAL_TEMPLATE_ID = env("MESSAGING_OFFICIAL_TEMPLATE_ID", default="")
+# Its keys, filled from the message: key=title|content|type|priority|sender|published_at.
+MESSAGING_OFFICIAL_TEMPLATE_FIELDS = env.dict(
+    "MESSAGING_OFFICIAL_TEMPLATE_FIELDS",
+    default={"thing1": "title", "thing2": "content", "time3": "published_at"},
+)
+# The portal page (H5) a pushed message links to; {id} is the message id.
+MESSAGING_PAGE_PATH = env("MESSAGING_PAGE_PATH", default="/m/messages/{id}/")
+# Daily digest: missed minutes (a restart, a slow beat) are caught up this far back.
+MESSAGING_DIGEST_CATCHUP_MINUTES = env.int("MESSAGING_DIGEST_CATCHUP_MINUTES", default=10)
 
 # reservations
 # Bookings start and end on this grid (minutes from local midnight) and last MIN..MAX minutes.

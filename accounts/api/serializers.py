@@ -2,8 +2,10 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.errors import AccountsErrorCode
 from accounts.models import AuthToken, CampusGroup, Department, GroupMembership, SchoolClass, User, Visibility
 from wechathhu.api import serializers as api_serializers
+from wechathhu.core.errors import ApplicationError
 
 
 @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
@@ -83,25 +85,12 @@ class UserUpdateSerializer(serializers.Serializer):
 
 
 class UserCardSerializer(serializers.ModelSerializer):
-    """The directory card of a user (the original's UserMeta), as C6/C7 read and echo it."""
+    """The directory card of a user (the original's UserMeta), as C6 reads it (output)."""
 
     user = serializers.IntegerField(source="pk", read_only=True)
     user_meta = serializers.SerializerMethodField()
     fullname = serializers.CharField(source="full_name", read_only=True)
-    alpha = serializers.CharField(read_only=True)
     is_friend = serializers.SerializerMethodField()
-    post = serializers.CharField(max_length=255, required=False, allow_blank=True, allow_null=True)
-    qq = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
-    wechat = serializers.CharField(max_length=255, required=False, allow_blank=True, allow_null=True)
-    tel = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
-    description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    post_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
-    tel_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
-    email_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
-    phone_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
-    qq_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
-    wechat_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
 
     class Meta:
         model = User
@@ -124,12 +113,30 @@ class UserCardSerializer(serializers.ModelSerializer):
             "qq_visibility",
             "wechat_visibility",
         )
+        read_only_fields = fields
 
     def get_user_meta(self, obj) -> dict:
         return UserSerializer(obj, context=self.context).data
 
     def get_is_friend(self, obj) -> bool:
         return bool(getattr(obj, "is_friend", False))
+
+
+class UserCardUpdateSerializer(serializers.Serializer):
+    """A change of my card (C7 echoes the whole card it read: the read-only keys are ignored)."""
+
+    post = serializers.CharField(max_length=255, required=False, allow_blank=True, allow_null=True)
+    qq = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
+    wechat = serializers.CharField(max_length=255, required=False, allow_blank=True, allow_null=True)
+    tel = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
+    description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    post_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    tel_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    email_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    phone_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    qq_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    wechat_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
 
 
 class CredentialsSerializer(serializers.Serializer):
@@ -153,6 +160,17 @@ class WeChatCodeSerializer(serializers.Serializer):
         max_length=64,
         help_text="客户端自己的设备标识（可选）：同一设备再次登录时沿用该设备的令牌，否则每次登录都签发新令牌",
     )
+
+    @classmethod
+    def validated(cls, data) -> dict:
+        """``data`` checked; a missing or non-text ``code`` is a 400 ``{"detail": …}`` as the
+        original answered, before any field error."""
+        code = data.get("code") if hasattr(data, "get") else None
+        if not code or not isinstance(code, str):
+            raise ApplicationError("缺少微信登录凭证 code。", code=AccountsErrorCode.WECHAT_CODE_MISSING)
+        serializer = cls(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
 
 
 class TokenSerializer(serializers.Serializer):
@@ -405,11 +423,6 @@ class ClaimSerializer(serializers.Serializer):
         help_text="同时设置的新密码（可选）",
     )
     device = serializers.CharField(required=False, allow_blank=True, max_length=255)
-
-    def validate(self, attrs):
-        if not attrs.get("password") and not attrs.get("claim_code"):
-            raise serializers.ValidationError({"non_field_errors": ["请填写初始密码或认领码。"]})
-        return attrs
 
 
 REGISTRATION_KINDS = [("teacher", "教师"), ("student", "学生")]

@@ -11,6 +11,7 @@ from PIL import Image, ImageOps
 from wechathhu.core.errors import ApplicationError
 from wechathhu.core.images import InvalidImage, open_image
 
+from ..errors import AccountsErrorCode as Code
 from ..models import User
 
 AVATAR_NOT_IMAGE = "请上传 JPEG、PNG、GIF 或 WebP 格式的图片。"
@@ -24,10 +25,14 @@ def avatar_image_open(upload) -> Image.Image:
         return open_image(upload, max_bytes=limit, max_pixels=settings.AVATAR_MAX_PIXELS)
     except InvalidImage as exc:
         if exc.code == "too_large":
-            raise ApplicationError(f"头像文件不能超过 {limit / 1024 / 1024:g} MB。", field="avatar")
+            raise ApplicationError(
+                f"头像文件不能超过 {limit / 1024 / 1024:g} MB。", field="avatar", code=Code.AVATAR_TOO_LARGE
+            )
         if exc.code == "too_many_pixels":
-            raise ApplicationError("图片尺寸过大，请上传较小的图片。", field="avatar")
-        raise ApplicationError(AVATAR_NOT_IMAGE, field="avatar")
+            raise ApplicationError(
+                "图片尺寸过大，请上传较小的图片。", field="avatar", code=Code.AVATAR_TOO_MANY_PIXELS
+            )
+        raise ApplicationError(AVATAR_NOT_IMAGE, field="avatar", code=Code.AVATAR_NOT_IMAGE)
 
 
 def _avatar_jpeg(image: Image.Image) -> bytes:

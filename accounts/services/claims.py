@@ -13,8 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from wechathhu.core.errors import ApplicationError
+from wechathhu.core.errors import NON_FIELD_ERRORS, ApplicationError
 
+from ..errors import AccountsErrorCode as Code
 from ..models import AuthToken, ClaimCode, User
 from .tokens import token_issue
 from .wechat import openid_move, wechat_session
@@ -41,7 +42,7 @@ def claim_code_issue(*, user: User, by: User | None) -> str:
     """A new one-time claim code for ``user`` (replacing any earlier one); returns it in clear,
     the only time it is ever seen. Valid for ``ACCOUNTS_CLAIM_CODE_TTL`` seconds."""
     if user.claimed_at is not None or not user.is_active:
-        raise ApplicationError(f"{user} 已被认领或未激活，无需认领码。")
+        raise ApplicationError(f"{user} 已被认领或未激活，无需认领码。", code=Code.CLAIM_NOT_NEEDED)
     code = "".join(secrets.choice(CLAIM_CODE_ALPHABET) for _ in range(CLAIM_CODE_LENGTH))
     ClaimCode.objects.update_or_create(
         user=user,
@@ -70,6 +71,12 @@ def _claim_proof_ok(user: User | None, *, password: str | None, claim_code: str 
     return False
 
 
+def claim_proof_check(*, password: str | None, claim_code: str | None) -> None:
+    """A claim proves ownership with the initial password or a claim code: one of them is needed."""
+    if not password and not claim_code:
+        raise ApplicationError(CLAIM_PROOF_MISSING, field=NON_FIELD_ERRORS, code=Code.CLAIM_PROOF_MISSING)
+
+
 def user_claim(
     *,
     username: str,
@@ -88,6 +95,7 @@ def user_claim(
     were right before they are; every mismatch (unknown number, wrong name, wrong password or
     code, expired code, account already claimed, inactive) is the same ``CLAIM_FAILED``.
     """
+    claim_proof_check(password=password, claim_code=claim_code)
     session = wechat_session(wechat_code)
     with transaction.atomic():
         user = user_claim_account(
@@ -114,8 +122,7 @@ def user_claim_account(
     """The claim itself (see ``user_claim``), for every door: the mini-program binds its WeChat
     ``openid``; the H5 portal claims without one and opens a browser session. Returns the user;
     every mismatch is the same ``CLAIM_FAILED``."""
-    if not password and not claim_code:
-        raise ApplicationError(CLAIM_PROOF_MISSING, field="non_field_errors")
+    claim_proof_check(password=password, claim_code=claim_code)
     user = User.objects.select_for_update().filter(username=(username or "").strip()).first()
     # The proof is always checked, and against a stand-in when there is no account, so every
     # answer costs the same work (one password hash when a password is given): the time taken
@@ -129,12 +136,12 @@ def user_claim_account(
         and proof_ok
     )
     if not ok:
-        raise ApplicationError(CLAIM_FAILED, field="non_field_errors")
+        raise ApplicationError(CLAIM_FAILED, field=NON_FIELD_ERRORS, code=Code.CLAIM_FAILED)
     if new_password:
         try:
             password_validation.validate_password(new_password, user)
         except ValidationError as exc:
-            raise ValidationError({"new_password": exc.messages})
+            raise ValidationError({"new_password": exc.error_list}) from exc
         user.set_password(new_password)
     fields = ["password", "claimed_at", "last_login"]
     if openid:

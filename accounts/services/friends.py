@@ -2,8 +2,9 @@
 
 from django.db import IntegrityError, transaction
 
-from wechathhu.core.errors import ApplicationError, NotFound
+from wechathhu.core.errors import ApplicationError, NotFoundError
 
+from ..errors import AccountsErrorCode as Code
 from ..models import Friendship, User
 
 FRIEND_SELF = "不能添加自己为好友。"
@@ -13,7 +14,7 @@ FRIEND_EXISTS = "已存在该好友关系。"
 def friendship_create(*, user: User, friend: User) -> Friendship:
     """``user`` adds ``friend`` to their contacts. Adding oneself or adding twice is refused."""
     if user.pk == friend.pk:
-        raise ApplicationError(FRIEND_SELF)
+        raise ApplicationError(FRIEND_SELF, code=Code.FRIEND_SELF)
     friendship = Friendship(user=user, friend=friend)
     friendship.full_clean(validate_unique=False, validate_constraints=False)
     try:
@@ -21,7 +22,7 @@ def friendship_create(*, user: User, friend: User) -> Friendship:
         with transaction.atomic():
             friendship.save()
     except IntegrityError:
-        raise ApplicationError(FRIEND_EXISTS)
+        raise ApplicationError(FRIEND_EXISTS, code=Code.FRIEND_EXISTS)
     return friendship
 
 
@@ -30,4 +31,4 @@ def friendship_delete(*, user: User, friend: User) -> None:
     """``user`` removes ``friend`` from their contacts; 404 when they were not friends."""
     deleted, _ = Friendship.objects.filter(user=user, friend=friend).delete()
     if not deleted:
-        raise NotFound()
+        raise NotFoundError()

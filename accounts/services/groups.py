@@ -2,9 +2,10 @@
 
 from django.db import IntegrityError, transaction
 
-from wechathhu.core.errors import ApplicationError, PermissionDenied
+from wechathhu.core.errors import ApplicationError, ForbiddenError
 from wechathhu.core.services import model_update
 
+from ..errors import AccountsErrorCode as Code
 from ..models import CampusGroup, GroupMembership, User
 from ..selectors import group_can_manage
 
@@ -13,7 +14,7 @@ MEMBER_EXISTS = "该用户已是本组成员。"
 
 def _check_can_manage(*, group: CampusGroup, by: User) -> None:
     if not group_can_manage(group=group, user=by):
-        raise PermissionDenied("只有管理员和本组的管理者可以管理成员。")
+        raise ForbiddenError("只有管理员和本组的管理者可以管理成员。")
 
 
 def group_member_add(
@@ -23,16 +24,16 @@ def group_member_add(
     only staff may make someone a manager."""
     _check_can_manage(group=group, by=by)
     if is_manager and not by.is_staff:
-        raise PermissionDenied("只有管理员可以指定本组的管理者。")
+        raise ForbiddenError("只有管理员可以指定本组的管理者。")
     if not user.is_active:
-        raise ApplicationError("该用户未激活，不能加入分组。", field="user")
+        raise ApplicationError("该用户未激活，不能加入分组。", field="user", code=Code.USER_INACTIVE)
     membership = GroupMembership(group=group, user=user, title=title, is_manager=is_manager)
     membership.full_clean(validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             membership.save()
     except IntegrityError:
-        raise ApplicationError(MEMBER_EXISTS, field="user")
+        raise ApplicationError(MEMBER_EXISTS, field="user", code=Code.MEMBER_EXISTS)
     return membership
 
 
@@ -43,7 +44,7 @@ def group_member_update(
     """Change a member's title (staff and managers) or manager flag (staff only)."""
     _check_can_manage(group=membership.group, by=by)
     if is_manager is not None and is_manager != membership.is_manager and not by.is_staff:
-        raise PermissionDenied("只有管理员可以指定本组的管理者。")
+        raise ForbiddenError("只有管理员可以指定本组的管理者。")
     data = {key: value for key, value in (("title", title), ("is_manager", is_manager)) if value is not None}
     model_update(instance=membership, fields=("title", "is_manager"), data=data)
     return membership
@@ -55,7 +56,7 @@ def group_member_remove(*, membership: GroupMembership, by: User) -> None:
     only staff."""
     _check_can_manage(group=membership.group, by=by)
     if membership.is_manager and membership.user_id != by.pk and not by.is_staff:
-        raise PermissionDenied("只有管理员可以移除本组的其他管理者。")
+        raise ForbiddenError("只有管理员可以移除本组的其他管理者。")
     membership.delete()
 
 

@@ -3,8 +3,9 @@
 from django.contrib.auth import authenticate
 from django.utils import timezone
 
-from wechathhu.core.errors import ApplicationError
+from wechathhu.core.errors import NON_FIELD_ERRORS, ApplicationError
 
+from ..errors import AccountsErrorCode as Code
 from ..models import AuthToken, User
 from .tokens import token_issue
 from .wechat import wechat_session
@@ -22,8 +23,8 @@ def user_check_password(*, username: str, password: str, request=None) -> User:
     if user is None or not user.is_active:
         pending = User.objects.filter(username=username, is_active=False, awaiting_approval=True).first()
         if pending is not None and pending.check_password(password):
-            raise ApplicationError(AWAITING_APPROVAL, field="non_field_errors")
-        raise ApplicationError(LOGIN_FAILED, field="non_field_errors")
+            raise ApplicationError(AWAITING_APPROVAL, field=NON_FIELD_ERRORS, code=Code.AWAITING_APPROVAL)
+        raise ApplicationError(LOGIN_FAILED, field=NON_FIELD_ERRORS, code=Code.LOGIN_FAILED)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return user
 
@@ -41,6 +42,6 @@ def user_login_with_wechat_code(*, code: str, device: str, device_id: str = "") 
     session = wechat_session(code)
     user = User.objects.filter(wechat_openid=session.openid, is_active=True).first()
     if user is None:
-        raise ApplicationError(WECHAT_NOT_BOUND)
+        raise ApplicationError(WECHAT_NOT_BOUND, code=Code.WECHAT_NOT_BOUND)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return token_issue(user=user, device=device, device_id=device_id)

@@ -7,10 +7,17 @@ from django.db import transaction
 
 from wechathhu.core.errors import ApplicationError
 
+from ..errors import AccountsErrorCode as Code
 from ..models import User, UserKind
 from .users import user_create
 
 REGISTRATION_CLOSED = "本系统未开放自助注册，请使用账号认领或联系管理员。"
+
+
+def registration_check_open() -> None:
+    """Sign-up is possible only with ``ACCOUNTS_OPEN_REGISTRATION`` on; otherwise a 403."""
+    if not settings.ACCOUNTS_OPEN_REGISTRATION:
+        raise ApplicationError(REGISTRATION_CLOSED, status=403, code=Code.REGISTRATION_CLOSED)
 
 
 @transaction.atomic
@@ -27,21 +34,24 @@ def user_register(
 ) -> User:
     """Sign up (only when ``ACCOUNTS_OPEN_REGISTRATION`` is on). The account stays inactive,
     ``awaiting_approval``, until staff approve it in the admin."""
-    if not settings.ACCOUNTS_OPEN_REGISTRATION:
-        raise ApplicationError(REGISTRATION_CLOSED, status=403, code="registration_closed")
+    registration_check_open()
     if kind not in (UserKind.TEACHER, UserKind.STUDENT):
-        raise ApplicationError("身份只能是教师或学生。", field="kind")
+        raise ApplicationError("身份只能是教师或学生。", field="kind", code=Code.INVALID_KIND)
     if school_class is not None and kind != UserKind.STUDENT:
-        raise ApplicationError("只有学生可以选择班级。", field="school_class")
+        raise ApplicationError("只有学生可以选择班级。", field="school_class", code=Code.CLASS_NOT_ALLOWED)
     if school_class is not None and department is None:
         department = school_class.department
     if User.objects.filter(username=username).exists():
-        raise ApplicationError("该工号/学号已存在。如果这是您的账号，请使用账号认领。", field="username")
+        raise ApplicationError(
+            "该工号/学号已存在。如果这是您的账号，请使用账号认领。",
+            field="username",
+            code=Code.USERNAME_TAKEN,
+        )
     candidate = User(username=username, last_name=last_name, first_name=first_name, email=email or "")
     try:
         password_validation.validate_password(password, candidate)
     except ValidationError as exc:
-        raise ValidationError({"password": exc.messages})
+        raise ValidationError({"password": exc.error_list}) from exc
     return user_create(
         username=username,
         password=password,

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from wechathhu.core.errors import ApplicationError
 
+from ..errors import AccountsErrorCode as Code
 from ..models import User
 from .names import user_refresh_name_keys
 
@@ -53,11 +54,11 @@ def user_change_password(*, user: User, old_password: str, new_password: str, ke
     other device is signed out (its token revoked, its session ended); ``keep_token``, the token
     of the device that changed it, stays."""
     if not user.check_password(old_password or ""):
-        raise ApplicationError("当前密码不正确。", field="old_password")
+        raise ApplicationError("当前密码不正确。", field="old_password", code=Code.WRONG_PASSWORD)
     try:
         password_validation.validate_password(new_password, user)
     except ValidationError as exc:
-        raise ValidationError({"password": exc.messages})
+        raise ValidationError({"password": exc.error_list}) from exc
     user.set_password(new_password)
     user.keep_token_id = keep_token.pk if keep_token is not None else None
     user.save(update_fields=["password"])

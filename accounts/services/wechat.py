@@ -8,6 +8,7 @@ from django.utils import timezone
 from wechathhu.core.errors import ApplicationError
 from wechathhu.integrations import wechat
 
+from ..errors import AccountsErrorCode as Code
 from ..models import AuthToken, User
 from .tokens import token_revoke
 
@@ -20,11 +21,13 @@ def wechat_session(code: str) -> wechat.WeChatSession:
     try:
         return wechat.code_to_session(code)
     except wechat.WeChatDisabled:
-        raise ApplicationError("未配置微信登录，请使用工号和密码登录。", status=503, code="wechat_disabled")
+        raise ApplicationError(
+            "未配置微信登录，请使用工号和密码登录。", status=503, code=Code.WECHAT_DISABLED
+        )
     except wechat.WeChatUnavailable as exc:
-        raise ApplicationError(str(exc), status=503, code="wechat_unavailable")
+        raise ApplicationError(str(exc), status=503, code=Code.WECHAT_UNAVAILABLE)
     except wechat.WeChatError as exc:
-        raise ApplicationError(str(exc), code="wechat_error")
+        raise ApplicationError(str(exc), code=Code.WECHAT_ERROR)
 
 
 @transaction.atomic

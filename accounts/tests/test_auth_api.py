@@ -83,13 +83,20 @@ def test_a_user_keeps_at_most_the_cap_revoking_the_least_recently_used(settings,
 def test_wrong_password_is_the_originals_message(anon_client, user):
     response = login(anon_client, user.username, "wrong")
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": ["无法使用提供的认证信息登录。"]}
+    assert response.json() == {
+        "non_field_errors": ["无法使用提供的认证信息登录。"],
+        "error_code": "login_failed",
+    }
 
 
 def test_missing_fields_are_field_errors(anon_client):
     response = anon_client.post(GET_TOKEN, {})
     assert response.status_code == 400
-    assert response.json() == {"username": ["该字段是必填项。"], "password": ["该字段是必填项。"]}
+    assert response.json() == {
+        "username": ["该字段是必填项。"],
+        "password": ["该字段是必填项。"],
+        "error_code": "required",
+    }
 
 
 @pytest.mark.parametrize("field", ["is_active", "password"])
@@ -124,14 +131,14 @@ def test_token_null_before_login_is_unauthenticated(anon_client):
     anon_client.credentials(HTTP_AUTHORIZATION="Token null")
     response = anon_client.get("/current-user/")
     assert response.status_code == 401
-    assert response.json() == {"detail": "身份认证信息未提供。"}
+    assert response.json() == {"detail": "身份认证信息未提供。", "error_code": "not_authenticated"}
 
 
 def test_unknown_token_is_401(anon_client):
     anon_client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
     response = anon_client.get("/current-user/")
     assert response.status_code == 401
-    assert response.json() == {"detail": "认证令牌无效。"}
+    assert response.json() == {"detail": "认证令牌无效。", "error_code": "authentication_failed"}
 
 
 def test_token_expires_after_the_idle_period_and_use_keeps_it_alive(settings, make_client, user):

@@ -64,7 +64,10 @@ def test_a_non_image_is_refused_clearly(api_client, user):
     fake = SimpleUploadedFile("me.png", b"%PDF-1.4 not an image at all", content_type="image/png")
     response = upload(api_client, fake)
     assert response.status_code == 400
-    assert response.json() == {"avatar": ["请上传 JPEG、PNG、GIF 或 WebP 格式的图片。"]}
+    assert response.json() == {
+        "avatar": ["请上传 JPEG、PNG、GIF 或 WebP 格式的图片。"],
+        "error_code": "avatar_not_image",
+    }
     user.refresh_from_db()
     assert not user.avatar
 
@@ -72,7 +75,10 @@ def test_a_non_image_is_refused_clearly(api_client, user):
 def test_other_image_formats_are_refused(api_client):
     response = upload(api_client, image_file("BMP", mode="RGB", name="a.bmp"))
     assert response.status_code == 400
-    assert response.json() == {"avatar": ["请上传 JPEG、PNG、GIF 或 WebP 格式的图片。"]}
+    assert response.json() == {
+        "avatar": ["请上传 JPEG、PNG、GIF 或 WebP 格式的图片。"],
+        "error_code": "avatar_not_image",
+    }
 
 
 def test_a_huge_file_is_refused_clearly(api_client, settings):
@@ -80,20 +86,23 @@ def test_a_huge_file_is_refused_clearly(api_client, settings):
     big = SimpleUploadedFile("big.png", b"\x89PNG" + b"0" * (1024 * 1024 + 1), content_type="image/png")
     response = upload(api_client, big)
     assert response.status_code == 400
-    assert response.json() == {"avatar": ["头像文件不能超过 1 MB。"]}
+    assert response.json() == {"avatar": ["头像文件不能超过 1 MB。"], "error_code": "avatar_too_large"}
 
 
 def test_an_image_too_large_in_pixels_is_refused(api_client, settings):
     settings.AVATAR_MAX_PIXELS = 100 * 100
     response = upload(api_client, image_file(size=(200, 200)))
     assert response.status_code == 400
-    assert response.json() == {"avatar": ["图片尺寸过大，请上传较小的图片。"]}
+    assert response.json() == {
+        "avatar": ["图片尺寸过大，请上传较小的图片。"],
+        "error_code": "avatar_too_many_pixels",
+    }
 
 
 def test_upload_without_a_file_is_400(api_client):
     response = api_client.put("/current-user/avatar/", {}, format="multipart")
     assert response.status_code == 400
-    assert list(response.json()) == ["avatar"]
+    assert list(response.json()) == ["avatar", "error_code"]
 
 
 # --- GET /users/search/?q= --------------------------------------------------------------------------
@@ -146,7 +155,7 @@ def test_search_respects_privacy_and_cannot_probe_hidden_fields(api_client, peop
 def test_search_needs_a_query(api_client):
     response = api_client.get("/users/search/")
     assert response.status_code == 400
-    assert response.json() == {"q": ["该字段是必填项。"]}
+    assert response.json() == {"q": ["该字段是必填项。"], "error_code": "required"}
 
 
 def test_search_query_count_is_constant(api_client, django_assert_num_queries):

@@ -60,7 +60,10 @@ def test_claim_with_a_staff_issued_code_which_works_once(wechat_api, anon_client
     imported.refresh_from_db()
     assert imported.wechat_openid == "openid-code"
     answer_code(wechat_api, "wx-1", "openid-other")
-    assert claim(anon_client, claim_code=code).json() == {"non_field_errors": [CLAIM_FAILED]}
+    assert claim(anon_client, claim_code=code).json() == {
+        "non_field_errors": [CLAIM_FAILED],
+        "error_code": "claim_failed",
+    }
 
 
 @pytest.mark.parametrize(
@@ -76,7 +79,7 @@ def test_any_mismatch_is_one_generic_error(wechat_api, anon_client, imported, da
     answer_code(wechat_api, "wx-1", "openid-x")
     response = claim(anon_client, **data)
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": [CLAIM_FAILED]}
+    assert response.json() == {"non_field_errors": [CLAIM_FAILED], "error_code": "claim_failed"}
     imported.refresh_from_db()
     assert imported.wechat_openid is None and imported.claimed_at is None
 
@@ -86,20 +89,23 @@ def test_a_claimed_or_inactive_account_cannot_be_claimed_again(wechat_api, anon_
     assert claim(anon_client, password=password).status_code == 201
     answer_code(wechat_api, "wx-1", "openid-b")
     response = claim(anon_client, password=password)
-    assert response.json() == {"non_field_errors": [CLAIM_FAILED]}
+    assert response.json() == {"non_field_errors": [CLAIM_FAILED], "error_code": "claim_failed"}
     imported.refresh_from_db()
     assert imported.wechat_openid == "openid-a"
 
     inactive = StudentFactory(username="S2024101", last_name="王", first_name="五", is_active=False)
     response = claim(anon_client, username=inactive.username, name="王五", password=password)
-    assert response.json() == {"non_field_errors": [CLAIM_FAILED]}
+    assert response.json() == {"non_field_errors": [CLAIM_FAILED], "error_code": "claim_failed"}
 
 
 def test_an_expired_code_is_refused(wechat_api, anon_client, imported, staff_user):
     code = claim_code_issue(user=imported, by=staff_user)
     ClaimCode.objects.update(expires_at=timezone.now())
     answer_code(wechat_api, "wx-1", "openid-x")
-    assert claim(anon_client, claim_code=code).json() == {"non_field_errors": [CLAIM_FAILED]}
+    assert claim(anon_client, claim_code=code).json() == {
+        "non_field_errors": [CLAIM_FAILED],
+        "error_code": "claim_failed",
+    }
 
 
 def test_a_new_code_replaces_the_old_one(wechat_api, anon_client, imported, staff_user):
@@ -116,7 +122,10 @@ def test_claim_needs_a_password_or_code_and_a_wechat_code(anon_client):
     body = response.json()
     assert body["code"] == ["该字段是必填项。"]
     response = anon_client.post("/auth/claim/", {"username": "S1", "name": "张三", "code": "c"})
-    assert response.json() == {"non_field_errors": ["请填写初始密码或认领码。"]}
+    assert response.json() == {
+        "non_field_errors": ["请填写初始密码或认领码。"],
+        "error_code": "proof_missing",
+    }
 
 
 def test_a_weak_new_password_is_refused_and_nothing_is_claimed(wechat_api, anon_client, imported, password):
@@ -171,7 +180,10 @@ REGISTRATION = {
 def test_registration_is_off_by_default(anon_client):
     response = anon_client.post("/auth/register/", REGISTRATION)
     assert response.status_code == 403
-    assert response.json() == {"detail": "本系统未开放自助注册，请使用账号认领或联系管理员。"}
+    assert response.json() == {
+        "detail": "本系统未开放自助注册，请使用账号认领或联系管理员。",
+        "error_code": "registration_closed",
+    }
     assert not User.objects.filter(username="S2025001").exists()
 
 
@@ -191,10 +203,16 @@ def test_a_new_account_waits_for_approval(open_registration, anon_client, client
     login = {"username": "S2025001", "password": "a-long-enough-pass"}
     response = anon_client.post("/auth/get-token/", login)
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": ["您的注册申请正在等待管理员审核，审核通过后即可登录。"]}
+    assert response.json() == {
+        "non_field_errors": ["您的注册申请正在等待管理员审核，审核通过后即可登录。"],
+        "error_code": "awaiting_approval",
+    }
     # a wrong password says nothing about the application
     response = anon_client.post("/auth/get-token/", {**login, "password": "nope"})
-    assert response.json() == {"non_field_errors": ["无法使用提供的认证信息登录。"]}
+    assert response.json() == {
+        "non_field_errors": ["无法使用提供的认证信息登录。"],
+        "error_code": "login_failed",
+    }
 
     client.force_login(superuser)
     page = client.get(reverse("admin:accounts_user_changelist"), {"awaiting_approval__exact": "1"})

@@ -161,14 +161,14 @@ def test_adding_a_friend_twice_is_a_clear_400(client, me):
     client.post(f"/friends/{other.id}/")
     response = client.post(f"/friends/{other.id}/")
     assert response.status_code == 400
-    assert response.json() == {"detail": "已存在该好友关系。"}
+    assert response.json() == {"detail": "已存在该好友关系。", "error_code": "friend_exists"}
     assert Friendship.objects.count() == 1
 
 
 def test_adding_oneself_is_refused(client, me):
     response = client.post(f"/friends/{me.id}/")
     assert response.status_code == 400
-    assert response.json() == {"detail": "不能添加自己为好友。"}
+    assert response.json() == {"detail": "不能添加自己为好友。", "error_code": "friend_self"}
 
 
 @pytest.mark.parametrize("method", ["post", "delete"])
@@ -177,7 +177,7 @@ def test_friend_endpoints_answer_404_for_unknown_or_inactive_users(client, metho
     for user_id in (987654, inactive.id):
         response = getattr(client, method)(f"/friends/{user_id}/")
         assert response.status_code == 404
-        assert response.json() == {"detail": "未找到。"}
+        assert response.json() == {"detail": "未找到。", "error_code": "not_found"}
 
 
 def test_removing_someone_who_is_not_a_friend_is_404(client):
@@ -276,7 +276,7 @@ def test_visibility_is_chosen_on_the_card_page(client, me):
 
     response = client.put("/current-user/meta/", {**card, "qq_visibility": "friends-only"})
     assert response.status_code == 400
-    assert list(response.json()) == ["qq_visibility"]
+    assert list(response.json()) == ["qq_visibility", "error_code"]
 
 
 # --- Search and order -------------------------------------------------------------------------------

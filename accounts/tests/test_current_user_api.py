@@ -66,6 +66,7 @@ def test_profile_errors_come_back_merged_in_one_dict(api_client):
         "first_name": ["该字段不能为空。"],
         "email": ["请输入合法的邮件地址。"],
         "department": ["无效主键 “999999” － 对象不存在。"],
+        "error_code": "blank",
     }
 
 
@@ -73,11 +74,11 @@ def test_password_change_needs_the_current_password(api_client, user, password):
     payload = {"first_name": "三", "last_name": "张", "password": "a-new-long-passphrase"}
     response = api_client.put("/current-user/", payload)
     assert response.status_code == 400
-    assert response.json() == {"old_password": ["修改密码需要提供当前密码。"]}
+    assert response.json() == {"old_password": ["修改密码需要提供当前密码。"], "error_code": "invalid"}
 
     response = api_client.put("/current-user/", {**payload, "old_password": "wrong"})
     assert response.status_code == 400
-    assert response.json() == {"old_password": ["当前密码不正确。"]}
+    assert response.json() == {"old_password": ["当前密码不正确。"], "error_code": "wrong_password"}
 
     response = api_client.put("/current-user/", {**payload, "old_password": password})
     assert response.status_code == 200
@@ -98,7 +99,7 @@ def test_weak_new_password_is_refused_with_djangos_messages(api_client, password
 def test_patch_is_not_allowed(api_client):
     response = api_client.patch("/current-user/", {"first_name": "x"})
     assert response.status_code == 405
-    assert response.json() == {"detail": "方法 “PATCH” 不被允许。"}
+    assert response.json() == {"detail": "方法 “PATCH” 不被允许。", "error_code": "method_not_allowed"}
 
 
 META_KEYS = {
@@ -166,6 +167,7 @@ def test_meta_put_refuses_too_long_values_per_field(api_client):
     assert response.json() == {
         "qq": ["请确保这个字段不能超过 32 个字符。"],
         "tel": ["请确保这个字段不能超过 32 个字符。"],
+        "error_code": "max_length",
     }
 
 

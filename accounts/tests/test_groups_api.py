@@ -91,7 +91,7 @@ def test_a_manager_adds_retitles_and_removes_members(make_client, union, chair):
 def test_adding_a_member_twice_is_a_clear_400(make_client, union, chair, member):
     response = make_client(chair).post(members_url(union), {"user": member.id})
     assert response.status_code == 400
-    assert response.json() == {"user": ["该用户已是本组成员。"]}
+    assert response.json() == {"user": ["该用户已是本组成员。"], "error_code": "member_exists"}
 
 
 def test_inactive_or_unknown_users_cannot_be_added(make_client, union, chair):
@@ -106,7 +106,10 @@ def test_ordinary_members_cannot_manage(make_client, union, chair, member):
     assert client.post(members_url(union), {"user": StudentFactory().id}).status_code == 403
     response = client.patch(members_url(union, chair), {"title": "前主席"})
     assert response.status_code == 403
-    assert response.json() == {"detail": "只有管理员和本组的管理者可以管理成员。"}
+    assert response.json() == {
+        "detail": "只有管理员和本组的管理者可以管理成员。",
+        "error_code": "permission_denied",
+    }
     assert client.delete(members_url(union, chair)).status_code == 403
 
 

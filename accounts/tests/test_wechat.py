@@ -48,13 +48,16 @@ def test_code_of_an_unbound_wechat_is_a_clear_400(wechat, anon_client):
     answer_code(wechat, "code-2", {"openid": "stranger"})
     response = anon_client.post("/auth/wechat-code2token/", {"code": "code-2"})
     assert response.status_code == 400
-    assert response.json() == {"detail": "该微信尚未绑定账号，请先使用工号和密码登录。"}
+    assert response.json() == {
+        "detail": "该微信尚未绑定账号，请先使用工号和密码登录。",
+        "error_code": "wechat_not_bound",
+    }
 
 
 def test_missing_code_is_a_clear_400(wechat, anon_client):
     response = anon_client.post("/auth/wechat-code2token/", {})
     assert response.status_code == 400
-    assert response.json() == {"detail": "缺少微信登录凭证 code。"}
+    assert response.json() == {"detail": "缺少微信登录凭证 code。", "error_code": "wechat_code_missing"}
     assert not [c for c in wechat.calls if "jscode2session" in c.request.url]
 
 
@@ -63,7 +66,7 @@ def test_a_refused_code_is_400_and_its_errcode_logged(wechat, anon_client, caplo
     with caplog.at_level(logging.WARNING, logger="wechathhu.integrations.wechat"):
         response = anon_client.post("/auth/wechat-code2token/", {"code": "bad"})
     assert response.status_code == 400
-    assert response.json() == {"detail": "微信登录凭证无效或已过期，请重试。"}
+    assert response.json() == {"detail": "微信登录凭证无效或已过期，请重试。", "error_code": "wechat_error"}
     assert "40029" in caplog.text
 
 
@@ -71,7 +74,10 @@ def test_unreachable_wechat_is_503(wechat, anon_client):
     wechat.get(BASE + "sns/jscode2session", body=requests.ConnectTimeout("timed out"))
     response = anon_client.post("/auth/wechat-code2token/", {"code": "c"})
     assert response.status_code == 503
-    assert response.json() == {"detail": "暂时无法连接微信服务器，请稍后重试。"}
+    assert response.json() == {
+        "detail": "暂时无法连接微信服务器，请稍后重试。",
+        "error_code": "wechat_unavailable",
+    }
 
 
 def test_wechat_not_configured_is_503(settings, anon_client):
@@ -106,7 +112,7 @@ def test_binding_moves_the_openid_off_any_other_account(wechat, make_client):
 def test_binding_without_code_is_400(wechat, api_client):
     response = api_client.put("/auth/wechat-auth/", {})
     assert response.status_code == 400
-    assert response.json() == {"detail": "缺少微信登录凭证 code。"}
+    assert response.json() == {"detail": "缺少微信登录凭证 code。", "error_code": "wechat_code_missing"}
 
 
 def test_unbinding_logs_out_this_device_only(make_client):

@@ -13,6 +13,7 @@ from wechathhu.api.pagination import MiniProgramPagination
 from wechathhu.api.schema import DETAIL
 from wechathhu.core.errors import ApplicationError
 
+from ..errors import ActivitiesErrorCode as Code
 from .serializers import (
     ActivityListFilterSerializer,
     ActivityListSerializer,
@@ -118,8 +119,8 @@ class ClockinScanView(APIView):
         serializer = ClockinScanSerializer(data=request.data)
         if not serializer.is_valid():
             if {"latitude", "longitude"} & set(serializer.errors) and "key" not in serializer.errors:
-                raise ApplicationError(services.LOCATION_INVALID)
-            raise ApplicationError(services.QR_INVALID)
+                raise ApplicationError(services.LOCATION_INVALID, code=Code.LOCATION_INVALID)
+            raise ApplicationError(services.QR_INVALID, code=Code.QR_INVALID)
         result = services.clockin_scan(user=request.user, **serializer.validated_data)
         record = result.record
         data = {
@@ -171,7 +172,7 @@ class ClockinCodeView(APIView):
     def get(self, request, activity_id):
         label = request.query_params.get("label", "").strip()
         if not label:
-            raise ApplicationError("缺少参数 label（打卡项标签）。")
+            raise ApplicationError("缺少参数 label（打卡项标签）。", code=Code.LABEL_MISSING)
         item = selectors.clockin_item_get_for_officer(user=request.user, activity_id=activity_id, label=label)
         key = qr.make_key(item.pk)
         data = {

@@ -53,7 +53,7 @@ def test_current_and_previous_step_are_accepted_older_refused(make_client, activ
     assert scan(clients[1], qr.make_key(sign_in.pk, step=step - 1)).status_code == 200
     old = scan(clients[2], qr.make_key(sign_in.pk, step=step - 2))
     assert old.status_code == 400
-    assert old.data == {"detail": "打卡二维码已过期，请重试。"}
+    assert old.data == {"detail": "打卡二维码已过期，请重试。", "error_code": "qr_expired"}
 
 
 def test_a_code_shown_25_seconds_ago_still_counts_50_seconds_ago_does_not(api_client, enrolled, sign_in):
@@ -63,7 +63,10 @@ def test_a_code_shown_25_seconds_ago_still_counts_50_seconds_ago_does_not(api_cl
         assert scan(api_client, key).status_code == 200
     ClockinRecord.objects.all().delete()
     with time_machine.travel(shown_at + timedelta(seconds=2 * qr.step_seconds() + 1), tick=False):
-        assert scan(api_client, key).data == {"detail": "打卡二维码已过期，请重试。"}
+        assert scan(api_client, key).data == {
+            "detail": "打卡二维码已过期，请重试。",
+            "error_code": "qr_expired",
+        }
 
 
 @pytest.mark.parametrize(
@@ -80,14 +83,17 @@ def test_a_code_shown_25_seconds_ago_still_counts_50_seconds_ago_does_not(api_cl
 def test_malformed_codes_are_refused_clearly(api_client, enrolled, sign_in, key):
     response = scan(api_client, key)
     assert response.status_code == 400
-    assert response.data == {"detail": "打卡二维码异常或已过期，请重试。"}
+    assert response.data == {"detail": "打卡二维码异常或已过期，请重试。", "error_code": "qr_invalid"}
 
 
 def test_forged_signature_is_refused(api_client, enrolled, sign_in):
     key = qr.make_key(sign_in.pk)
     forged = key[:-4] + ("AAAA" if not key.endswith("AAAA") else "BBBB")
 
-    assert scan(api_client, forged).data == {"detail": "打卡二维码异常或已过期，请重试。"}
+    assert scan(api_client, forged).data == {
+        "detail": "打卡二维码异常或已过期，请重试。",
+        "error_code": "qr_invalid",
+    }
 
 
 def test_another_items_code_cannot_be_relabelled(api_client, enrolled, activity, sign_in):
@@ -95,13 +101,16 @@ def test_another_items_code_cannot_be_relabelled(api_client, enrolled, activity,
     prefix, _, step, signature = qr.make_key(other.pk).split(".")
     relabelled = ".".join([prefix, str(sign_in.pk), step, signature])
 
-    assert scan(api_client, relabelled).data == {"detail": "打卡二维码异常或已过期，请重试。"}
+    assert scan(api_client, relabelled).data == {
+        "detail": "打卡二维码异常或已过期，请重试。",
+        "error_code": "qr_invalid",
+    }
     assert not ClockinRecord.objects.exists()
 
 
 def test_a_code_from_the_future_is_refused(api_client, enrolled, sign_in):
     response = scan(api_client, qr.make_key(sign_in.pk, step=qr.current_step() + 5))
-    assert response.data == {"detail": "打卡二维码异常或已过期，请重试。"}
+    assert response.data == {"detail": "打卡二维码异常或已过期，请重试。", "error_code": "qr_invalid"}
 
 
 def test_secret_change_invalidates_codes(api_client, enrolled, sign_in, settings):
@@ -116,12 +125,16 @@ def test_outside_the_window(api_client, enrolled, activity):
         from_time=timezone.now() + timedelta(hours=1),
         to_time=timezone.now() + timedelta(hours=2),
     )
-    assert scan(api_client, qr.make_key(later.pk)).data == {"detail": "打卡时间不在指定的时间范围内。"}
+    assert scan(api_client, qr.make_key(later.pk)).data == {
+        "detail": "打卡时间不在指定的时间范围内。",
+        "error_code": "out_of_window",
+    }
 
 
 def test_not_enrolled(api_client, sign_in):
     assert scan(api_client, qr.make_key(sign_in.pk)).data == {
-        "detail": "您尚未报名该活动，无法进行本次打卡。"
+        "detail": "您尚未报名该活动，无法进行本次打卡。",
+        "error_code": "not_enrolled",
     }
 
 
@@ -153,7 +166,10 @@ def test_geofence_requires_and_checks_the_location(api_client, enrolled, activit
     assert "位置" in scan(api_client, key).data["detail"]
     far = scan(api_client, key, latitude=31.95, longitude=118.87)
     assert far.status_code == 400 and "米" in far.data["detail"]
-    assert scan(api_client, key, latitude="abc", longitude=1).data == {"detail": "位置信息不合法。"}
+    assert scan(api_client, key, latitude="abc", longitude=1).data == {
+        "detail": "位置信息不合法。",
+        "error_code": "location_invalid",
+    }
     near = scan(api_client, key, latitude=31.9310, longitude=118.8712)
     assert near.status_code == 200
     record = ClockinRecord.objects.get()
@@ -257,7 +273,7 @@ def test_many_people_scanning_at_once_are_all_recorded_once():
 def test_odd_bodies_get_a_clear_400_never_a_500(api_client, body):
     response = api_client.post(SCAN, body, format="json")
     assert response.status_code == 400
-    assert response.data == {"detail": "打卡二维码异常或已过期，请重试。"}
+    assert response.data == {"detail": "打卡二维码异常或已过期，请重试。", "error_code": "qr_invalid"}
 
 
 def test_anonymous_scan_is_401(anon_client, sign_in):
@@ -290,7 +306,7 @@ def test_the_mini_program_scanning_the_url_form_clocks_in(api_client, enrolled, 
 )
 def test_urls_that_are_not_our_qr_code_are_refused(api_client, enrolled, sign_in, text):
     response = scan(api_client, text.format(key=qr.make_key(sign_in.pk)))
-    assert response.data == {"detail": "打卡二维码异常或已过期，请重试。"}
+    assert response.data == {"detail": "打卡二维码异常或已过期，请重试。", "error_code": "qr_invalid"}
 
 
 def test_the_officers_code_carries_the_url_and_the_short_code(make_client, activity, sign_in):

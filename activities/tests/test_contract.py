@@ -121,14 +121,17 @@ def test_c14_errors_use_the_keys_the_client_reads(api_client, user, activity):
         format="json",
     )
     assert missing.status_code == 400
-    assert missing.data == {"non_field_errors": ["必填项姓名不得为空。（字段：姓名）"]}
+    assert missing.data == {
+        "non_field_errors": ["必填项姓名不得为空。（字段：姓名）"],
+        "error_code": "form_invalid",
+    }
 
     closed = ActivityFactory(open_for_enrollment=False)
     response = api_client.post(
         "/enrollments/", {"activity": closed.id, "participating_metas": "{}"}, format="json"
     )
     assert response.status_code == 400
-    assert response.data == {"activity": ["报名通道暂未开启。"]}
+    assert response.data == {"activity": ["报名通道暂未开启。"], "error_code": "not_open"}
 
 
 def test_c15_clockin_scan(api_client, user, activity, sign_in):
@@ -145,4 +148,4 @@ def test_c15_failure_is_a_400_detail(api_client, user, activity, sign_in):
     response = api_client.post("/activities/clockins/", {"key": "not a code"}, format="json")
 
     assert response.status_code == 400
-    assert response.data == {"detail": "打卡二维码异常或已过期，请重试。"}
+    assert response.data == {"detail": "打卡二维码异常或已过期，请重试。", "error_code": "qr_invalid"}

@@ -41,6 +41,13 @@ def test_answers_may_be_sent_as_an_object(api_client, activity):
     assert json.loads(response.data["participating_metas"])["姓名"] == "张三"
 
 
+STATE_CODES = {
+    "报名通道暂未开启。": "not_open",
+    "报名已截止，无法继续报名。": "deadline_passed",
+    "该活动已结束，无法继续报名。": "ended",
+}
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -60,19 +67,19 @@ def test_activity_state_errors_are_under_activity(api_client, changes, message):
     activity = ActivityFactory(**changes)
     response = enroll(api_client, activity)
     assert response.status_code == 400
-    assert response.data == {"activity": [message]}
+    assert response.data == {"activity": [message], "error_code": STATE_CODES[message]}
 
 
 def test_unknown_activity_is_a_field_error(api_client):
     response = enroll(api_client, type("A", (), {"pk": 99999})())
     assert response.status_code == 400
-    assert list(response.data) == ["activity"]
+    assert list(response.data) == ["activity", "error_code"]
 
 
 def test_second_enrollment_is_refused(api_client, activity):
     assert enroll(api_client, activity).status_code == 201
     again = enroll(api_client, activity)
-    assert again.data == {"non_field_errors": ["你已经报名过该活动。"]}
+    assert again.data == {"non_field_errors": ["你已经报名过该活动。"], "error_code": "already_enrolled"}
 
 
 def test_json_number_in_a_number_field_is_accepted_not_a_500(api_client, activity):
@@ -82,7 +89,10 @@ def test_json_number_in_a_number_field_is_accepted_not_a_500(api_client, activit
 
 def test_unknown_keys_are_refused(api_client, activity):
     response = enroll(api_client, activity, {**ANSWERS, "备注": "x"})
-    assert response.data == {"non_field_errors": ["报名表单中没有该字段（字段：备注）"]}
+    assert response.data == {
+        "non_field_errors": ["报名表单中没有该字段（字段：备注）"],
+        "error_code": "form_invalid",
+    }
 
 
 @pytest.mark.parametrize("bad", ["", "[1]", "不是 JSON", 12, None])
@@ -110,9 +120,12 @@ def test_audience_limits_who_sees_and_enrolls(make_client):
     assert stranger.get("/activities/").data["results"] == []
     assert stranger.get(f"/activities/{activity.pk}/").status_code == 404
     # the same answer as for an activity that does not exist: its existence is not revealed
-    assert enroll(stranger, activity).data == {"activity": [f"无效主键 “{activity.pk}” － 对象不存在。"]}
+    assert enroll(stranger, activity).data == {
+        "activity": [f"无效主键 “{activity.pk}” － 对象不存在。"],
+        "error_code": "does_not_exist",
+    }
     missing = stranger.post("/enrollments/", {"activity": 999999, "participating_metas": "{}"}, format="json")
-    assert missing.data == {"activity": ["无效主键 “999999” － 对象不存在。"]}
+    assert missing.data == {"activity": ["无效主键 “999999” － 对象不存在。"], "error_code": "does_not_exist"}
 
 
 def test_closed_and_ended_activities_stay_visible_to_people_enrolled(api_client, user):
@@ -136,7 +149,7 @@ def test_closed_and_ended_activities_stay_visible_to_people_enrolled(api_client,
 def test_bad_my_parameter_is_a_400(api_client):
     response = api_client.get("/activities/", {"my": "maybe"})
     assert response.status_code == 400
-    assert response.data == {"my": ["my 只能是 yes 或 no。"]}
+    assert response.data == {"my": ["my 只能是 yes 或 no。"], "error_code": "invalid_choice"}
 
 
 def test_search_terms_must_all_match(api_client):
@@ -167,7 +180,7 @@ def test_full_activity_refuses_or_offers_the_waiting_list(api_client, make_clien
     full = enroll(api_client, activity)
     waiting = enroll(api_client, activity, join_waiting_list=True)
 
-    assert full.data == {"non_field_errors": ["报名人数已经达到上限，无法继续报名。"]}
+    assert full.data == {"non_field_errors": ["报名人数已经达到上限，无法继续报名。"], "error_code": "full"}
     assert waiting.status_code == 201
     assert waiting.data["status"] == "waiting" and waiting.data["waiting_position"] == 1
     detail = api_client.get(f"/activities/{activity.pk}/").data
@@ -182,7 +195,10 @@ def test_full_activity_refuses_or_offers_the_waiting_list(api_client, make_clien
 def test_no_waiting_list_when_disabled(api_client):
     activity = ActivityFactory(participants_total_limit=0, waiting_list_enabled=False)
     response = enroll(api_client, activity, join_waiting_list=True)
-    assert response.data == {"non_field_errors": ["报名人数已经达到上限，无法继续报名。"]}
+    assert response.data == {
+        "non_field_errors": ["报名人数已经达到上限，无法继续报名。"],
+        "error_code": "full",
+    }
 
 
 def test_cancel_promotes_the_waiting_list_in_order(make_client, django_capture_on_commit_callbacks):
@@ -233,7 +249,7 @@ def test_cancel_closes_when_the_activity_starts(api_client, user):
     response = api_client.delete(f"/enrollments/{mine.pk}/")
 
     assert response.status_code == 400
-    assert response.data == {"detail": "活动已开始，无法取消报名。"}
+    assert response.data == {"detail": "活动已开始，无法取消报名。", "error_code": "cancel_after_start"}
     assert api_client.get(f"/enrollments/{mine.pk}/").data["id"] == mine.pk
 
 

@@ -12,7 +12,7 @@ from guides import links, selectors, services
 from guides.filters import GuideFilter
 from guides.models import Guide
 from wechathhu.api.schema import DETAIL
-from wechathhu.core.errors import NotFound
+from wechathhu.core.errors import NotFoundError
 
 from .files import guide_file_response
 from .serializers import GuideSerializer
@@ -43,7 +43,7 @@ def _serve(request, guide: Guide):
     try:
         return guide_file_response(request, guide)
     except FileNotFoundError:
-        raise NotFound(FILE_MISSING)
+        raise NotFoundError(FILE_MISSING)
 
 
 class GuideListView(ListAPIView):

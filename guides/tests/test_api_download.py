@@ -120,7 +120,7 @@ def test_unpublished_guide_is_404_for_users_but_staff_may_fetch_it(api_client, s
     draft = GuideFactory(is_published=False)
     response = api_client.get(url(draft))
     assert response.status_code == 404
-    assert response.json() == {"detail": "该指南不存在或尚未发布。"}
+    assert response.json() == {"detail": "该指南不存在或尚未发布。", "error_code": "not_found"}
     assert staff_client.get(url(draft)).status_code == 200
 
 
@@ -130,7 +130,7 @@ def test_missing_guide_and_missing_file_are_404(api_client, guide):
     default_storage.delete(guide.file.name)
     response = api_client.get(url(guide))
     assert response.status_code == 404
-    assert response.json() == {"detail": "指南文件不存在。"}
+    assert response.json() == {"detail": "指南文件不存在。", "error_code": "not_found"}
 
 
 @pytest.mark.django_db

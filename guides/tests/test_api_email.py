@@ -63,7 +63,7 @@ def test_no_email_on_the_account_is_400_before_the_guide_is_looked_up(make_clien
     for guide_id in (999999, GuideFactory().pk):
         response = client.post(email_url(guide_id))
         assert response.status_code == 400
-        assert response.json() == {"detail": "您的账户尚未绑定邮箱。"}
+        assert response.json() == {"detail": "您的账户尚未绑定邮箱。", "error_code": "no_email"}
     assert not GuideMailRequest.objects.exists()
 
 
@@ -73,7 +73,7 @@ def test_missing_or_unpublished_guide_is_404(api_client):
     for guide_id in (draft.pk, draft.pk + 1000):
         response = api_client.post(email_url(guide_id))
         assert response.status_code == 404
-        assert response.json() == {"detail": "该指南不存在或尚未发布。"}
+        assert response.json() == {"detail": "该指南不存在或尚未发布。", "error_code": "not_found"}
     assert not GuideMailRequest.objects.exists()
 
 

@@ -67,7 +67,7 @@ def test_list_filters_by_category(api_client):
 def test_list_needs_a_login(anon_client):
     response = anon_client.get(URL)
     assert response.status_code == 401
-    assert response.json() == {"detail": "身份认证信息未提供。"}
+    assert response.json() == {"detail": "身份认证信息未提供。", "error_code": "not_authenticated"}
 
 
 @pytest.mark.django_db

@@ -61,7 +61,10 @@ def test_the_link_expires(settings, api_client, anon_client, guide, django_captu
     with time_machine.travel(timezone.now() + timedelta(seconds=settings.GUIDES_LINK_MAX_AGE + 5)):
         response = anon_client.get(path)
     assert response.status_code == 410
-    assert response.json() == {"detail": "下载链接已过期，请在小程序中重新发送。"}
+    assert response.json() == {
+        "detail": "下载链接已过期，请在小程序中重新发送。",
+        "error_code": "link_expired",
+    }
 
 
 @pytest.mark.django_db
@@ -73,7 +76,10 @@ def test_a_forged_link_or_one_for_a_replaced_file_is_404(
     token = path.rstrip("/").rsplit("/", 1)[1]
     forged = path.replace(token, token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
     assert anon_client.get(forged).status_code == 404
-    assert anon_client.get("/guides/links/not-a-token/").json() == {"detail": "下载链接无效。"}
+    assert anon_client.get("/guides/links/not-a-token/").json() == {
+        "detail": "下载链接无效。",
+        "error_code": "link_invalid",
+    }
 
     guide.file = ContentFile(build_pdf(["version 2"]), name="请假流程-新版.pdf")
     services.guide_save(guide=guide)

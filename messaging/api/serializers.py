@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from accounts.api.serializers import PublicUserSerializer
 from accounts.models import UserKind
-from messaging.models import Message, MessagePriority, MessageRecipient, MessageType
+from messaging.models import REMIND_MAX_HOURS, Message, MessagePriority, MessageRecipient, MessageType
 from wechathhu.api.fields import PortalDateTimeField
 
 from .engagement_serializers import MessageCategoryBriefSerializer
@@ -78,6 +78,8 @@ SEED_MESSAGE_FIELDS = (
 )
 # Added to every message shape (issue 20); seed 001's fields stay as they are.
 ADDED_MESSAGE_FIELDS = ("category",)
+# Added to the shapes a sender reads (the admin endpoints), not to the recipients' shapes.
+SENDER_MESSAGE_FIELDS = ("remind_unread_after_hours",)
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -95,7 +97,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Message
-        fields = (*SEED_MESSAGE_FIELDS, *ADDED_MESSAGE_FIELDS)
+        fields = (*SEED_MESSAGE_FIELDS, *ADDED_MESSAGE_FIELDS, *SENDER_MESSAGE_FIELDS)
         read_only_fields = fields
 
 
@@ -223,6 +225,17 @@ class GlobalMessageInputSerializer(serializers.Serializer):
         return attrs
 
 
+def remind_field() -> serializers.IntegerField:
+    """The read-aware reminder's hours, as the sender sets them on create and update."""
+    return serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=REMIND_MAX_HOURS,
+        help_text=f"扩展：发布若干小时后（1–{REMIND_MAX_HOURS}），仅向仍未阅读的接收者再推送一次；仅定向消息",
+    )
+
+
 class MessageCreateInputSerializer(GlobalMessageInputSerializer):
     """``POST /api/v1/admin/messages``: recipients, audiences (extension), or ``is_global``."""
 
@@ -237,6 +250,7 @@ class MessageCreateInputSerializer(GlobalMessageInputSerializer):
         help_text="扩展：按身份发送（teacher 教师 / student 学生 / staff 职工）",
     )
     is_global = serializers.BooleanField(required=False, default=False)
+    remind_unread_after_hours = remind_field()
 
 
 class MessageUpdateInputSerializer(serializers.Serializer):
@@ -258,6 +272,7 @@ class MessageUpdateInputSerializer(serializers.Serializer):
         max_value=MAX_ID,
         help_text="扩展：修改分类；null 表示无分类",
     )
+    remind_unread_after_hours = remind_field()
 
     def validate(self, attrs):
         message = self.context["message"]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import engagement_views, views
+from . import delivery_views, engagement_views, views
 
 app_name = "messaging"
 
@@ -23,6 +23,11 @@ urlpatterns = [
         "admin/messages/<int:pk>/detail",
         views.AdminMessageFullDetailView.as_view(),
         name="admin-message-full-detail",
+    ),
+    path(
+        "admin/messages/<int:pk>/delivery",
+        delivery_views.AdminMessageDeliveryView.as_view(),
+        name="admin-message-delivery",
     ),
     path(
         "admin/messages/<int:pk>/recipients",

@@ -12,7 +12,6 @@ from messaging.models import MessagePriority, MessageType
 from wechathhu.api.pagination import EnvelopePagination
 from wechathhu.api.renderers import EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer, EnvelopeResponse
 from wechathhu.api.schema import envelope_errors, enveloped, enveloped_page
-from wechathhu.api.throttling import PerUserWriteRateThrottle
 
 from .permissions import CanSendGlobalMessages, CanSendMessages
 from .serializers import (
@@ -28,6 +27,7 @@ from .serializers import (
     UnreadCountSerializer,
     UserMessageSerializer,
 )
+from .throttles import SendRateThrottle
 
 TAGS = ["message-center"]
 ADMIN_TAGS = ["message-center-admin"]
@@ -64,12 +64,6 @@ class EnvelopeAPIView(GenericAPIView):
     pagination_class = EnvelopePagination
     pagination_results_key = "messages"
     list_message = "获取消息列表成功"
-
-
-class SendRateThrottle(PerUserWriteRateThrottle):
-    """Sending, changing and re-addressing messages per sender (each send may push to WeChat)."""
-
-    scope = "message_send"
 
 
 class SenderAPIView(EnvelopeAPIView):

@@ -17,6 +17,7 @@ from accounts.tests.factories import (
 )
 from messaging.models import Message, MessageRecipient
 from messaging.tests.conftest import grant
+from messaging.tests.envelope import assert_error
 from messaging.tests.factories import GlobalMessageFactory, MessageFactory, MessageRecipientFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ SEED_MESSAGE_FIELDS = {
     "updated_at",
 }
 # Added to every message shape by issue 20 (seed 001's fields above stay exactly).
-MESSAGE_FIELDS = SEED_MESSAGE_FIELDS | {"category"}
+MESSAGE_FIELDS = SEED_MESSAGE_FIELDS | {"category", "remind_unread_after_hours"}
 RECIPIENT_FIELDS = {
     "id",
     "message_id",
@@ -69,14 +70,6 @@ def full(pk):
 
 def recipients(pk):
     return reverse("messaging:admin-message-recipients", args=[pk])
-
-
-def assert_error(response, status):
-    body = response.json()
-    assert response.status_code == status, body
-    assert body["code"] == status and body["message"]
-    assert set(body) == {"code", "message", "data", "timestamp"}
-    return body
 
 
 def ids(response):
@@ -198,24 +191,24 @@ def test_create_rejects_bad_input_with_a_400_naming_the_field(staff_client, chan
 
 
 def test_create_requires_the_required_fields(staff_client):
-    body = assert_error(staff_client.post(LIST, {}), 400)
+    body = assert_error(staff_client.post(LIST, {}), 400, "required")
     assert {"title", "type", "priority"} <= set(body["data"])
 
 
 def test_targeted_message_to_nobody_active_is_a_400(staff_client):
     inactive = UserFactory(is_active=False)
-    body = assert_error(staff_client.post(LIST, seed_payload([inactive.pk])), 400)
+    body = assert_error(staff_client.post(LIST, seed_payload([inactive.pk])), 400, "no_recipients")
     assert "没有可接收消息的用户" in body["message"]
 
 
 def test_users_without_the_send_permission_get_403(api_client, user):
-    assert_error(api_client.post(LIST, seed_payload([user.pk])), 403)
-    assert_error(api_client.get(LIST), 403)
+    assert_error(api_client.post(LIST, seed_payload([user.pk])), 403, "permission_denied")
+    assert_error(api_client.get(LIST), 403, "permission_denied")
     assert_error(api_client.post(GLOBAL, {"title": "x", "type": "notification", "priority": "low"}), 403)
 
 
 def test_anonymous_gets_401(anon_client):
-    assert_error(anon_client.get(LIST), 401)
+    assert_error(anon_client.get(LIST), 401, "not_authenticated")
     assert_error(anon_client.post(LIST, {}), 401)
     assert_error(anon_client.post(GLOBAL, {}), 401)
 
@@ -228,7 +221,7 @@ def test_teacher_granted_the_send_permission_may_send(make_client, counsellor):
 
 def test_global_through_create_needs_send_global(staff_client, superuser_client):
     payload = {"title": "全体", "type": "announcement", "priority": "high", "is_global": True}
-    body = assert_error(staff_client.post(LIST, payload), 403)
+    body = assert_error(staff_client.post(LIST, payload), 403, "global_not_allowed")
     assert body["message"] == "您没有发送全局消息的权限。"
     response = superuser_client.post(LIST, payload)
     assert response.status_code == 201 and response.json()["data"]["is_global"] is True
@@ -403,7 +396,10 @@ def test_update_validates(staff_client, staff_user):
 
 def test_only_the_sender_or_a_superuser_may_update_or_delete(staff_client, superuser_client):
     theirs = MessageFactory()
-    assert assert_error(staff_client.put(one(theirs.pk), {"title": "x"}), 404)["message"] == "消息不存在。"
+    assert (
+        assert_error(staff_client.put(one(theirs.pk), {"title": "x"}), 404, "not_found")["message"]
+        == "消息不存在。"
+    )
     assert_error(staff_client.delete(one(theirs.pk)), 404)
     assert superuser_client.put(one(theirs.pk), {"title": "改"}).json()["data"]["title"] == "改"
 
@@ -605,7 +601,7 @@ def test_sending_is_throttled_per_sender_but_reading_the_list_is_not(staff_clien
     user = UserFactory()
     for _ in range(2):
         assert staff_client.post(LIST, seed_payload([user.pk])).status_code == 201
-    body = assert_error(staff_client.post(LIST, seed_payload([user.pk])), 429)
+    body = assert_error(staff_client.post(LIST, seed_payload([user.pk])), 429, "throttled")
     assert body["message"].startswith("发送消息过于频繁")
     assert staff_client.get(LIST).status_code == 200
     assert Message.objects.count() == 2

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.tests.factories import DepartmentFactory, UserFactory
 from messaging import services
 from messaging.models import MessageRecipient
+from messaging.tests.envelope import assert_error
 from messaging.tests.factories import GlobalMessageFactory, MessageFactory, MessageRecipientFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,15 +58,6 @@ def ids(response):
     return [m["id"] for m in response.json()["data"]["messages"]]
 
 
-def assert_error(response, status):
-    body = response.json()
-    assert response.status_code == status
-    assert body["code"] == status
-    assert body["message"]
-    assert set(body) == {"code", "message", "data", "timestamp"}
-    return body
-
-
 # --- List ----------------------------------------------------------------------------------------
 
 
@@ -77,7 +69,7 @@ def test_list_is_enveloped_with_every_field_and_pagination(api_client, user):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"code", "message", "data", "timestamp"}
+    assert set(body) == {"code", "message", "data", "timestamp"}  # success: no error_code
     assert body["code"] == 200 and body["message"] == "获取消息列表成功"
     item = body["data"]["messages"][0]
     assert set(item) == USER_MESSAGE_FIELDS | ADDED_FIELDS
@@ -258,7 +250,7 @@ def test_detail_is_404_for_anything_not_addressed_to_me_or_not_visible(api_clien
     for message in hidden:
         body = assert_error(api_client.get(detail(message.pk)), 404)
         assert body["message"] == "消息不存在。"
-    assert_error(api_client.get(detail(999999)), 404)
+    assert_error(api_client.get(detail(999999)), 404, "not_found")
     assert_error(api_client.get(detail(99999999999999999999)), 404)
 
 

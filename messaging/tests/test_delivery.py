@@ -26,7 +26,7 @@ SEND_URL = WECHAT_BASE + "cgi-bin/message/subscribe/send"
 @pytest.fixture
 def wechat(wechat_api, settings):
     settings.MESSAGING_WECHAT_TEMPLATE_ID = "TPL-1"
-    settings.MESSAGING_WECHAT_MIN_PRIORITY = "high"
+    settings.MESSAGING_PUSH_MIN_PRIORITY = "high"
     return wechat_api
 
 
@@ -52,8 +52,11 @@ def test_urgent_targeted_message_is_pushed_to_users_with_wechat(wechat, django_c
         recipient_ids=[bound.pk, unbound.pk],
     )
 
-    delivery = MessageDelivery.objects.get()
+    delivery = MessageDelivery.objects.get(recipient=bound)
     assert (delivery.recipient, delivery.status, delivery.attempts) == (bound, DeliveryStatus.SENT, 1)
+    # The unbound recipient is counted too: skipped, reachable on no channel.
+    skipped = MessageDelivery.objects.get(recipient=unbound)
+    assert (skipped.status, skipped.reason) == (DeliveryStatus.SKIPPED, "not_bound")
     assert delivery.sent_at is not None
     [payload] = sent_payloads(wechat)
     assert payload["touser"] == "openid-1" and payload["template_id"] == "TPL-1"
@@ -108,7 +111,7 @@ def test_unreachable_wechat_is_retried_then_recorded_as_failed(
     ("answer", "reason"),
     [
         ({"json": {"errcode": -1, "errmsg": "system error"}}, "busy"),
-        ({"json": {"errcode": 45009, "errmsg": "reach max api daily quota limit"}}, "busy"),
+        ({"json": {"errcode": 45009, "errmsg": "reach max api daily quota limit"}}, "rate_limited"),
         ({"status": 500, "body": "Internal Server Error"}, "unreachable"),
         ({"status": 502, "json": {"errcode": 0}}, "unreachable"),
         ({"body": "<html>not json</html>"}, "unreachable"),

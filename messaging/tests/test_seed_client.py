@@ -339,6 +339,7 @@ def test_seed_client_sees_http_errors_as_exceptions(manager):
         manager.delete_message(999999)
     assert excinfo.value.response.json() | {"timestamp": None} == {
         "code": 404,
+        "error_code": "not_found",
         "message": "消息不存在。",
         "data": None,
         "timestamp": None,

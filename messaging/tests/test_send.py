@@ -16,7 +16,7 @@ from accounts.tests.factories import (
 )
 from messaging import selectors, services
 from messaging.models import Message, MessageRecipient
-from wechathhu.core.errors import ApplicationError, PermissionDenied
+from wechathhu.core.errors import ApplicationError, ForbiddenError
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +142,7 @@ def test_expiry_must_follow_publication():
 
 
 def test_create_requires_the_send_permission(user):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ForbiddenError):
         services.message_create(sender=user, title="x", recipient_ids=[user.pk])
 
 
@@ -159,7 +159,7 @@ def test_teacher_granted_send_permission_may_send(user):
 
 
 def test_create_global_requires_send_global(staff_user, superuser):
-    with pytest.raises(PermissionDenied, match="全局"):
+    with pytest.raises(ForbiddenError, match="全局"):
         services.message_create(sender=staff_user, title="x", is_global=True)
     assert services.message_create(sender=superuser, title="x", is_global=True).is_global
 

@@ -98,7 +98,7 @@ def service_errors(form):
 
 @contextmanager
 def not_found_as_404():
-    """A selector's ``NotFound`` (someone else's object, or none) is the page's 404."""
+    """A selector's ``NotFoundError`` (someone else's object, or none) is the page's 404."""
     try:
         yield
     except ApplicationError as exc:

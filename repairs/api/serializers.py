@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import get_error_detail
 
 from repairs.models import FaultCategory, RepairPhoto, RepairRequest, RepairStatus
 from repairs.services import reporter_actions
@@ -46,7 +47,7 @@ class RepairCreateInputSerializer(serializers.Serializer):
             for photo in photos:
                 photo_content_type(photo)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages)
+            raise serializers.ValidationError(get_error_detail(exc)) from exc
         return photos
 
 

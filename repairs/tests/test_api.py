@@ -35,7 +35,7 @@ def test_c20_categories_are_a_bare_array_of_id_and_name_in_admin_order(api_clien
 def test_c20_needs_a_login(anon_client):
     response = anon_client.get("/repairs/categories/")
     assert response.status_code == 401
-    assert response.json() == {"detail": "身份认证信息未提供。"}
+    assert response.json() == {"detail": "身份认证信息未提供。", "error_code": "not_authenticated"}
 
 
 def test_c20_costs_the_same_queries_for_1_and_many_categories(api_client, django_assert_num_queries):
@@ -82,7 +82,11 @@ def test_c21_category_is_optional_and_nullable(api_client):
 def test_c21_missing_fields_get_field_errors(api_client):
     response = api_client.post("/repairs/", {}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"location": ["该字段是必填项。"], "description": ["该字段是必填项。"]}
+    assert response.json() == {
+        "location": ["该字段是必填项。"],
+        "description": ["该字段是必填项。"],
+        "error_code": "required",
+    }
 
 
 def test_c21_an_unknown_category_is_refused_clearly(api_client):
@@ -90,7 +94,7 @@ def test_c21_an_unknown_category_is_refused_clearly(api_client):
         "/repairs/", {"description": "x", "location": "y", "category": 999}, format="json"
     )
     assert response.status_code == 400
-    assert response.json() == {"category": ["无效主键 “999” － 对象不存在。"]}
+    assert response.json() == {"category": ["无效主键 “999” － 对象不存在。"], "error_code": "does_not_exist"}
 
 
 def test_c21_a_retired_category_is_refused_clearly(api_client):
@@ -99,14 +103,17 @@ def test_c21_a_retired_category_is_refused_clearly(api_client):
         "/repairs/", {"description": "x", "location": "y", "category": category.pk}, format="json"
     )
     assert response.status_code == 400
-    assert response.json() == {"category": ["该故障分类已停用，请重新选择。"]}
+    assert response.json() == {
+        "category": ["该故障分类已停用，请重新选择。"],
+        "error_code": "category_inactive",
+    }
     assert not RepairRequest.objects.exists()
 
 
 def test_c21_too_long_input_is_a_400_not_a_500(api_client):
     response = api_client.post("/repairs/", {"description": "x", "location": "楼" * 256}, format="json")
     assert response.status_code == 400
-    assert list(response.json()) == ["location"]
+    assert list(response.json()) == ["location", "error_code"]
 
 
 # --- Photos -------------------------------------------------------------------------------------
@@ -147,7 +154,8 @@ def test_a_file_that_is_not_an_image_is_refused_clearly(api_client):
     )
     assert response.status_code == 400
     assert response.json() == {
-        "photos": ["文件“photo.png”不是有效的图片，请上传 JPEG、PNG、GIF 或 WebP 格式的照片。"]
+        "photos": ["文件“photo.png”不是有效的图片，请上传 JPEG、PNG、GIF 或 WebP 格式的照片。"],
+        "error_code": "photo_not_image",
     }
     assert not RepairRequest.objects.exists()
 
@@ -174,7 +182,7 @@ def test_too_many_photos_are_refused(api_client, settings):
         format="multipart",
     )
     assert response.status_code == 400
-    assert response.json() == {"photos": ["最多上传 1 张照片。"]}
+    assert response.json() == {"photos": ["最多上传 1 张照片。"], "error_code": "photo_count"}
 
 
 # --- C22 GET /repairs/ --------------------------------------------------------------------------
@@ -255,7 +263,7 @@ def test_detail_of_someone_elses_request_is_404(api_client):
     repair = RepairRequestFactory()
     response = api_client.get(f"/repairs/{repair.pk}/")
     assert response.status_code == 404
-    assert response.json() == {"detail": "未找到。"}
+    assert response.json() == {"detail": "未找到。", "error_code": "not_found"}
 
 
 def test_detail_costs_the_same_queries_with_more_history(
@@ -294,7 +302,8 @@ def test_the_reporter_confirms_and_rates_a_solved_repair(api_client, user, staff
 def test_the_reporter_reopens_a_solved_repair_with_a_reason(api_client, user):
     repair = RepairRequestFactory(user=user, status=S.SOLVED)
     assert api_client.post(f"/repairs/{repair.pk}/reopen/", {}, format="json").json() == {
-        "reason": ["该字段是必填项。"]
+        "reason": ["该字段是必填项。"],
+        "error_code": "required",
     }
     response = api_client.post(f"/repairs/{repair.pk}/reopen/", {"reason": "还是断网"}, format="json")
     assert response.status_code == 200
@@ -307,16 +316,19 @@ def test_the_reporter_may_cancel_only_a_pending_request(api_client, user):
     processing = RepairRequestFactory(user=user, status=S.PROCESSING)
     response = api_client.post(f"/repairs/{processing.pk}/cancel/")
     assert response.status_code == 400
-    assert response.json() == {"detail": "报修不能从“处理中”变为“已关闭”。"}
+    assert response.json() == {
+        "detail": "报修不能从“处理中”变为“已关闭”。",
+        "error_code": "transition_not_allowed",
+    }
 
 
 def test_rating_an_unsolved_repair_is_a_clear_400(api_client, user):
     repair = RepairRequestFactory(user=user, status=S.PENDING)
     response = api_client.post(f"/repairs/{repair.pk}/rate/", {"rating": 5}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"detail": "报修解决后才能评价。"}
+    assert response.json() == {"detail": "报修解决后才能评价。", "error_code": "not_solved"}
     bad = api_client.post(f"/repairs/{repair.pk}/rate/", {"rating": 9}, format="json")
-    assert bad.status_code == 400 and list(bad.json()) == ["rating"]
+    assert bad.status_code == 400 and list(bad.json()) == ["rating", "error_code"]
 
 
 def test_follow_ups_on_someone_elses_request_are_404(api_client):

@@ -13,6 +13,8 @@ from django.utils.dateparse import parse_datetime
 from reservations import selectors
 from wechathhu.core.errors import ApplicationError
 
+from ..errors import ReservationErrorCode as Code
+
 BAD_QUERY_TIMES = "查询的开始和结束时间必须以正确格式给定。"
 BAD_SEARCH_TIMES = "查询的开始和结束时间（time_from、time_to）必须以正确格式给定。"
 BAD_PEOPLE = "开会人数（people_count）必须是整数。"
@@ -46,13 +48,13 @@ def parse_int(params, name: str, message: str) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise ApplicationError(message)
+        raise ApplicationError(message, code=Code.INVALID_QUERY) from None
 
 
 def parse_window(params, start_name: str, end_name: str, *, message: str) -> tuple[datetime, datetime]:
     start, end = parse_time(params.get(start_name)), parse_time(params.get(end_name))
     if start is None or end is None:
-        raise ApplicationError(message)
+        raise ApplicationError(message, code=Code.INVALID_QUERY)
     selectors.search_window_check(start=start, end=end)
     return start, end
 

@@ -10,12 +10,6 @@ from accounts.models import User
 from reservations.models import Meetingroom, Reservation, ReservationSeries, SeriesFrequency
 from reservations.services import OnConflict
 
-
-def utc_z(dt: datetime) -> str:
-    """A datetime as the original's hand-built dicts sent it: UTC with ``Z`` (§3.3)."""
-    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 # --- Availability ------------------------------------------------------------------------------------
 
 
@@ -129,11 +123,6 @@ class SeriesCreateSerializer(serializers.Serializer):
         help_text="abort：有冲突日期则全部不预约（400 列出冲突日期）；skip：跳过冲突日期，预约其余日期",
     )
     dry_run = serializers.BooleanField(default=False, help_text="为 true 时只检查并返回计划，不预约")
-
-    def validate(self, attrs):
-        if attrs["until"] is None and attrs["count"] is None:
-            raise serializers.ValidationError("必须给出截止日期（until）或重复次数（count）。")
-        return attrs
 
 
 class SeriesSerializer(serializers.ModelSerializer):

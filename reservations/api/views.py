@@ -238,7 +238,5 @@ class SeriesDetailView(APIView):
         series = selectors.series_get_for_user(user=request.user, series_id=pk)
         query = SeriesCancelSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        cancelled = services.series_cancel(
-            series=series, by=request.user, from_date=query.validated_data["from_date"]
-        )
+        cancelled = services.series_cancel(series=series, from_date=query.validated_data["from_date"])
         return Response({"cancelled": cancelled})

@@ -128,6 +128,13 @@ def test_past_time_and_time_beyond_the_advance_window_are_not_offered(client, se
     ]
 
 
+QUERY_CODES = {  # the rest are "invalid_query"
+    "查询的开始时间必须早于结束时间。": "invalid_span",
+    "查询的时间跨度不得超过31天。": "invalid_span",
+    "结束时间必须在现在以后。": "in_the_past",
+}
+
+
 @pytest.mark.parametrize(
     ("params", "detail"),
     [
@@ -198,7 +205,7 @@ def test_past_time_and_time_beyond_the_advance_window_are_not_offered(client, se
 def test_bad_parameters_are_a_clear_400(client, params, detail):
     response = client.get(URL, params)
     assert response.status_code == 400
-    assert response.json() == {"detail": detail}
+    assert response.json() == {"detail": detail, "error_code": QUERY_CODES.get(detail, "invalid_query")}
 
 
 def test_anonymous_is_401(anon_client):

@@ -141,7 +141,7 @@ def test_c17_conflict_is_the_non_field_error_the_client_toasts(client):
         format="json",
     )
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": ["会议室在该时间段已经被占用。"]}
+    assert response.json() == {"non_field_errors": ["会议室在该时间段已经被占用。"], "error_code": "occupied"}
 
 
 def test_c17_back_to_back_is_not_a_conflict(client):
@@ -209,5 +209,5 @@ def test_c19_someone_elses_or_ended_booking_is_404(client, booker):
     for pk in (other.pk, ended.pk, 999999):
         response = client.delete(f"/reservations/{pk}/")
         assert response.status_code == 404
-        assert response.json() == {"detail": "未找到。"}
+        assert response.json() == {"detail": "未找到。", "error_code": "not_found"}
     assert Reservation.objects.filter(pk__in=[other.pk, ended.pk]).count() == 2

@@ -49,6 +49,13 @@ def book(client, room, start, end, description="组会"):
     )
 
 
+RULE_CODES = {  # the rest are "invalid_span"
+    "结束时间必须在现在以后。": "in_the_past",
+    "开始时间不能早于现在。": "in_the_past",
+    "最多只能提前60天预约。": "too_far_ahead",
+}
+
+
 @pytest.mark.parametrize(
     ("start", "end", "message"),
     [
@@ -69,7 +76,10 @@ def test_rules_are_400_non_field_errors(client, start, end, message):
     room = MeetingroomFactory()
     response = book(client, room, start, end)
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": [message]}
+    assert response.json() == {
+        "non_field_errors": [message],
+        "error_code": RULE_CODES.get(message, "invalid_span"),
+    }
     assert not Reservation.objects.exists()
 
 
@@ -93,17 +103,24 @@ def test_rules_follow_the_settings(client, settings):
     assert book(client, room, local(DAY, "10:15"), local(DAY, "10:30")).status_code == 201
     assert book(client, room, local(DAY, "11:00"), local(DAY, "15:00")).status_code == 201
     response = book(client, room, local(DAY, "16:00"), local(DAY, "20:15"))
-    assert response.json() == {"non_field_errors": ["预约会议时间不得少于15分钟，不得超过4小时。"]}
+    assert response.json() == {
+        "non_field_errors": ["预约会议时间不得少于15分钟，不得超过4小时。"],
+        "error_code": "invalid_span",
+    }
 
 
 def test_bookable_hours_and_inactive_rooms(client):
     room = MeetingroomFactory(bookable_from=time(8), bookable_to=time(18))
     response = book(client, room, local(DAY, "17:30"), local(DAY, "18:30"))
-    assert response.json() == {"non_field_errors": ["该会议室的可预约时间为每天 08:00–18:00。"]}
+    assert response.json() == {
+        "non_field_errors": ["该会议室的可预约时间为每天 08:00–18:00。"],
+        "error_code": "outside_hours",
+    }
     assert book(client, room, local(DAY, "17:00"), local(DAY, "18:00")).status_code == 201
     closed = MeetingroomFactory(is_active=False)
     assert book(client, closed, local(DAY, "10:00"), local(DAY, "11:00")).json() == {
-        "non_field_errors": ["该会议室暂停预约。"]
+        "non_field_errors": ["该会议室暂停预约。"],
+        "error_code": "room_closed",
     }
 
 
@@ -113,7 +130,7 @@ def test_field_errors_name_the_field(client):
     )
     assert response.status_code == 400
     body = response.json()
-    assert set(body) == {"meetingroom_object", "reserve_from", "reserve_to", "description"}
+    assert set(body) == {"meetingroom_object", "reserve_from", "reserve_to", "description", "error_code"}
     assert body["description"] == ["该字段是必填项。"]
 
 
@@ -122,7 +139,8 @@ def test_overlap_in_any_form_is_refused(client):
     ReservationFactory(meetingroom=room, reserve_from=local(DAY, "10:00"), reserve_to=local(DAY, "12:00"))
     for start, end in (("09:00", "10:30"), ("11:30", "13:00"), ("10:30", "11:00"), ("09:00", "12:00")):
         assert book(client, room, local(DAY, start), local(DAY, end)).json() == {
-            "non_field_errors": ["会议室在该时间段已经被占用。"]
+            "non_field_errors": ["会议室在该时间段已经被占用。"],
+            "error_code": "occupied",
         }
     assert book(client, MeetingroomFactory(), local(DAY, "10:00"), local(DAY, "12:00")).status_code == 201
 

@@ -84,6 +84,7 @@ def test_conflicts_abort_the_whole_series_by_default(client, room):
     assert response.json() == {
         "non_field_errors": ["以下日期会议室在该时间段已经被占用：2026-12-08。"],
         "conflicts": ["2026-12-08"],
+        "error_code": "series_conflicts",
     }
     assert not ReservationSeries.objects.exists()
     assert Reservation.objects.count() == 1
@@ -117,18 +118,33 @@ def test_dry_run_books_nothing(client, room):
 def test_an_occurrence_breaking_a_rule_names_its_date(client, room, settings):
     settings.RESERVATION_MAX_ADVANCE_DAYS = 5
     response = client.post(URL, weekly(room), format="json")
-    assert response.json() == {"non_field_errors": ["2026-12-08：最多只能提前5天预约。"]}
+    assert response.json() == {
+        "non_field_errors": ["2026-12-08：最多只能提前5天预约。"],
+        "error_code": "too_far_ahead",
+    }
 
 
 @pytest.mark.parametrize(
     ("overrides", "body"),
     [
-        ({"weekdays": []}, {"weekdays": ["每周重复时必须选择星期几。"]}),
-        ({"count": None}, {"non_field_errors": ["必须给出截止日期（until）或重复次数（count）。"]}),
-        ({"count": None, "until": "2026-11-01"}, {"until": ["截止日期不能早于首次日期。"]}),
-        ({"count": 500}, {"non_field_errors": ["重复预约最多100次。"]}),
-        ({"weekdays": [8]}, {"weekdays": {"0": ["请确保该值小于或者等于 7。"]}}),
-        ({"frequency": "monthly"}, {"frequency": ["“monthly” 不是合法选项。"]}),
+        ({"weekdays": []}, {"weekdays": ["每周重复时必须选择星期几。"], "error_code": "invalid_rule"}),
+        (
+            {"count": None},
+            {
+                "non_field_errors": ["必须给出截止日期（until）或重复次数（count）。"],
+                "error_code": "invalid_rule",
+            },
+        ),
+        (
+            {"count": None, "until": "2026-11-01"},
+            {"until": ["截止日期不能早于首次日期。"], "error_code": "invalid_rule"},
+        ),
+        ({"count": 500}, {"non_field_errors": ["重复预约最多100次。"], "error_code": "invalid_rule"}),
+        ({"weekdays": [8]}, {"weekdays": {"0": ["请确保该值小于或者等于 7。"]}, "error_code": "max_value"}),
+        (
+            {"frequency": "monthly"},
+            {"frequency": ["“monthly” 不是合法选项。"], "error_code": "invalid_choice"},
+        ),
     ],
 )
 def test_bad_rules_are_400(client, room, overrides, body):

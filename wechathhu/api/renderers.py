@@ -3,7 +3,8 @@
 The envelope is ``{"code", "message", "data", "timestamp"}`` (seed 001). Views under ``/api/v1/``
 return plain data (optionally with a message, see ``EnvelopeResponse``); ``EnvelopeJSONRenderer``
 is the one place that wraps it. ``code`` is 200 on success (also for a 201 create) and the HTTP
-status on errors.
+status on errors; an error also carries ``error_code``, the machine code clients branch on
+(``{"code": 400, "error_code": "no_recipients", "message": …, "data": …, "timestamp": …}``).
 
 JSON is written by orjson (through drf-orjson-renderer), byte for byte what DRF's own renderer
 writes for the answers we send: compact, UTF-8, U+2028/U+2029 escaped, dates and times, decimals
@@ -20,6 +21,7 @@ from drf_orjson_renderer.renderers import ORJSONRenderer
 from rest_framework import renderers
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.utils.encoders import JSONEncoder as DRFJSONEncoder
 
 
@@ -85,6 +87,17 @@ DEFAULT_MESSAGES = {
 }
 
 
+DEFAULT_ERROR_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    429: "throttled",
+    503: "service_unavailable",
+}
+
+
 class EnvelopeResponse(Response):
     """A DRF response carrying the envelope's human-readable ``message``."""
 
@@ -109,7 +122,7 @@ def _first_error(errors, field=""):
                 return found
         return ""
     text = str(errors)
-    if field and field not in ("non_field_errors", "detail"):
+    if field and field not in (api_settings.NON_FIELD_ERRORS_KEY, "detail"):
         return f"{field}: {text}"
     return text
 
@@ -122,12 +135,17 @@ def envelope(data, *, status_code: int, message: str | None = None) -> dict:
             "data": data,
             "timestamp": timezone.localtime().isoformat(),
         }
+    error_code = DEFAULT_ERROR_CODES.get(status_code, "error")
+    if isinstance(data, dict) and "error_code" in data:
+        data = dict(data)
+        error_code = str(data.pop("error_code"))
     if isinstance(data, dict) and set(data) == {"detail"}:
         text, payload = str(data["detail"]), None
     else:
         text, payload = _first_error(data), data
     return {
         "code": status_code,
+        "error_code": error_code,
         "message": text or DEFAULT_MESSAGES.get(status_code, "请求失败"),
         "data": payload,
         "timestamp": timezone.localtime().isoformat(),

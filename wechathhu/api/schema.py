@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from .pagination import EnvelopePagination
 
-DETAIL = OpenApiResponse(description='错误：`{"detail": "…"}`')
+DETAIL = OpenApiResponse(description='错误：`{"detail": "…", "error_code": "…"}`')
 """The mini-program contract's error answer, for ``@extend_schema(responses={400: DETAIL, …})``."""
 
 
@@ -52,7 +52,12 @@ def enveloped_page(serializer_class, *, name: str, key: str = "messages"):
 
 ErrorEnvelope = inline_serializer(
     name="ErrorEnvelope",
-    fields=_envelope_fields(serializers.JSONField(allow_null=True, help_text="字段错误详情，或 null")),
+    fields={
+        **_envelope_fields(serializers.JSONField(allow_null=True, help_text="字段错误详情，或 null")),
+        "error_code": serializers.CharField(
+            help_text="机器可读的错误代码（如 no_recipients、not_found、required），客户端据此分支，勿依赖 message 文本"
+        ),
+    },
 )
 
 
@@ -68,4 +73,4 @@ def envelope_errors(*codes: int) -> dict:
     return {code: OpenApiResponse(ErrorEnvelope, description=descriptions.get(code, "")) for code in codes}
 
 
-__all__ = ["EnvelopePagination", "ErrorEnvelope", "enveloped", "enveloped_page", "envelope_errors"]
+__all__ = ["DETAIL", "EnvelopePagination", "ErrorEnvelope", "enveloped", "enveloped_page", "envelope_errors"]

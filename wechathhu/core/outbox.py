@@ -139,6 +139,22 @@ class Skip(Outcome):
 # WeChat codes worth another try: -1 system busy, 45009 rate limit, expired/invalid access token
 # (the client has already refreshed the token once by then), 45011 API frequency limit.
 WECHAT_TRANSIENT_CODES = frozenset({-1, 40001, 40014, 42001, 45009, 45011})
+# The reason a WeChat code stands for, as the delivery report groups failures.
+WECHAT_REASONS = {
+    -1: "busy",
+    40001: "token",
+    40014: "token",
+    42001: "token",
+    45009: "rate_limited",
+    45011: "rate_limited",
+    43101: "no_consent",
+    43004: "not_following",
+    43019: "blocked",
+    40003: "invalid_openid",
+    47003: "invalid_data",
+    45015: "window_closed",
+    45047: "window_closed",
+}
 
 
 def classify(exc: BaseException) -> Outcome | None:
@@ -150,9 +166,10 @@ def classify(exc: BaseException) -> Outcome | None:
     if isinstance(exc, WeChatUnavailable):
         return Transient(str(exc), code=exc.errcode, reason="unreachable")
     if isinstance(exc, WeChatError):
+        reason = WECHAT_REASONS.get(exc.errcode, "refused")
         if exc.errcode in WECHAT_TRANSIENT_CODES:
-            return Transient(str(exc), code=exc.errcode, reason="busy")
-        return Permanent(str(exc), code=exc.errcode, reason="refused")
+            return Transient(str(exc), code=exc.errcode, reason=reason)
+        return Permanent(str(exc), code=exc.errcode, reason=reason)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _msg in exc.recipients.values()]
         if codes and all(400 <= code < 500 for code in codes):

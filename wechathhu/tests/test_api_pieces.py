@@ -1,8 +1,13 @@
 """The shared API pieces: envelope renderer, exception handler, both pagination styles, docs."""
 
 import pytest
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.test import APIRequestFactory
 
 from accounts.models import User
@@ -10,7 +15,7 @@ from accounts.tests.factories import UserFactory
 from wechathhu.api.exceptions import exception_handler, is_transient_database_error
 from wechathhu.api.pagination import EnvelopePagination
 from wechathhu.api.renderers import envelope
-from wechathhu.core.errors import ApplicationError
+from wechathhu.core.errors import NON_FIELD_ERRORS, ApplicationError, ForbiddenError, NotFoundError
 
 pytestmark = pytest.mark.django_db
 
@@ -30,32 +35,83 @@ def test_v1_401_is_enveloped_with_the_status_as_code(anon_client):
     body = response.json()
     assert body["code"] == 401 and body["data"] is None
     assert body["message"] == "身份认证信息未提供。"
+    assert body["error_code"] == "not_authenticated"
 
 
-def test_mini_program_errors_stay_plain_drf(anon_client):
+def test_mini_program_errors_stay_plain_drf_with_the_code_added(anon_client):
     response = anon_client.get("/current-user/")
-    assert response.json() == {"detail": "身份认证信息未提供。"}
+    assert response.json() == {"detail": "身份认证信息未提供。", "error_code": "not_authenticated"}
+    assert list(response.json()) == ["detail", "error_code"]  # the contract's key stays first
 
 
 def test_validation_errors_in_the_envelope_name_the_field():
-    body = envelope({"title": ["该字段是必填项。"]}, status_code=400)
-    assert body["code"] == 400
+    body = envelope({"title": ["该字段是必填项。"], "error_code": "required"}, status_code=400)
+    assert body["code"] == 400 and body["error_code"] == "required"
     assert body["message"] == "title: 该字段是必填项。"
     assert body["data"] == {"title": ["该字段是必填项。"]}
     assert envelope({"non_field_errors": ["不行"]}, status_code=400)["message"] == "不行"
 
 
+def test_an_envelope_error_without_a_code_gets_the_status_default():
+    body = envelope({"detail": "资源不存在"}, status_code=404)
+    assert body["error_code"] == "not_found" and body["data"] is None
+
+
 @pytest.mark.parametrize(
     ("exc", "status", "data"),
     [
-        (ApplicationError("冲突了", field="non_field_errors"), 400, {"non_field_errors": ["冲突了"]}),
-        (ApplicationError("没有邮箱"), 400, {"detail": "没有邮箱"}),
-        (ApplicationError("忙", status=503), 503, {"detail": "忙"}),
+        (
+            ApplicationError("冲突了", field=NON_FIELD_ERRORS, code="occupied"),
+            400,
+            {"non_field_errors": ["冲突了"], "error_code": "occupied"},
+        ),
+        (
+            ApplicationError("太长", field="title", code="too_long", extra={"limit": 5}),
+            400,
+            {"title": ["太长"], "limit": 5, "error_code": "too_long"},
+        ),
+        (
+            ApplicationError("没有邮箱", code="no_email"),
+            400,
+            {"detail": "没有邮箱", "error_code": "no_email"},
+        ),
+        (ApplicationError("忙", status=503, code="busy"), 503, {"detail": "忙", "error_code": "busy"}),
+        (NotFoundError(), 404, {"detail": "未找到。", "error_code": "not_found"}),
+        (ForbiddenError(), 403, {"detail": "您没有执行该操作的权限。", "error_code": "permission_denied"}),
     ],
 )
-def test_application_errors_keep_the_contract_shape(exc, status, data):
+def test_application_errors_keep_the_contract_shape_and_carry_their_code(exc, status, data):
     response = exception_handler(exc, {})
     assert (response.status_code, response.data) == (status, data)
+
+
+@pytest.mark.parametrize(
+    ("exc", "data"),
+    [
+        (
+            DjangoValidationError({"__all__": [DjangoValidationError("重叠", code="overlap")]}),
+            {"non_field_errors": ["重叠"], "error_code": "overlap"},
+        ),
+        (
+            DjangoValidationError({"end": DjangoValidationError("太早", code="too_early"), "start": "x"}),
+            {"end": ["太早"], "start": ["x"], "error_code": "too_early"},
+        ),
+        (DjangoValidationError("不行"), {"non_field_errors": ["不行"], "error_code": "invalid"}),
+    ],
+)
+def test_django_validation_errors_become_drf_400s_with_their_code(exc, data):
+    response = exception_handler(exc, {})
+    assert (response.status_code, response.data) == (400, data)
+
+
+def test_drf_errors_carry_drf_codes():
+    assert exception_handler(Http404(), {}).data == {"detail": "未找到。", "error_code": "not_found"}
+    response = exception_handler(DjangoPermissionDenied(), {})
+    assert response.status_code == 403 and response.data["error_code"] == "permission_denied"
+    nested = drf_exceptions.ValidationError({"ids": {"0": [ErrorDetail("不是整数", code="invalid_int")]}})
+    assert exception_handler(nested, {}).data["error_code"] == "invalid_int"
+    throttled = exception_handler(drf_exceptions.Throttled(wait=3), {})
+    assert throttled.status_code == 429 and throttled.data["error_code"] == "throttled"
 
 
 def test_a_deadlock_is_a_503_asking_to_retry():
@@ -63,7 +119,7 @@ def test_a_deadlock_is_a_503_asking_to_retry():
     assert is_transient_database_error(deadlock)
     response = exception_handler(deadlock, {})
     assert response.status_code == 503
-    assert response.data == {"detail": "服务繁忙，请稍后重试。"}
+    assert response.data == {"detail": "服务繁忙，请稍后重试。", "error_code": "service_unavailable"}
     assert response["Retry-After"] == "2"
     assert not is_transient_database_error(OperationalError(1146, "Table doesn't exist"))
 
@@ -175,7 +231,7 @@ def test_options_on_an_action_view_without_serializer_class_is_not_a_500(staff_c
 def test_a_number_too_large_for_the_database_is_a_400():
     response = exception_handler(OverflowError("Python int too large to convert to SQLite INTEGER"), {})
     assert response.status_code == 400
-    assert response.data == {"detail": "请求中的数值超出范围。"}
+    assert response.data == {"detail": "请求中的数值超出范围。", "error_code": "out_of_range"}
 
 
 def test_options_on_a_selector_backed_detail_view_describes_its_form(superuser):

@@ -90,7 +90,10 @@ def test_a_hanging_wechat_is_a_503_not_a_hang(wechat_api, anon_client):
     wechat_api.get(WECHAT_BASE + "sns/jscode2session", body=requests.ReadTimeout("read timed out"))
     response = anon_client.post("/auth/wechat-code2token/", {"code": "c"})
     assert response.status_code == 503
-    assert response.json() == {"detail": "暂时无法连接微信服务器，请稍后重试。"}
+    assert response.json() == {
+        "detail": "暂时无法连接微信服务器，请稍后重试。",
+        "error_code": "wechat_unavailable",
+    }
 
 
 def deadlock_on_insert(table: str):
@@ -112,7 +115,7 @@ def test_a_database_deadlock_is_a_503_and_nothing_is_half_written(anon_client, p
     with connection.execute_wrapper(deadlock_on_insert("accounts_authtoken")):
         response = anon_client.post("/auth/get-token/", {"username": user.username, "password": password})
     assert response.status_code == 503
-    assert response.json() == {"detail": "服务繁忙，请稍后重试。"}
+    assert response.json() == {"detail": "服务繁忙，请稍后重试。", "error_code": "service_unavailable"}
     assert response["Retry-After"] == "2"
     assert not AuthToken.objects.filter(user=user).exists()
     # and once the database is healthy again the same request succeeds

@@ -310,6 +310,12 @@ ROWS = [
         kwargs=lambda c: {"pk": c.obj["sent_message"]},
     ),
     Row(
+        "messaging:admin-message-delivery",
+        "GET",
+        expect(200, other=404, superuser=200, **SENDERS_ONLY),
+        kwargs=lambda c: {"pk": c.obj["sent_message"]},
+    ),
+    Row(
         "messaging:admin-message-recipients",
         "GET",
         expect(200, other=404, superuser=200, **SENDERS_ONLY),

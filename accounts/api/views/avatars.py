@@ -51,7 +51,7 @@ class AvatarView(APIView):
     @extend_schema(tags=["current-user"], responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 404: DETAIL})
     def get(self, request, user_id: int, key: str):
         user = selectors.user_get_active(user_id=user_id)
-        if user is None or not user.avatar or user.avatar.name.rsplit("/", 1)[-1] != f"{key}.jpg":
+        if not user.avatar or user.avatar.name.rsplit("/", 1)[-1] != f"{key}.jpg":
             raise exceptions.NotFound()
         try:
             handle = user.avatar.storage.open(user.avatar.name, "rb")

@@ -16,7 +16,13 @@ from accounts.services.users import (
 from wechathhu.api.renderers import EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer, EnvelopeResponse
 from wechathhu.api.schema import envelope_errors, enveloped
 
-from ..serializers import PublicUserSerializer, UserCardSerializer, UserSerializer, UserUpdateSerializer
+from ..serializers import (
+    PublicUserSerializer,
+    UserCardSerializer,
+    UserCardUpdateSerializer,
+    UserSerializer,
+    UserUpdateSerializer,
+)
 
 
 class CurrentUserView(APIView):
@@ -65,9 +71,11 @@ class CurrentUserMetaView(APIView):
         user = selectors.user_get_current(user=request.user)
         return Response(UserCardSerializer(user, context={"request": request}).data)
 
-    @extend_schema(tags=["current-user"], request=UserCardSerializer, responses={200: UserCardSerializer})
+    @extend_schema(
+        tags=["current-user"], request=UserCardUpdateSerializer, responses={200: UserCardSerializer}
+    )
     def put(self, request):
-        serializer = UserCardSerializer(data=request.data)
+        serializer = UserCardUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user_update(
             user=request.user,

@@ -1,15 +1,14 @@
 """The directory (通讯录): departments, contacts with their privacy rules, user search."""
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.generics import ListAPIView
-from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.generics import GenericAPIView, ListAPIView
 
 from accounts import selectors
+from accounts.models import User
 from accounts.privacy import ContactVisibility
 from wechathhu.api.pagination import MiniProgramPagination
 
+from ..pagination import DirectoryPagination
 from ..serializers import (
     ContactQuerySerializer,
     ContactSerializer,
@@ -32,10 +31,7 @@ class DepartmentListView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-CONTACT_PAGE_SIZE = 50
-
-
-class ContactListView(APIView):
+class ContactListView(GenericAPIView):
     """The directory (通讯录): every active user, grouped by ``alpha`` in server order.
 
     Order: letter (``?`` last), pinyin of the full name, number. Each person chooses who may see
@@ -45,6 +41,16 @@ class ContactListView(APIView):
     cut; narrow with ``search`` or ``my=yes``); with ``page=N``, the N-th 50 people, the total in
     the ``X-Total-Count`` header.
     """
+
+    queryset = User.objects.none()  # for the schema; requests use the selectors
+
+    @property
+    def paginator(self):
+        """``DirectoryPagination`` (a bare array, the paging in headers), set here rather than as
+        ``pagination_class`` so that the schema documents the bare array the client reads."""
+        if not hasattr(self, "_paginator"):
+            self._paginator = DirectoryPagination()
+        return self._paginator
 
     @extend_schema(
         tags=["directory"],
@@ -62,28 +68,17 @@ class ContactListView(APIView):
             colleagues_only=query.validated_data["my"] == "yes",
             search=query.validated_data.get("search"),
         )
-        rows = selectors.contact_rows(queryset)
+        page = self.paginate_queryset(selectors.contact_rows(queryset))
         context = {"request": request, "visibility": visibility}
-        page = query.validated_data.get("page")
-        if page is not None:
-            start = (page - 1) * CONTACT_PAGE_SIZE
-            entries = rows[start : start + CONTACT_PAGE_SIZE]
-            response = Response(ContactSerializer(entries, many=True, context=context).data)
-            response["X-Total-Count"] = str(queryset.count())
-            return response
-        limit = settings.DIRECTORY_CONTACTS_LIMIT
-        entries = list(rows[: limit + 1])
-        response = Response(ContactSerializer(entries[:limit], many=True, context=context).data)
-        if len(entries) > limit:
-            response["X-Contacts-Truncated"] = "1"
-        return response
+        return self.get_paginated_response(ContactSerializer(page, many=True, context=context).data)
 
 
-class UserSearchView(APIView):
+class UserSearchView(GenericAPIView):
     """Find people by 工号/学号 (exact or prefix), name, or pinyin (full or initials); answers
     directory entries, 20 per page, with the same privacy as ``/contacts/``."""
 
     pagination_class = MiniProgramPagination
+    queryset = User.objects.none()  # for the schema; requests use the selectors
 
     @extend_schema(
         tags=["directory"],
@@ -94,9 +89,8 @@ class UserSearchView(APIView):
         query = UserSearchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         visibility = ContactVisibility(request.user)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(
-            selectors.contact_rows(selectors.user_search(query=query.validated_data["q"])), request, view=self
+        page = self.paginate_queryset(
+            selectors.contact_rows(selectors.user_search(query=query.validated_data["q"]))
         )
         context = {"request": request, "visibility": visibility}
-        return paginator.get_paginated_response(ContactSerializer(page, many=True, context=context).data)
+        return self.get_paginated_response(ContactSerializer(page, many=True, context=context).data)

@@ -1,13 +1,13 @@
 """Groups (分组) and their members with titles; classes (班级)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, status
-from rest_framework.generics import ListAPIView
+from rest_framework import status
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors
-from accounts.models import CampusGroup
+from accounts.models import CampusGroup, GroupMembership, SchoolClass
 from accounts.services.groups import group_member_add, group_member_remove, group_member_update
 from wechathhu.api.pagination import MiniProgramPagination
 from wechathhu.api.schema import DETAIL
@@ -37,25 +37,18 @@ class GroupListView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-def _group_or_404(request, group_id: int) -> CampusGroup:
-    group = selectors.group_get_for_user(user=request.user, group_id=group_id)
-    if group is None:
-        raise exceptions.NotFound()
-    return group
-
-
-class GroupMemberListView(APIView):
+class GroupMemberListView(GenericAPIView):
     """A group's members with their titles (members and staff may look); add a member (the
     group's managers and staff; only staff may make someone a manager)."""
 
     pagination_class = MiniProgramPagination
+    queryset = GroupMembership.objects.none()  # for the schema; requests use the selectors
 
     @extend_schema(tags=["groups"], responses={200: GroupMemberSerializer(many=True), 404: DETAIL})
     def get(self, request, group_id: int):
-        group = _group_or_404(request, group_id)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(selectors.group_member_list(group=group), request, view=self)
-        return paginator.get_paginated_response(GroupMemberSerializer(page, many=True).data)
+        group = selectors.group_get_for_user(user=request.user, group_id=group_id)
+        page = self.paginate_queryset(selectors.group_member_list(group=group))
+        return self.get_paginated_response(GroupMemberSerializer(page, many=True).data)
 
     @extend_schema(
         tags=["groups"],
@@ -63,7 +56,7 @@ class GroupMemberListView(APIView):
         responses={201: GroupMemberSerializer, 400: DETAIL, 403: DETAIL, 404: DETAIL},
     )
     def post(self, request, group_id: int):
-        group = _group_or_404(request, group_id)
+        group = selectors.group_get_for_user(user=request.user, group_id=group_id)
         serializer = GroupMemberCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership = group_member_add(group=group, by=request.user, **serializer.validated_data)
@@ -75,11 +68,8 @@ class GroupMemberDetailView(APIView):
     """Change a member's title or manager flag, or remove them from the group."""
 
     def _membership(self, request, group_id: int, user_id: int):
-        group = _group_or_404(request, group_id)
-        membership = selectors.group_membership_get(group=group, user_id=user_id)
-        if membership is None:
-            raise exceptions.NotFound()
-        return membership
+        group = selectors.group_get_for_user(user=request.user, group_id=group_id)
+        return selectors.group_membership_get(group=group, user_id=user_id)
 
     @extend_schema(
         tags=["groups"],
@@ -101,11 +91,12 @@ class GroupMemberDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SchoolClassListView(APIView):
+class SchoolClassListView(GenericAPIView):
     """Classes (班级) with their department, head teacher (班主任), counsellors (辅导员) and number
     of students; ``search`` matches the name, major or department."""
 
     pagination_class = MiniProgramPagination
+    queryset = SchoolClass.objects.none()  # for the schema; requests use the selectors
 
     @extend_schema(
         tags=["groups"], parameters=[SearchQuerySerializer], responses={200: SchoolClassSerializer(many=True)}
@@ -113,7 +104,5 @@ class SchoolClassListView(APIView):
     def get(self, request):
         query = SearchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        paginator = self.pagination_class()
-        queryset = selectors.school_class_list(search=query.validated_data.get("search"))
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(SchoolClassSerializer(page, many=True).data)
+        page = self.paginate_queryset(selectors.school_class_list(search=query.validated_data.get("search")))
+        return self.get_paginated_response(SchoolClassSerializer(page, many=True).data)

@@ -9,7 +9,6 @@ from rest_framework.views import APIView
 from accounts.models import AuthToken
 from accounts.services.login import user_login_with_password, user_login_with_wechat_code
 from wechathhu.api.schema import DETAIL
-from wechathhu.core.errors import ApplicationError
 
 from ..serializers import CredentialsSerializer, TokenSerializer, WeChatCodeSerializer
 from ..throttles import LoginThrottleMixin
@@ -65,14 +64,8 @@ class WeChatCodeToTokenView(LoginThrottleMixin, APIView):
         responses={200: TokenSerializer, 201: TokenSerializer, 400: DETAIL, 429: DETAIL, 503: DETAIL},
     )
     def post(self, request):
-        code = request.data.get("code") if hasattr(request.data, "get") else None
-        if not code or not isinstance(code, str):
-            raise ApplicationError("缺少微信登录凭证 code。")
-        serializer = WeChatCodeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = WeChatCodeSerializer.validated(request.data)
         token, created = user_login_with_wechat_code(
-            code=serializer.validated_data["code"],
-            device=request_device(request, serializer.validated_data),
-            device_id=serializer.validated_data.get("device_id", ""),
+            code=data["code"], device=request_device(request, data), device_id=data.get("device_id", "")
         )
         return token_response(token, created)

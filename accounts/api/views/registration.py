@@ -1,15 +1,13 @@
 """Open registration (off unless ``ACCOUNTS_OPEN_REGISTRATION`` is on)."""
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.services.registration import REGISTRATION_CLOSED, user_register
+from accounts.services.registration import registration_check_open, user_register
 from wechathhu.api.schema import DETAIL
-from wechathhu.core.errors import ApplicationError
 
 from ..serializers import RegisterSerializer, RegistrationSerializer
 from ..throttles import RegisterRateThrottle
@@ -35,8 +33,7 @@ class RegisterView(APIView):
         responses={201: RegistrationSerializer, 400: DETAIL, 403: DETAIL, 429: DETAIL},
     )
     def post(self, request):
-        if not settings.ACCOUNTS_OPEN_REGISTRATION:
-            raise ApplicationError(REGISTRATION_CLOSED, status=403, code="registration_closed")
+        registration_check_open()  # before the input: a closed door answers 403 whatever is sent
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = user_register(**serializer.validated_data)

@@ -1,7 +1,7 @@
 """My devices: logging this one out, listing them, signing one out."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -44,8 +44,6 @@ class TokenDetailView(APIView):
 
     @extend_schema(tags=["auth"], request=None, responses={204: None, 404: DETAIL})
     def delete(self, request, pk: int):
-        token = selectors.token_list_for_user(user=request.user).filter(pk=pk).first()
-        if token is None:
-            raise exceptions.NotFound()
+        token = selectors.token_get_for_user(user=request.user, token_id=pk)
         token_revoke(token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)

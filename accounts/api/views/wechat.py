@@ -8,7 +8,6 @@ from accounts import selectors
 from accounts.models import AuthToken
 from accounts.services.wechat import user_bind_wechat, user_unbind_wechat
 from wechathhu.api.schema import DETAIL
-from wechathhu.core.errors import ApplicationError
 
 from ..serializers import UserSerializer, WeChatCodeSerializer
 
@@ -18,10 +17,8 @@ class WeChatAuthView(APIView):
 
     @extend_schema(tags=["auth"], request=WeChatCodeSerializer, responses={200: UserSerializer, 400: DETAIL})
     def put(self, request):
-        code = request.data.get("code") if hasattr(request.data, "get") else None
-        if not code or not isinstance(code, str):
-            raise ApplicationError("缺少微信登录凭证 code。")
-        user = user_bind_wechat(user=request.user, code=code)
+        data = WeChatCodeSerializer.validated(request.data)
+        user = user_bind_wechat(user=request.user, code=data["code"])
         return Response(
             UserSerializer(selectors.user_get_current(user=user), context={"request": request}).data
         )

@@ -64,7 +64,7 @@ def test_conflict_lookup_lists_the_overlapping_bookings(page, admin_login, super
     expect(page.locator("h2")).to_have_text("共 1 条重叠的预约")
     page.fill("#id_end", f"{tomorrow:%Y-%m-%d}T08:00")
     page.get_by_role("button", name="查询").click()
-    expect(page.locator(".errorlist")).to_have_text("开始时间必须早于结束时间。")
+    expect(page.locator(".errorlist")).to_have_text("查询的开始时间必须早于结束时间。")
     assert page.js_errors == []
 
 

@@ -163,6 +163,9 @@ def call(client: WeChatClient, request, *, what: str):
         except requests.RequestException as exc:
             logger.warning("WeChat %s unreachable: %r", what, exc)
             raise WeChatUnavailable(UNREACHABLE)
+        except UNEXPECTED_ANSWER as exc:  # e.g. the access-token fetch answered without a token
+            logger.warning("WeChat %s: an answer wechatpy could not read (%r)", what, exc)
+            raise WeChatUnavailable(UNREACHABLE)
         if not isinstance(result, dict):
             logger.warning("WeChat %s answered something that is not JSON: %r", what, result)
             raise WeChatUnavailable(UNREACHABLE)

@@ -46,15 +46,15 @@ class PreferencesForm(forms.Form):
         help_text="不勾选的分类只在站内显示，不推送到微信或邮件；紧急消息总会推送。",
     )
     quiet_hours_start = forms.TimeField(
-        label="免打扰开始", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+        label="免打扰开始", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
     quiet_hours_end = forms.TimeField(
-        label="免打扰结束", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+        label="免打扰结束", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
     preferred_channel = forms.ChoiceField(label="推送方式", choices=())
     digest_enabled = forms.BooleanField(label="每天一封摘要", required=False)
     digest_time = forms.TimeField(
-        label="摘要时间", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+        label="摘要时间", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
 
     def __init__(self, *args, categories=(), **kwargs):

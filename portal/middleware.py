@@ -8,6 +8,7 @@
   signed-in user are also ``private`` (no shared cache keeps them).
 """
 
+from django.middleware.gzip import GZipMiddleware
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 PORTAL_PREFIX = "/m/"
@@ -33,3 +34,14 @@ class PortalHeadersMiddleware:
                 else:
                     patch_cache_control(response, no_cache=True)
         return response
+
+
+class PortalGZipMiddleware(GZipMiddleware):
+    """Pages are compressed (a phone on a slow network pays for every byte); the API keeps its
+    answers as they are. Django's GZipMiddleware pads each response against BREACH-style
+    attacks, and the CSRF token in a page is masked anew on every response."""
+
+    def process_response(self, request, response):
+        if not is_portal_path(request.path):
+            return response
+        return super().process_response(request, response)

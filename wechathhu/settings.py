@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.PortalHeadersMiddleware",
+    "portal.middleware.PortalGZipMiddleware",
 ]
 
 if not DEBUG:

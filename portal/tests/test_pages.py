@@ -506,3 +506,20 @@ def test_non_senders_cannot_compose_and_others_sent_messages_are_404(page, brows
     teacher, _ = counsellor
     theirs = MessageFactory(sender=teacher)
     assert page.get(f"/m/sent/{theirs.pk}/").status_code == 404
+
+
+def test_search_results_come_ten_rooms_a_page(page):
+    for i in range(12):
+        MeetingroomFactory(name=f"研讨室{i:02d}")
+    query = {"date": _tomorrow().isoformat(), "time_from": "09:00", "time_to": "12:00", "length": "60"}
+    first = page.get("/m/rooms/search/", query).content.decode()
+    assert first.count("cell-title") == 10 and "第 1 / 2 页" in first
+    second = page.get("/m/rooms/search/", {**query, "page": 2}).content.decode()
+    assert second.count("cell-title") == 2
+
+
+def test_pages_are_compressed_the_api_is_not(page):
+    html = page.get("/m/contacts/", HTTP_ACCEPT_ENCODING="gzip")
+    assert html["Content-Encoding"] == "gzip" and "Accept-Encoding" in html["Vary"]
+    api = page.get("/contacts/", HTTP_ACCEPT_ENCODING="gzip")
+    assert not api.has_header("Content-Encoding")

@@ -22,6 +22,7 @@ from reservations.models import Meetingroom
 from .base import Page, PortalError, not_found_as_404, paginate, service_errors
 
 SLOTS_SHOWN_PER_ROOM = 12
+ROOMS_PER_SEARCH_PAGE = 10
 
 
 def _local(day, at: time) -> datetime:
@@ -43,7 +44,9 @@ def _duration_text(minutes: int) -> str:
 
 
 class DayForm(forms.Form):
-    date = forms.DateField(label="日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        label="日期", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     location = forms.ChoiceField(label="位置", required=False)
 
     def clean_date(self):
@@ -58,11 +61,13 @@ class DayForm(forms.Form):
 
 
 class SearchForm(forms.Form):
-    date = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     time_from = forms.TimeField(
-        label="最早开始", widget=forms.TimeInput(attrs={"type": "time", "step": 1800})
+        label="最早开始", widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M")
     )
-    time_to = forms.TimeField(label="最晚结束", widget=forms.TimeInput(attrs={"type": "time", "step": 1800}))
+    time_to = forms.TimeField(
+        label="最晚结束", widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M")
+    )
     length = forms.TypedChoiceField(
         label="会议时长",
         required=False,
@@ -124,10 +129,7 @@ class Cell:
     end: datetime
     state: str  # free, busy, mine, past
     label: str
-
-    @property
-    def end_iso(self) -> str:
-        return self.end.isoformat()
+    href: str = ""  # the booking form for a free cell
 
 
 class RoomsDayPage(Page):
@@ -168,7 +170,7 @@ class RoomsDayPage(Page):
         table = [
             {
                 "room": row.meetingroom,
-                "cells": self._cells(row, slots, grid, now, request.user),
+                "cells": self._cells(row, slots, grid, now, request.user, reverse("portal:room-book")),
                 "bookings": [
                     {
                         "when": f"{datetime.fromtimestamp(b.start, tz):%H:%M}–{datetime.fromtimestamp(b.end, tz):%H:%M}",
@@ -196,7 +198,9 @@ class RoomsDayPage(Page):
         )
 
     @staticmethod
-    def _cells(row, slots, grid, now, user) -> list[Cell]:
+    def _cells(row, slots, grid, now, user, book_url) -> list[Cell]:
+        """One cell per grid step: built here, once, rather than by the template per cell (a
+        location's day is a few hundred cells)."""
         cells = []
         for slot in slots:
             ts, end = slot.timestamp(), slot + timedelta(minutes=grid)
@@ -209,7 +213,10 @@ class RoomsDayPage(Page):
             elif end <= now:
                 cells.append(Cell(slot, end, "past", f"{slot:%H:%M} 已过去"))
             else:
-                cells.append(Cell(slot, end, "free", f"{slot:%H:%M} 空闲，点按预约"))
+                query = urlencode(
+                    {"room": row.meetingroom.id, "start": slot.isoformat(), "end": end.isoformat()}
+                )
+                cells.append(Cell(slot, end, "free", f"{slot:%H:%M} 空闲，点按预约", f"{book_url}?{query}"))
         return cells
 
 
@@ -247,21 +254,25 @@ class RoomsSearchPage(Page):
                 )
         except PortalError:
             return self.invalid(context)
+        # Results a page at a time (a whole day over every room is thousands of slots): the
+        # rooms in the selector's order, grouped by location again on each page.
+        flat = [(location, room) for location, rooms in result.groups for room in rooms]
+        page_obj = paginate(request, flat, per_page=ROOMS_PER_SEARCH_PAGE)
         groups = []
-        for location, rooms in result.groups:
-            entries = []
-            for room in rooms:
-                choices = result.choices(room)
-                entries.append(
-                    {
-                        "room": room.meetingroom,
-                        "slots": [
-                            self._slot(room.meetingroom.id, a, b) for a, b in choices[:SLOTS_SHOWN_PER_ROOM]
-                        ],
-                        "more": max(len(choices) - SLOTS_SHOWN_PER_ROOM, 0),
-                    }
-                )
-            groups.append({"location": location, "rooms": entries})
+        for location, room in page_obj.object_list:
+            if not groups or groups[-1]["location"] != location:
+                groups.append({"location": location, "rooms": []})
+            choices = result.choices(room)
+            groups[-1]["rooms"].append(
+                {
+                    "room": room.meetingroom,
+                    "slots": [
+                        self._slot(room.meetingroom.id, a, b) for a, b in choices[:SLOTS_SHOWN_PER_ROOM]
+                    ],
+                    "more": max(len(choices) - SLOTS_SHOWN_PER_ROOM, 0),
+                }
+            )
+        context["page_obj"] = page_obj
         context.update(groups=groups, searched=True, length=length)
         return self.render(context)
 

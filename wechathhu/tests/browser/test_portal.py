@@ -61,6 +61,8 @@ def check(page, name: str) -> None:
     page.wait_for_load_state("networkidle")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"portal-{name}.png", full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"{name} scrolls sideways by {overflow}px at {page.viewport_size['width']}px"
     results = AXE.run(page, options=AXE_OPTIONS)
     bad = [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
     report = "\n".join(
@@ -276,3 +278,37 @@ def test_a_counsellor_composes_to_a_class_and_watches_it_being_read(phone, passw
     page.goto("/m/sent/")
     check(page, "sent")
     assert page.js_errors == []
+
+
+def test_pages_reflow_at_320_css_pixels(browser, live_server, settings, password):
+    """WCAG 1.4.10: at 320 CSS px (a 1280 px window at 400 %, a small phone at 200 %) nothing needs
+    sideways scrolling; the day grid scrolls inside its own region."""
+    settings.SITE_URL = live_server.url
+    student = StudentFactory()
+    MessageRecipientFactory(recipient=student, message=MessageFactory(title="一条很长很长的消息标题" * 4))
+    MeetingroomFactory(location="勤学楼 4 楼")
+    ActivityFactory(name="一个名字相当长的活动" * 3)
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 320, "height": 640}, locale="zh-CN"
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.checked = []
+    try:
+        sign_in(page, student, password)
+        for url in (
+            "/m/",
+            "/m/messages/",
+            "/m/contacts/",
+            "/m/rooms/",
+            "/m/rooms/search/",
+            "/m/activities/",
+            "/m/repairs/new/",
+            "/m/guides/",
+            "/m/me/",
+            "/m/me/card/",
+        ):
+            page.goto(url)
+            check(page, "320-" + url.strip("/").replace("/", "-"))
+    finally:
+        context.close()

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
+from official.tests.wechat_side import OFFICIAL_APP_ID, OFFICIAL_TOKEN
 from wechathhu.celery import app as celery_app
 
 PASSWORD = "pass-word-123"
@@ -115,6 +116,32 @@ def wechat_api(settings):
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.get(WECHAT_BASE + "cgi-bin/token", json={"access_token": "ACCESS", "expires_in": 7200})
         yield mock
+
+
+@pytest.fixture
+def fake_wechat():
+    """A fake WeChat official-account API: a real HTTP server on 127.0.0.1 with state
+    (``official.tests.fake_wechat.FakeWeChat``)."""
+    from official.tests.fake_wechat import FakeWeChat
+
+    server = FakeWeChat().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def official_account(settings, fake_wechat):
+    """The official account configured (plain mode) with its API at the fake server; yields the
+    fake. Switch to safe mode with ``settings.WECHAT_OFFICIAL_ENCODING_AES_KEY = OFFICIAL_AES_KEY``."""
+    settings.WECHAT_OFFICIAL_ENABLED = True
+    settings.WECHAT_OFFICIAL_APP_ID = OFFICIAL_APP_ID
+    settings.WECHAT_OFFICIAL_APP_SECRET = "official-secret"
+    settings.WECHAT_OFFICIAL_TOKEN = OFFICIAL_TOKEN
+    settings.WECHAT_OFFICIAL_ENCODING_AES_KEY = ""
+    settings.WECHAT_API_BASE_URL = fake_wechat.url
+    return fake_wechat
 
 
 class _Inbox:

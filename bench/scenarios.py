@@ -31,6 +31,7 @@ class Scenario:
     name: str
     build: Callable[[Context], list[Request]] | None = None
     target_p50_ms: float | None = None  # the issue's target, checked in the report
+    target_p99_ms: float | None = None  # a target for the loaded p99, where an issue sets one
     baseline: bool = False
     ceiling: bool = False  # the bare Django view: the limit of the framework on this machine
     # A throughput target: at least this fraction of the ceiling's (ping) or of ping's req/s.
@@ -242,6 +243,18 @@ def _clockin_burst(base_url: str, ctx: Context) -> dict:
     return clockin_burst(base_url, ctx.tokens[:1000], activity_name=BURST_ACTIVITY, probe=probe)
 
 
+def _official_robot(command: str) -> Callable[[Context], list[Request]]:
+    from .official import robot_requests
+
+    return lambda ctx: robot_requests(ctx.tokens, command)
+
+
+def _official_subscribe(base_url: str, ctx: Context) -> dict:
+    from .official import subscribe_storm
+
+    return subscribe_storm(base_url)
+
+
 def _page(name: str) -> Callable[[Context], list[Request]]:
     """A portal page for each bench user, signed in by a browser session."""
 
@@ -293,5 +306,8 @@ SCENARIOS = [
     Scenario("clock-in burst (1 000 users)", runner=_clockin_burst, target_p50_ms=50),
     Scenario("repair create", _repair_create),
     Scenario("guide list", _each_user("/guides/"), target_ratio=0.5),
+    Scenario("official robot 帮助 (webhook)", _official_robot("帮助"), target_p50_ms=20, target_p99_ms=200),
+    Scenario("official robot 未读 (webhook)", _official_robot("未读"), target_p99_ms=200),
+    Scenario("official subscribe ×3 (500 users)", runner=_official_subscribe),
     *PAGE_SCENARIOS,
 ]

@@ -45,4 +45,14 @@ app.conf.beat_schedule = {
         "task": "repairs.autoclose_solved",
         "schedule": crontab(hour=3, minute=30),
     },
+    "official-robot-followups-requeue": {
+        # every 5 minutes: https://crontab.guru/#*/5_*_*_*_*
+        "task": "official.robot_followups_requeue",
+        "schedule": crontab(minute="*/5"),
+    },
+    "official-purge": {
+        # every day at 04:10: https://crontab.guru/#10_4_*_*_*
+        "task": "official.purge",
+        "schedule": crontab(hour=4, minute=10),
+    },
 }

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "activities",
     "repairs",
     "guides",
+    "official",
     "portal",
 ]
 
@@ -307,6 +308,20 @@ WECHAT_TIMEOUT = env.float("WECHAT_TIMEOUT", default=5.0)
 if WECHAT_ENABLED and not (WECHAT_APP_ID and WECHAT_APP_SECRET):
     raise ImproperlyConfigured("WECHAT_ENABLED needs WECHAT_APP_ID and WECHAT_APP_SECRET.")
 
+# The official account (公众号). Off unless WECHAT_OFFICIAL_APP_ID is set; then the secret and the
+# webhook token are required too. An EncodingAESKey turns on safe (encrypted) mode.
+WECHAT_OFFICIAL_APP_ID = env("WECHAT_OFFICIAL_APP_ID", default="")
+WECHAT_OFFICIAL_APP_SECRET = env("WECHAT_OFFICIAL_APP_SECRET", default="")
+WECHAT_OFFICIAL_TOKEN = env("WECHAT_OFFICIAL_TOKEN", default="")
+WECHAT_OFFICIAL_ENCODING_AES_KEY = env("WECHAT_OFFICIAL_ENCODING_AES_KEY", default="")
+WECHAT_OFFICIAL_ENABLED = bool(WECHAT_OFFICIAL_APP_ID)
+if WECHAT_OFFICIAL_ENABLED and not (WECHAT_OFFICIAL_APP_SECRET and WECHAT_OFFICIAL_TOKEN):
+    raise ImproperlyConfigured(
+        "WECHAT_OFFICIAL_APP_ID is set: WECHAT_OFFICIAL_APP_SECRET and WECHAT_OFFICIAL_TOKEN are needed too."
+    )
+if WECHAT_OFFICIAL_ENCODING_AES_KEY and len(WECHAT_OFFICIAL_ENCODING_AES_KEY) != 43:
+    raise ImproperlyConfigured("WECHAT_OFFICIAL_ENCODING_AES_KEY must be the 43 characters WeChat shows.")
+
 # --- Security (production) ----------------------------------------------------------------------
 
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
@@ -474,3 +489,33 @@ GUIDES_MAX_UPLOAD_SIZE = env.int("GUIDES_MAX_UPLOAD_SIZE", default=50 * 1024 * 1
 # Larger files are mailed as an expiring download link instead of an attachment.
 GUIDES_MAIL_ATTACHMENT_MAX_SIZE = env.int("GUIDES_MAIL_ATTACHMENT_MAX_SIZE", default=10 * 1024 * 1024)
 GUIDES_LINK_MAX_AGE = env.int("GUIDES_LINK_MAX_AGE", default=7 * 24 * 3600)
+
+# official (the WeChat official account; the credentials are in the WeChat block above)
+# The webhook refuses requests whose timestamp is further than this from the server's clock (s),
+# and bodies larger than this (bytes; WeChat's own messages are a few KB).
+WECHAT_OFFICIAL_TIMESTAMP_TOLERANCE = env.int("WECHAT_OFFICIAL_TIMESTAMP_TOLERANCE", default=300)
+WECHAT_OFFICIAL_MAX_BODY_BYTES = env.int("WECHAT_OFFICIAL_MAX_BODY_BYTES", default=64 * 1024)
+# Followers' last known positions are deleted this many days after they were reported; the
+# activity geofence only trusts a position reported within WECHAT_OFFICIAL_FRESH_POSITION_SECONDS.
+WECHAT_OFFICIAL_LOCATION_RETENTION_DAYS = env.int("WECHAT_OFFICIAL_LOCATION_RETENTION_DAYS", default=30)
+WECHAT_OFFICIAL_FRESH_POSITION_SECONDS = env.int("WECHAT_OFFICIAL_FRESH_POSITION_SECONDS", default=300)
+# Received events (follows, clicks, job reports) are kept this many days; messages stay with
+# their inbox thread.
+WECHAT_OFFICIAL_EVENT_RETENTION_DAYS = env.int("WECHAT_OFFICIAL_EVENT_RETENTION_DAYS", default=30)
+# Mass sends one follower may receive per calendar month (a service account: 4).
+WECHAT_OFFICIAL_MASS_MONTHLY_LIMIT = env.int("WECHAT_OFFICIAL_MASS_MONTHLY_LIMIT", default=4)
+# Where the page login (/wechat/oauth/) sends a user when no `next` is given.
+WECHAT_OFFICIAL_OAUTH_DEFAULT_NEXT = env("WECHAT_OFFICIAL_OAUTH_DEFAULT_NEXT", default="/m/")
+# The H5 login page an unbound follower is sent to (with ?next=…).
+WECHAT_OFFICIAL_LOGIN_URL = env("WECHAT_OFFICIAL_LOGIN_URL", default="/m/login/")
+# Template message the inbox offers when a follower is outside the 48-hour window; empty = none.
+# Fields: key=title|content|time|sender, comma-separated.
+WECHAT_OFFICIAL_REPLY_TEMPLATE_ID = env("WECHAT_OFFICIAL_REPLY_TEMPLATE_ID", default="")
+WECHAT_OFFICIAL_REPLY_TEMPLATE_FIELDS = env.dict(
+    "WECHAT_OFFICIAL_REPLY_TEMPLATE_FIELDS",
+    default={"thing1": "title", "thing2": "content", "time3": "time"},
+)
+# Ask WeChat for each new follower's unionid (only accounts bound to an open platform have one).
+WECHAT_OFFICIAL_FETCH_UNIONID = env.bool("WECHAT_OFFICIAL_FETCH_UNIONID", default=False)
+# The hot-topics list counts posts of this many days.
+WECHAT_OFFICIAL_HOT_TOPIC_DAYS = env.int("WECHAT_OFFICIAL_HOT_TOPIC_DAYS", default=7)

@@ -32,6 +32,8 @@ urlpatterns = [
     path("bench/ceiling", bench_ceiling, name="bench-ceiling"),
     path("api/v1/", include("messaging.api.urls")),
     path("api/v1/", include("accounts.api.urls_v1")),
+    # The WeChat official account: its webhook and the page login (/wechat/…).
+    path("", include("official.api.urls")),
     # Mini-program contract, at the root.
     path("", include("accounts.api.urls")),
     path("", include("reservations.api.urls")),

@@ -108,6 +108,9 @@ def test_every_scenario_builds_well_formed_requests(built):
         assert requests, scenario.name
         for method, path, authorization, body in requests:
             assert method in {"GET", "POST"} and path.startswith("/")
+            if path.startswith("/wechat/official/"):  # WeChat's side: signed, XML, on one line
+                assert "signature=" in path and body.startswith("<xml>") and "\n" not in body
+                continue
             page = path.startswith("/m/")  # the portal's pages: a browser session's cookie
             assert (
                 authorization.startswith("Cookie: sessionid=" if page else "Bearer ")
@@ -152,6 +155,7 @@ def test_in_process_checks_and_the_report(built):
         "target_p50_ms": 30,
     }
     assert "< 30 ms ✓ / ✗" in render_table([loaded])
+    assert "< 30 ms ✓ / ✗; p99 < 200 ms ✓" in render_table([{**loaded, "target_p99_ms": 200}])
 
 
 @pytest.mark.mariadb

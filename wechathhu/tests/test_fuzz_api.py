@@ -53,6 +53,12 @@ def fuzz_authorization(db, settings, _keep_the_test_connection):
             settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "100000/min"
         ),
     }
+    # The official account configured (no WeChat behind it: nothing generated is ever signed right),
+    # so its webhook and page login are fuzzed through their checks rather than their 404.
+    settings.WECHAT_OFFICIAL_ENABLED = True
+    settings.WECHAT_OFFICIAL_APP_ID = "wxfuzz000000000001"
+    settings.WECHAT_OFFICIAL_APP_SECRET = "fuzz-secret"
+    settings.WECHAT_OFFICIAL_TOKEN = "fuzz-token"
     user = UserFactory(is_staff=True, is_superuser=True, kind="staff")
     return {"Authorization": f"Token {client_for(user).token.key}"}
 

@@ -94,6 +94,10 @@ class Row:
     data: Callable[[Ctx], dict] | None = None
     multipart: bool = False
     wechat_openid: Callable[[Ctx], str] | None = None  # what WeChat's code2session answers
+    # Not JSON: ``(body, content type)`` sent as is (the official account's XML webhook).
+    raw_body: Callable[[Ctx], tuple[bytes, str]] | None = None
+    # Run before the request with (pytest's request, the client, ctx): fixtures, session state.
+    setup: Callable | None = None
     page: bool = False  # an H5 page: signed in by a browser session, anonymous sent to the login
     note: str = field(default="", compare=False)
 
@@ -771,6 +775,73 @@ PAGE_ROWS = [
 ROWS += PAGE_ROWS
 
 
+# --- The official account: signed by WeChat (its own rows: the caller's token plays no part) ----------
+
+
+def _official(request, client, ctx):
+    request.getfixturevalue("official_account")
+
+
+def _oauth_round_trip(request, client, ctx):
+    """The callback as WeChat sends the browser back: this site started it (own) or not (other)."""
+    fake = request.getfixturevalue("official_account")
+    fake.oauth_codes["MATRIX-CODE"] = {"openid": "oMATRIX0000000000000000000001"}
+    session = client.session
+    session["official_oauth"] = {"state": "matrix-state", "next": "/m/"}
+    session.save()
+
+
+def _signed(ctx, *, body: str | None = None) -> dict:
+    from official.tests.wechat_side import WeChatSide
+
+    query, _ = WeChatSide(token="official-token" if ctx.own else "forged-token").query(body=body)
+    return query
+
+
+def _webhook_text(ctx) -> tuple[bytes, str]:
+    from official.tests.wechat_side import text
+
+    return text("oMATRIX0000000000000000000002", "帮助").encode(), "text/xml"
+
+
+OFFICIAL_ROWS = [
+    Row(
+        "official:webhook",
+        "GET",
+        expect(200, other=403, anon=(200, 403)),
+        query=lambda c: {**_signed(c), "echostr": "matrix"},
+        setup=_official,
+        note="public but signed: own = WeChat's signature, other = a forged one",
+    ),
+    Row(
+        "official:webhook",
+        "POST",
+        expect(200, other=403, anon=(200, 403)),
+        query=_signed,
+        raw_body=_webhook_text,
+        setup=_official,
+        note="public but signed: own = WeChat's signature, other = a forged one",
+    ),
+    Row(
+        "official:oauth-start",
+        "GET",
+        expect(302, anon=302),
+        query=lambda c: {"next": "/m/"},
+        setup=_official,
+        note="public: sends the browser to WeChat",
+    ),
+    Row(
+        "official:oauth-callback",
+        "GET",
+        expect(302, other=400, anon=(302, 400)),
+        query=lambda c: {"code": "MATRIX-CODE", "state": "matrix-state" if c.own else "forged"},
+        setup=_oauth_round_trip,
+        note="public: own = a login this browser started, other = a forged state",
+    ),
+]
+ROWS += OFFICIAL_ROWS
+
+
 # --- Every endpoint has a row --------------------------------------------------------------------
 
 
@@ -877,6 +948,8 @@ def test_status(case, world, world_settings, request):
     url = reverse(row.route, kwargs=row.kwargs(ctx))
     data = row.data(ctx) if row.data else None
     client = _client(world, role, page=row.page)
+    if row.setup is not None:
+        row.setup(request, client, ctx)
     send = getattr(client, row.method.lower())
     query = row.query(ctx)
     if row.method == "GET":
@@ -888,7 +961,11 @@ def test_status(case, world, world_settings, request):
     else:
         if query:
             url = f"{url}?{urlencode(query)}"
-        response = send(url, data, format="multipart" if row.multipart else "json")
+        if row.raw_body is not None:
+            content, content_type = row.raw_body(ctx)
+            response = client.generic(row.method, url, content, content_type=content_type)
+        else:
+            response = send(url, data, format="multipart" if row.multipart else "json")
     wanted = row.expected[role][0 if own else 1]
     body = getattr(response, "data", None)
     assert response.status_code == wanted, f"{row.method} {url} as {role}: {response.status_code} {body!r}"

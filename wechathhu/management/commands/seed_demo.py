@@ -9,7 +9,7 @@ import importlib
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-DEMO_APPS = ("accounts", "messaging", "reservations", "activities", "repairs", "guides")
+DEMO_APPS = ("accounts", "messaging", "reservations", "activities", "repairs", "guides", "official")
 
 
 class Command(BaseCommand):

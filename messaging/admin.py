@@ -20,12 +20,12 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User, UserKind
+from accounts.models import CampusGroup, Department, SchoolClass, User, UserKind
 from accounts.selectors import audience_user_ids
 from wechathhu.core.admin import OUTBOX_FIELDS, OUTBOX_LIST_DISPLAY, OutboxAdminMixin
 from wechathhu.core.errors import ApplicationError
 
-from . import admin_delivery, admin_report, exports, selectors, services
+from . import admin_delivery, admin_report, audiences, exports, selectors, services
 from .models import (
     Category,
     DeliveryPreference,
@@ -90,19 +90,37 @@ class MessageAdminForm(forms.ModelForm):
             self.fields["published_at"].help_text = _("晚于现在即定时发布：到时才对用户可见")
         if "expires_at" in self.fields:
             self.fields["expires_at"].help_text = _("过期后不再显示；留空表示永不过期")
+        if request is not None and not self.instance.pk:
+            self._limit_pickers(audiences.sender_scope(user=request.user))
         if "category" in self.fields:
             current = self.instance.category_id if self.instance.pk else None
             self.fields["category"].queryset = Category.objects.filter(
                 Q(is_active=True) | Q(pk=current)
             ).order_by("position", "id")
 
+    def _limit_pickers(self, scope):
+        """A teacher picks among their own classes, groups and people (``messaging.audiences``)."""
+        if scope.unrestricted:
+            return
+        limits = {
+            "recipients": User.objects.filter(pk__in=audiences.scope_member_ids(scope=scope)),
+            "audience_departments": Department.objects.none(),
+            "audience_classes": SchoolClass.objects.filter(pk__in=sorted(scope.class_ids)),
+            "audience_groups": CampusGroup.objects.filter(pk__in=sorted(scope.group_ids)),
+        }
+        for name, queryset in limits.items():
+            if name in self.fields:
+                self.fields[name].queryset = queryset
+        if "kinds" in self.fields:
+            self.fields["kinds"].choices = []
+
     def clean(self):
         data = super().clean()
         if self.instance.pk:
             return data
-        user = self.request.user
+        scope = audiences.sender_scope(user=self.request.user)
         if data.get("is_global"):
-            if not selectors.user_can_send_global(user=user):
+            if not scope.can_send_global:
                 raise ValidationError({"is_global": _("您没有发送全局消息的权限。")})
             return data
         audience = {
@@ -114,6 +132,17 @@ class MessageAdminForm(forms.ModelForm):
         }
         if not any(audience.values()):
             raise ValidationError(_("请选择接收者、系所、班级、分组或身份，或勾选“全局消息”。"))
+        try:  # the one rule of who may send to what (the API applies the same)
+            audiences.audience_check(
+                scope=scope,
+                recipient_ids=audience["user_ids"],
+                department_ids=audience["department_ids"],
+                class_ids=audience["class_ids"],
+                group_ids=audience["group_ids"],
+                kinds=audience["kinds"],
+            )
+        except ApplicationError as exc:
+            raise ValidationError(exc.message) from exc
         if not audience_user_ids(**audience).exists():
             raise ValidationError(_("所选范围内没有可接收消息的用户。"))
         return data
@@ -197,13 +226,19 @@ class MessageAdmin(admin.ModelAdmin):
     ordering = ("-published_at", "-id")
     list_per_page = 50
 
-    # -- permissions: senders manage their own messages, superusers all --
+    # -- permissions: senders change their own messages; message-center administrators see all --
 
     def has_module_permission(self, request):
         return selectors.user_can_send(user=request.user)
 
     def has_view_permission(self, request, obj=None):
-        return self._may_manage(request, obj)
+        if not selectors.user_can_send(user=request.user):
+            return False
+        return (
+            obj is None
+            or obj.sender_id == request.user.pk
+            or selectors.message_center_admin(user=request.user)
+        )
 
     def has_add_permission(self, request):
         return selectors.user_can_send(user=request.user)
@@ -217,7 +252,7 @@ class MessageAdmin(admin.ModelAdmin):
     def _may_manage(self, request, obj):
         if not selectors.user_can_send(user=request.user):
             return False
-        return obj is None or request.user.is_superuser or obj.sender_id == request.user.pk
+        return obj is None or obj.sender_id == request.user.pk
 
     def get_queryset(self, request):
         reads = (
@@ -233,7 +268,7 @@ class MessageAdmin(admin.ModelAdmin):
             .defer("content")
             .annotate(read_total=Coalesce(Subquery(reads, output_field=IntegerField()), 0))
         )
-        if not request.user.is_superuser:
+        if not selectors.message_center_admin(user=request.user):
             queryset = queryset.filter(sender=request.user)
         return queryset
 
@@ -346,7 +381,7 @@ class MessageAdmin(admin.ModelAdmin):
             message = services.message_update(message=message, data=changes)
             if data.get("add_recipients"):
                 services.message_add_recipients(
-                    message=message, recipient_ids=[u.pk for u in data["add_recipients"]]
+                    message=message, recipient_ids=[u.pk for u in data["add_recipients"]], by=request.user
                 )
             return message
         except ApplicationError as exc:
@@ -362,8 +397,21 @@ class MessageAdmin(admin.ModelAdmin):
         services.message_delete(message=obj)
 
     def delete_queryset(self, request, queryset):
-        for message in queryset:
+        for message in self._own(request, queryset, "删除"):
             services.message_delete(message=message)
+
+    def _own(self, request, queryset, verb: str):
+        """The sender's own messages of a selection (only the sender changes a message); the others
+        are reported and left alone."""
+        own = [m for m in queryset if m.sender_id == request.user.pk]
+        skipped = len(queryset) - len(own)
+        if skipped:
+            self.message_user(
+                request,
+                f"有 {skipped} 条不是您发送的消息未{verb}：只有发送者可以{verb}消息。",
+                messages.WARNING,
+            )
+        return own
 
     # -- columns --
 
@@ -405,14 +453,16 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("撤回所选消息"))
     def withdraw(self, request, queryset):
-        for message in queryset:
+        own = self._own(request, queryset, "撤回")
+        for message in own:
             services.message_withdraw(message=message)
-        self.message_user(request, f"已撤回 {len(queryset)} 条消息。", messages.SUCCESS)
+        if own:
+            self.message_user(request, f"已撤回 {len(own)} 条消息。", messages.SUCCESS)
 
     @admin.action(description=_("重新发布所选消息（现在）"))
     def republish(self, request, queryset):
         done = 0
-        for message in queryset:
+        for message in self._own(request, queryset, "重新发布"):
             try:
                 services.message_republish(message=message)
                 done += 1

@@ -14,3 +14,5 @@ class MessagingErrorCode(StrEnum):
     UNKNOWN_CATEGORY = "unknown_category"
     INVALID_PREFERENCES = "invalid_preferences"
     REMINDER_NOT_ALLOWED = "reminder_not_allowed"
+    NOT_THE_SENDER = "not_the_sender"
+    AUDIENCE_NOT_ALLOWED = "audience_not_allowed"

@@ -23,8 +23,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from wechathhu.core.errors import NotFoundError
+from wechathhu.core.errors import ForbiddenError, NotFoundError
 
+from . import audiences
+from .errors import MessagingErrorCode
 from .filters import RecipientFilterSet, SenderMessageFilterSet, UserMessageFilterSet, apply_filterset
 from .models import Message, MessagePriority, MessageRecipient, MessageType
 from .preferences import DeliveryPreferences, delivery_preferences_for_users  # noqa: F401 - the API
@@ -36,9 +38,16 @@ MESSAGE_NOT_FOUND = "消息不存在。"
 
 
 def user_can_send(*, user) -> bool:
-    """Staff, and users granted ``messaging.send`` (e.g. counsellors), may send messages."""
+    """Staff and users granted ``messaging.send`` may send to anyone; counsellors, head teachers and
+    group managers to their own classes and groups (``messaging.audiences``, the rule's owner)."""
+    return audiences.sender_scope(user=user).can_send
+
+
+def message_center_admin(*, user) -> bool:
+    """Message-center administrators (staff holding ``messaging.view_message``; superusers) see
+    every sender's messages (seed 001: 获取系统中所有消息列表). Changing one stays the sender's."""
     return bool(
-        user.is_authenticated and user.is_active and (user.is_staff or user.has_perm("messaging.send"))
+        user.is_authenticated and user.is_active and user.is_staff and user.has_perm("messaging.view_message")
     )
 
 
@@ -222,26 +231,48 @@ def message_stats_for_user(*, user: User) -> dict:
 # --- Senders ----------------------------------------------------------------------------------
 
 
-def message_list_for_sender(*, user: User, filters=None) -> QuerySet[Message]:
-    """Messages a sender manages: their own, or all of them for a superuser."""
-    queryset = Message.objects.select_related("sender", "category").order_by("-published_at", "-id")
-    if not user.is_superuser:
+def messages_of_sender(*, user: User) -> QuerySet[Message]:
+    """The messages ``user`` sees as a sender: every message for a message-center administrator,
+    their own otherwise."""
+    queryset = Message.objects.all()
+    if not message_center_admin(user=user):
         queryset = queryset.filter(sender=user)
+    return queryset
+
+
+def message_list_for_sender(*, user: User, filters=None) -> QuerySet[Message]:
+    """seed 001's admin list: every message for a message-center administrator, a sender's own
+    otherwise, newest first."""
+    queryset = (
+        messages_of_sender(user=user).select_related("sender", "category").order_by("-published_at", "-id")
+    )
     return apply_filterset(SenderMessageFilterSet, filters or {}, queryset)
 
 
-def message_get_for_sender(*, user: User, message_id: int, with_recipients: bool = False) -> Message:
-    """A message ``user`` may manage (their own; any for a superuser), else 404.
+# What only the sender may do to a message (seed 001: 只有发送者可以更新/删除).
+SENDER_ONLY_ACTIONS = {
+    "update": "只有发送者可以更新消息。",
+    "delete": "只有发送者可以删除消息。",
+    "add_recipients": "只有发送者可以添加接收者。",
+    "attach": "只有发送者可以管理附件。",
+}
 
-    ``with_recipients`` loads its first ``MESSAGING_DETAIL_RECIPIENTS`` recipient rows, with
-    their users, as ``recipient_rows`` (the full list is paginated: ``message_recipient_list``).
+
+def message_get_for_sender(
+    *, user: User, message_id: int, with_recipients: bool = False, action: str | None = None
+) -> Message:
+    """A message ``user`` sees as a sender (``messages_of_sender``), else 404.
+
+    With ``action`` (a key of ``SENDER_ONLY_ACTIONS``), someone who sees the message but did not
+    send it gets 403; 404 stays for those who cannot see it. ``with_recipients`` loads its first
+    ``MESSAGING_DETAIL_RECIPIENTS`` recipient rows, with their users, as ``recipient_rows`` (the
+    full list is paginated: ``message_recipient_list``).
     """
-    queryset = Message.objects.select_related("sender", "category")
-    if not user.is_superuser:
-        queryset = queryset.filter(sender=user)
-    message = queryset.filter(pk=message_id).first()
+    message = messages_of_sender(user=user).select_related("sender", "category").filter(pk=message_id).first()
     if message is None:
         raise NotFoundError(MESSAGE_NOT_FOUND)
+    if action is not None and message.sender_id != user.pk:
+        raise ForbiddenError(SENDER_ONLY_ACTIONS[action], code=MessagingErrorCode.NOT_THE_SENDER)
     if with_recipients:
         message.recipient_rows = list(
             message_recipient_list(message=message)[: settings.MESSAGING_DETAIL_RECIPIENTS]
@@ -402,13 +433,14 @@ def _day_start(day: date) -> datetime:
 
 
 def message_report_list(*, user: User, date_from: date, date_to: date) -> QuerySet[Message]:
-    """Messages published in the period (up to now), the user's own unless a superuser."""
+    """Messages published in the period (up to now): all for a message-center administrator, the
+    user's own otherwise."""
     queryset = Message.objects.filter(
         published_at__gte=_day_start(date_from),
         published_at__lt=_day_start(date_to + timedelta(days=1)),
         published_at__lte=timezone.now(),
     )
-    if not user.is_superuser:
+    if not message_center_admin(user=user):
         queryset = queryset.filter(sender=user)
     return queryset
 

@@ -22,7 +22,7 @@ from wechathhu.core.errors import ApplicationError, ForbiddenError
 from wechathhu.core.services import model_update
 from wechathhu.core.tasks import enqueue_on_commit as enqueue_task_on_commit
 
-from . import categories, selectors
+from . import audiences, categories, selectors
 from .delivery import deliveries_queue_for_message, deliveries_queue_reminders
 from .errors import MessagingErrorCode
 from .models import Message, MessagePriority, MessageRecipient, MessageType
@@ -190,13 +190,14 @@ def message_create(
     category_id: int | None = None,
     remind_unread_after_hours: int | None = None,
 ) -> Message:
-    """A message composed by a person (API or admin): permissions and audience are checked.
-
-    Unknown ids are a 400 naming them; a targeted message must reach at least one active user.
+    """A message composed by a person (API, admin, phone pages): who may send to what is
+    ``messaging.audiences``' rule (403 naming what is out of reach); unknown ids are a 400 naming
+    them; a targeted message must reach at least one active user.
     """
-    if not selectors.user_can_send(user=sender):
+    scope = audiences.sender_scope(user=sender)
+    if not scope.can_send:
         raise ForbiddenError("您没有发送消息的权限。", code=MessagingErrorCode.SEND_NOT_ALLOWED)
-    if is_global and not selectors.user_can_send_global(user=sender):
+    if is_global and not scope.can_send_global:
         raise ForbiddenError("您没有发送全局消息的权限。", code=MessagingErrorCode.GLOBAL_NOT_ALLOWED)
     if not is_global:
         if not (recipient_ids or department_ids or class_ids or group_ids or kinds):
@@ -210,6 +211,14 @@ def message_create(
             department_ids=department_ids,
             class_ids=class_ids,
             group_ids=group_ids,
+        )
+        audiences.audience_check(
+            scope=scope,
+            recipient_ids=recipient_ids,
+            department_ids=department_ids,
+            class_ids=class_ids,
+            group_ids=group_ids,
+            kinds=kinds,
         )
     message = message_send(
         sender=sender,
@@ -272,10 +281,12 @@ def message_delete(*, message: Message) -> None:
 
 
 @transaction.atomic
-def message_add_recipients(*, message: Message, recipient_ids) -> int:
+def message_add_recipients(*, message: Message, recipient_ids, by: User | None = None) -> int:
     """Address a targeted message to more users; those already addressed are skipped.
 
-    Returns the number of users added. Inactive users are not addressed (as at send time).
+    Returns the number of users added. Inactive users are not addressed (as at send time). ``by``
+    (the person adding them) must be allowed to send to them (``messaging.audiences``), and the
+    message must not come to cover every active user without the global right.
     """
     if message.is_global:
         raise ApplicationError(
@@ -285,6 +296,16 @@ def message_add_recipients(*, message: Message, recipient_ids) -> int:
         )
     _check_exist(recipient_ids=recipient_ids)
     message = Message.objects.select_for_update().get(pk=message.pk)
+    if by is not None:
+        scope = audiences.sender_scope(user=by)
+        audiences.audience_check(scope=scope, recipient_ids=recipient_ids)
+        if not scope.can_send_global:
+            current = MessageRecipient.objects.filter(message=message).values("recipient_id")
+            if audiences.audience_covers_everyone(current, sorted(set(recipient_ids))):
+                raise ForbiddenError(
+                    "添加后接收者将包含全部用户，相当于全局消息，需要“可以发送全局消息”的权限。",
+                    code=MessagingErrorCode.GLOBAL_NOT_ALLOWED,
+                )
     _write_recipients(message=message, user_ids=list(audience_user_ids(user_ids=recipient_ids)))
     size = MessageRecipient.objects.filter(message=message).count()
     added = size - message.audience_size

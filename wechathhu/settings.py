@@ -402,6 +402,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["RegistrationKindEnum"] = (
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["UserKindEnum"] = "accounts.models.UserKind"
 
 # messaging
+# One name in the API schema for the kinds of audience a sender picks from (issue 20).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["AudienceTypeEnum"] = "messaging.audiences.AUDIENCE_TYPE_CHOICES"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["TypeEnum"] = "messaging.models.MessageType"
 # Recipient rows written per INSERT when a targeted message is sent.
 MESSAGING_RECIPIENT_BATCH_SIZE = env.int("MESSAGING_RECIPIENT_BATCH_SIZE", default=2000)
 # Recipients listed in GET /api/v1/admin/messages/{id}/detail (the full list is paginated).

@@ -6,6 +6,7 @@ Added to seed 001's shapes, never replacing a field of them.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from messaging.audiences import AUDIENCE_TYPE_CHOICES
 from messaging.models import Category, PreferredChannel
 
 MAX_ID = 2**63 - 1
@@ -90,3 +91,22 @@ class PreferencesInputSerializer(serializers.Serializer):
         max_length=MAX_CATEGORY_IDS,
         help_text="不关注的分类ID（整体替换）；[] 表示关注全部",
     )
+
+
+class AudienceOptionSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(
+        choices=AUDIENCE_TYPE_CHOICES,
+        help_text="department → `department_ids`，class → `class_ids`，group → `group_ids`，user → `recipient_ids`",
+    )
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    size = serializers.IntegerField(help_text="可收到消息的（已启用）用户数")
+
+
+class AudienceQuerySerializer(serializers.Serializer):
+    type = serializers.ChoiceField(
+        choices=AUDIENCE_TYPE_CHOICES,
+        required=False,
+        error_messages={"invalid_choice": "“{input}” 不是合法的类型（department、class、group 或 user）。"},
+    )
+    search = serializers.CharField(required=False, allow_blank=True, max_length=50)

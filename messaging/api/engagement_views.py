@@ -3,18 +3,24 @@
 Views validate input, call one service or selector, and serialise the result.
 """
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 
-from messaging import categories, preferences
+from messaging import audiences, categories, preferences
+from wechathhu.api.pagination import EnvelopePagination
 from wechathhu.api.renderers import EnvelopeResponse
-from wechathhu.api.schema import envelope_errors, enveloped, enveloped_page
+from wechathhu.api.schema import PaginationSerializer, envelope_errors, enveloped, enveloped_page
 
 from .engagement_serializers import (
+    AudienceOptionSerializer,
+    AudienceQuerySerializer,
     MessageCategorySerializer,
     PreferencesInputSerializer,
     PreferencesSerializer,
 )
-from .views import TAGS, EnvelopeAPIView
+from .permissions import CanSendMessages
+from .views import ADMIN_TAGS, TAGS, EnvelopeAPIView
 
 PreferencesEnvelope = enveloped(PreferencesSerializer, name="PreferencesEnvelope")
 
@@ -69,3 +75,64 @@ class PreferencesView(EnvelopeAPIView):
         preferences.delivery_preferences_update(user=request.user, data=serializer.validated_data)
         data = preferences.preferences_overview(user=request.user)
         return EnvelopeResponse(PreferencesSerializer(data).data, message="更新推送偏好成功")
+
+
+AudiencesData = inline_serializer(
+    name="AudiencesData",
+    fields={
+        "scope": serializers.ChoiceField(
+            choices=[("all", "任何用户"), ("own", "自己负责的班级和分组")],
+            help_text="all：职工或“消息发送人”，可发给任何人；own：辅导员、班主任、分组管理员，只能发给自己的人",
+        ),
+        "can_send_global": serializers.BooleanField(help_text="能否发送全局消息（或覆盖全部用户的受众）"),
+        "kinds": serializers.ListField(
+            child=serializers.CharField(), help_text="可按身份发送的身份（`kinds`）"
+        ),
+        "audiences": AudienceOptionSerializer(many=True),
+        "pagination": PaginationSerializer,
+    },
+)
+
+
+class AudienceListView(EnvelopeAPIView):
+    """我可以发送给谁：职工和“消息发送人”可发给所有系所、班级、分组（及任何用户、身份）；辅导员和班主任
+    可发给自己的班级及其中的学生，分组管理员可发给自己的分组及其成员（`type=user` 列出可单独选择的人）。
+    发送全局消息（或覆盖全部用户的受众）另需“可以发送全局消息”权限。与发送接口、后台撰写页使用同一规则。"""
+
+    permission_classes = (IsAuthenticated, CanSendMessages)
+    pagination_class = EnvelopePagination
+    pagination_results_key = "audiences"
+    list_message = "获取可发送范围成功"
+
+    @extend_schema(
+        tags=ADMIN_TAGS,
+        operation_id="admin_audiences_list",
+        parameters=[
+            OpenApiParameter(
+                "type", str, enum=["department", "class", "group", "user"], description="只列出这一类"
+            ),
+            OpenApiParameter("search", str, description="按名称（用户：工号/学号、姓名、拼音）查找"),
+        ],
+        responses={
+            200: enveloped(AudiencesData, name="AudiencesEnvelope"),
+            **envelope_errors(400, 401, 403),
+        },
+    )
+    def get(self, request):
+        query = AudienceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        scope = audiences.sender_scope(user=request.user)
+        options = audiences.audience_options(
+            scope=scope, type=query.validated_data.get("type"), search=query.validated_data.get("search", "")
+        )
+        page = self.paginate_queryset(options)
+        return EnvelopeResponse(
+            {
+                "scope": scope.name,
+                "can_send_global": scope.can_send_global,
+                "kinds": audiences.allowed_kinds(scope=scope),
+                "audiences": AudienceOptionSerializer(page, many=True).data,
+                "pagination": self.paginator.get_pagination_data(),
+            },
+            message=self.list_message,
+        )

@@ -16,6 +16,7 @@ urlpatterns = [
     # --- issue 20: categories, preferences, … ---
     path("categories", engagement_views.CategoryListView.as_view(), name="category-list"),
     path("messages/preferences", engagement_views.PreferencesView.as_view(), name="message-preferences"),
+    path("admin/audiences", engagement_views.AudienceListView.as_view(), name="admin-audience-list"),
     path("admin/messages", views.AdminMessageListView.as_view(), name="admin-message-list"),
     path("admin/messages/global", views.AdminGlobalMessageView.as_view(), name="admin-message-global"),
     path("admin/messages/<int:pk>", views.AdminMessageDetailView.as_view(), name="admin-message-detail"),

@@ -188,15 +188,26 @@ class MessageStatsView(EnvelopeAPIView):
 # --- Sender (admin) endpoints --------------------------------------------------------------------
 
 
+class SenderListPagination(EnvelopePagination):
+    """seed 001's client builds its report from one page of ``page_size=1000``."""
+
+    max_page_size = 1000
+
+
 class AdminMessageListView(SenderAPIView):
-    """发送者的消息：自己发送的消息（超级管理员可见全部）。创建消息需 `messaging.send` 权限（职工默认拥有），
-    `is_global=true` 还需 `messaging.send_global` 权限。
+    """获取系统中所有消息列表：消息中心管理员（拥有“查看消息”权限的职工、超级管理员）可见所有发送者的消息，
+    其他发送者只见自己发送的。`page_size` 最大 1000。
+
+    创建消息：职工和“消息发送人”（`messaging.send`）可发给任何用户、系所、班级、分组、身份；辅导员、班主任
+    可发给自己的班级及其学生，分组管理员可发给自己的分组及其成员（见 `GET /api/v1/admin/audiences`）；
+    `is_global=true` 或覆盖全部用户的受众需 `messaging.send_global` 权限。
 
     除 `recipient_ids` 外，还可按 `department_ids`、`class_ids`、`group_ids`、`kinds` 指定受众；
     受众在发送时解析一次（只含已启用的账号）。
     """
 
     serializer_class = MessageSerializer
+    pagination_class = SenderListPagination
 
     def get_serializer_class(self):
         # The browsable API's form for POST is the create input.
@@ -261,7 +272,8 @@ class AdminGlobalMessageView(SenderAPIView):
 
 
 class AdminMessageDetailView(SenderAPIView):
-    """更新或删除一条消息（只有发送者或超级管理员可以操作；他人的消息为 404）。"""
+    """更新或删除一条消息：只有发送者可以更新、删除。能看到这条消息的其他人（消息中心管理员）为 403，
+    看不到的为 404。"""
 
     serializer_class = MessageUpdateInputSerializer  # the browsable API's form
 
@@ -272,7 +284,7 @@ class AdminMessageDetailView(SenderAPIView):
         responses={200: MessageEnvelope, **envelope_errors(400, 401, 403, 404)},
     )
     def put(self, request, pk: int):
-        message = selectors.message_get_for_sender(user=request.user, message_id=pk)
+        message = selectors.message_get_for_sender(user=request.user, message_id=pk, action="update")
         serializer = MessageUpdateInputSerializer(data=request.data, context={"message": message})
         serializer.is_valid(raise_exception=True)
         services.message_update(message=message, data=serializer.validated_data)
@@ -285,7 +297,7 @@ class AdminMessageDetailView(SenderAPIView):
         responses={200: NullEnvelope, **envelope_errors(401, 403, 404)},
     )
     def delete(self, request, pk: int):
-        message = selectors.message_get_for_sender(user=request.user, message_id=pk)
+        message = selectors.message_get_for_sender(user=request.user, message_id=pk, action="delete")
         services.message_delete(message=message)
         return EnvelopeResponse(None, message="删除消息成功")
 
@@ -313,7 +325,7 @@ class AdminMessageFullDetailView(SenderAPIView):
 class AdminMessageRecipientsView(SenderAPIView):
     """消息的接收者：POST 为定向消息添加接收者（已是接收者的用户会被跳过）；GET（扩展）分页列出接收者
     及其阅读、归档状态，可按 `is_read`、`is_archived` 筛选（如 `is_read=false` 查看谁还没读）。
-    只有发送者或超级管理员可操作。"""
+    添加接收者只有发送者可以操作（消息中心管理员为 403）；查看对能看到这条消息的人开放。"""
 
     pagination_results_key = "recipients"
     list_message = "获取接收者列表成功"
@@ -343,10 +355,10 @@ class AdminMessageRecipientsView(SenderAPIView):
         responses={200: NullEnvelope, **envelope_errors(400, 401, 403, 404)},
     )
     def post(self, request, pk: int):
-        message = selectors.message_get_for_sender(user=request.user, message_id=pk)
+        message = selectors.message_get_for_sender(user=request.user, message_id=pk, action="add_recipients")
         serializer = RecipientsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.message_add_recipients(
-            message=message, recipient_ids=serializer.validated_data["recipient_ids"]
+            message=message, recipient_ids=serializer.validated_data["recipient_ids"], by=request.user
         )
         return EnvelopeResponse(None, message="添加接收者成功")

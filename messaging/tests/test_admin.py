@@ -165,8 +165,8 @@ def test_compose_errors_are_shown_on_the_form(staff_admin_client):
     assert not Message.objects.exists()
 
 
-def test_edit_goes_through_the_service_and_can_add_recipients(admin_client):
-    message = MessageRecipientFactory().message
+def test_edit_goes_through_the_service_and_can_add_recipients(admin_client, superuser):
+    message = MessageRecipientFactory(message=MessageFactory(sender=superuser)).message
     newcomer = UserFactory()
     url = reverse("admin:messaging_message_change", args=[message.pk])
     assert admin_client.get(url).status_code == 200
@@ -219,8 +219,10 @@ def test_recipients_page_of_a_global_message_lists_every_active_user(admin_clien
     assert idle.username in unread and reader.username not in unread
 
 
-def test_withdraw_republish_and_copy_actions(admin_client, user):
-    message = GlobalMessageFactory(title="原消息", published_at=timezone.now() - timedelta(days=1))
+def test_withdraw_republish_and_copy_actions(admin_client, superuser, user):
+    message = GlobalMessageFactory(
+        title="原消息", published_at=timezone.now() - timedelta(days=1), sender=superuser
+    )
 
     admin_client.post(CHANGELIST, {"action": "withdraw", "_selected_action": [message.pk]})
     message.refresh_from_db()
@@ -236,8 +238,8 @@ def test_withdraw_republish_and_copy_actions(admin_client, user):
     assert 'value="原消息"' in form
 
 
-def test_delete_goes_through_the_service(admin_client):
-    message = MessageRecipientFactory().message
+def test_delete_goes_through_the_service(admin_client, superuser):
+    message = MessageRecipientFactory(message=MessageFactory(sender=superuser)).message
     response = admin_client.post(
         reverse("admin:messaging_message_delete", args=[message.pk]), {"post": "yes"}
     )
@@ -290,3 +292,23 @@ def test_report_excel_export(admin_client):
     rows = list(workbook["消息明细"].iter_rows(values_only=True))
     assert rows[1][1] == "导出测试" and rows[1][7:10] == (1, 1, 1.0)
     assert rows[0][10] == "分类" and rows[1][10] in ("", None)
+
+
+def test_administrators_see_every_message_but_change_only_their_own(admin_client, superuser):
+    theirs = MessageRecipientFactory(message=MessageFactory(title="别人的消息")).message
+    change = reverse("admin:messaging_message_change", args=[theirs.pk])
+
+    assert "别人的消息" in admin_client.get(CHANGELIST).content.decode()
+    page = admin_client.get(change)
+    assert page.status_code == 200 and 'name="title"' not in page.content.decode()  # read-only
+    assert admin_client.post(change, {"title": "改"}).status_code == 403
+    admin_client.post(CHANGELIST, {"action": "withdraw", "_selected_action": [theirs.pk]})
+    theirs.refresh_from_db()
+    assert theirs.is_active and theirs.title == "别人的消息"
+    assert (
+        admin_client.post(
+            reverse("admin:messaging_message_delete", args=[theirs.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert Message.objects.filter(pk=theirs.pk).exists()

@@ -10,10 +10,12 @@ the contract holds.
 
 import gc
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import requests
+from django.utils import timezone
 
 from accounts.services.tokens import token_issue
 from accounts.tests.factories import UserFactory
@@ -344,3 +346,17 @@ def test_seed_client_sees_http_errors_as_exceptions(manager):
         "data": None,
         "timestamp": None,
     }
+
+
+def test_seed_client_report_counts_every_message(manager):
+    """The report reads one page of ``page_size=1000``: the list serves that many, so it counts all
+    150 messages (it counted 100 when pages were capped there)."""
+    from messaging.tests.factories import MessageFactory
+
+    MessageFactory.create_batch(150, sender=manager.admin, published_at=timezone.now() - timedelta(hours=1))
+    MessageFactory.create_batch(5)  # other senders': the administrator sees them too
+
+    report = manager.generate_message_report()
+
+    assert "- 总消息数: 155" in report
+    assert "- notification: 155 条 (100.0%)" in report

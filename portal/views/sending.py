@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts import selectors as account_selectors
 from accounts.models import CampusGroup, Department, SchoolClass
 from messaging import selectors, services
+from messaging.audiences import sender_scope
 from messaging.categories import category_list
 from messaging.models import MessagePriority, MessageType
 
@@ -25,7 +26,7 @@ def audiences_for(user) -> dict:
         "classes": list(SchoolClass.objects.filter(pk__in=managed.class_ids).order_by("name")),
         "groups": list(CampusGroup.objects.filter(pk__in=managed.group_ids).order_by("name")),
         "departments": list(Department.objects.order_by("name"))
-        if selectors.user_can_send(user=user)
+        if sender_scope(user=user).unrestricted
         else [],
     }
 

@@ -46,7 +46,9 @@ class EnvelopePagination(BasePagination):
         )
         self.results_key = getattr(view, "pagination_results_key", self.results_key)
         self.message = getattr(view, "list_message", "获取列表成功")
-        self.total_items = queryset.count() if hasattr(queryset, "count") else len(queryset)
+        # A list or tuple has a ``count`` method too, but it counts one value.
+        sized = isinstance(queryset, list | tuple) or not hasattr(queryset, "count")
+        self.total_items = len(queryset) if sized else queryset.count()
         start = (self.page_number - 1) * self.current_page_size
         if start >= self.total_items:
             return []

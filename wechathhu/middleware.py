@@ -44,7 +44,7 @@ class QueryCountHeaderMiddleware:
 
 _TOKEN_SCHEMES = ("token ", "bearer ")
 # Pages a browser uses with its session: always the whole middleware stack.
-_SESSION_PATHS = ("/admin/", "/api-auth/", "/m/")  # the admin, DRF's login, the H5 portal
+_SESSION_PATHS = ("/admin/", "/api-auth/", "/m/", "/wechat/")  # admin, DRF login, H5 portal, WeChat OAuth
 
 
 def is_token_request(request) -> bool:

@@ -63,12 +63,13 @@ INSTALLED_APPS = [
     "portal",
 ]
 
-# Django's browser middleware (sessions, language, login, flash messages), each skipped for token
-# clients (``Authorization: Token|Bearer`` outside /admin/ and /api-auth/), who need none of it:
-# see wechathhu.middleware.is_token_request. (CSRF stays as Django ships it: API views are exempt.)
+# Django's browser middleware for language, login and flash messages is skipped for token clients
+# (``Authorization: Token|Bearer`` outside /admin/, /api-auth/ and /m/), who need none of it: see
+# wechathhu.middleware.is_token_request. Sessions (lazy: some API flows such as WeChat OAuth keep
+# state in them) and CSRF (API views are exempt) stay as Django ships them.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "wechathhu.middleware.SessionMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "wechathhu.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -8,11 +8,12 @@ from django.test.utils import CaptureQueriesContext
 pytestmark = pytest.mark.django_db
 
 
-def test_a_token_request_skips_sessions_csrf_language_and_messages(api_client):
+def test_a_token_request_skips_language_login_and_messages(api_client):
     response = api_client.get("/current-user/")
     assert response.status_code == 200
     request = response.wsgi_request
-    assert not hasattr(request, "session") and not hasattr(request, "_messages")
+    assert not hasattr(request, "_messages") and not hasattr(request, "LANGUAGE_CODE")
+    assert not request.session.accessed  # lazy, untouched
     assert "Content-Language" not in response and "Accept-Language" not in response.get("Vary", "")
     # What every answer keeps: the security headers.
     assert response["X-Frame-Options"] == "DENY"

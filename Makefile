@@ -16,15 +16,19 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 # Settings for the checks and the tests: the embedded defaults, whatever a local .env says.
 CLEAN_ENV := env -u DATABASE_URL -u REDIS_URL -u EMAIL_URL -u WECHAT_APP_ID -u WECHAT_APP_SECRET \
-	DEBUG=true CELERY_TASK_ALWAYS_EAGER=true
+	ENV_FILE=/dev/null DEBUG=true CELERY_TASK_ALWAYS_EAGER=true
 
 .PHONY: help run test install install-dev sysdeps services browserdeps lint format schema checks \
-	test-sqlite test-mariadb deploy bench clean
+	test-sqlite test-mariadb deploy stop status backup restore bench clean
 
 help:
 	@echo "make run   - install and start the portal with demo data (SQLite, in-process tasks)"
 	@echo "make test  - install and run lint, checks and the full test suite (SQLite + MariaDB/Redis)"
-	@echo "make deploy - full deployment: gunicorn + celery worker + celery beat (needs DATABASE_URL, REDIS_URL)"
+	@echo "make deploy - full deployment on this machine: migrate, then gunicorn + celery worker + celery beat"
+	@echo "              under supervisord (needs DATABASE_URL and REDIS_URL in .env; README, Full deployment)"
+	@echo "make stop   - stop it (every process stops gracefully; exit 0); make status - its processes"
+	@echo "make backup - back up the database and the uploaded files into one archive (var/backups/)"
+	@echo "make restore BACKUP=file - restore such an archive into an empty deployment"
 	@echo "make schema - regenerate the committed OpenAPI schema (schema/openapi.yaml)"
 	@echo "make bench  - run the benchmark suite (see bench/README.md)"
 
@@ -55,7 +59,11 @@ run: install
 	@echo "    API docs: http://$(HOST):$(PORT)/api/docs/"
 	@echo "  (the demo logins are listed above; stop with Ctrl+C)"
 	@echo ""
-	$(MANAGE) runserver $(HOST):$(PORT)
+	@# Celery beat runs the periodic jobs (scheduled messages, reminders, mail re-sends); without a
+	@# broker it runs each job in its own process, as the web process runs the other tasks.
+	@LOG_LEVEL=WARNING $(BIN)/celery -A wechathhu beat & beat=$$!; \
+		trap 'kill $$beat 2>/dev/null; wait $$beat 2>/dev/null' EXIT; \
+		$(MANAGE) runserver $(HOST):$(PORT)
 
 services:
 	@scripts/services.sh
@@ -75,7 +83,7 @@ format: install-dev
 checks: install-dev
 	$(CLEAN_ENV) $(MANAGE) check
 	$(CLEAN_ENV) DEBUG=false SECRET_KEY=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))") ALLOWED_HOSTS=portal.example.edu.cn \
-		$(MANAGE) check --deploy --fail-level WARNING
+		SITE_URL=https://portal.example.edu.cn $(MANAGE) check --deploy --fail-level WARNING
 	$(CLEAN_ENV) $(MANAGE) makemigrations --check --dry-run
 	@tmp=$$(mktemp); $(CLEAN_ENV) $(MANAGE) spectacular --validate --fail-on-warn --file $$tmp \
 		&& diff -u schema/openapi.yaml $$tmp \
@@ -98,11 +106,26 @@ test-mariadb: install-dev services browserdeps
 
 test: lint checks test-sqlite test-mariadb
 
+# The full deployment on one machine (README, "Full deployment"). Settings come from .env and the
+# environment, read by the portal itself. `stack start` checks them (check --deploy), migrates, collects
+# the static files and replaces itself with supervisord, which runs gunicorn, the worker and beat,
+# restarts whichever exits, and exits 0 on make stop / Ctrl+C / SIGTERM.
 deploy: install
-	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "Set DATABASE_URL and REDIS_URL (see .env.example)"; exit 1; }
-	$(MANAGE) migrate --noinput
-	$(MANAGE) collectstatic --noinput
-	$(BIN)/honcho start -f Procfile
+	$(MANAGE) stack start
+
+stop:
+	@$(MANAGE) stack stop
+
+status:
+	@$(MANAGE) stack status
+
+# One archive with the database and the uploaded files, consistent with each other (README, "Backups").
+backup:
+	$(MANAGE) backup
+
+restore:
+	@test -n "$(BACKUP)" || { echo "Usage: make restore BACKUP=var/backups/wechathhu-….tar.gz"; exit 1; }
+	$(MANAGE) restore "$(BACKUP)"
 
 bench: install-dev services
 	$(BIN)/python -m bench $(BENCH_ARGS)

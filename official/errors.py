@@ -9,7 +9,6 @@ class OfficialErrorCode(StrEnum):
     WECHAT_UNAVAILABLE = "wechat_unavailable"
     SNAPSHOT_USER = "snapshot_user"
     BIND_INACTIVE = "bind_inactive"
-    BIND_WRONG_CLASS = "bind_wrong_class"
     WINDOW_CLOSED = "window_closed"
     NO_TEMPLATE = "no_template"
     INVALID_REPLY = "invalid_reply"

@@ -8,6 +8,8 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from wechathhu.core.errors import ApplicationError
+
 from .models import PageSession
 
 OFFICIAL_OPENID_KEY = "official_openid"
@@ -21,20 +23,29 @@ def _client_ip(request) -> str | None:
 def page_session_start(*, request, user) -> PageSession:
     """Sign ``user`` in on this browser (a new session key) and record the session. A WeChat
     follower waiting in the session (the official account's OAuth found no account for it) is
-    bound to ``user`` now that they have proved who they are."""
+    bound to ``user`` now that they have proved who they are; when the official account refuses
+    that binding (a class QR code for another class …) the sign-in stands and the returned row's
+    ``bind_error`` says why."""
     openid = request.session.get(OFFICIAL_OPENID_KEY)
     login(request, user)
     if request.session.session_key is None:  # login() flushed another user's session
         request.session.save()
+    bind_error = None
     if openid:
-        _bind_official_follower(openid=openid, user=user)
+        try:
+            with transaction.atomic():
+                _bind_official_follower(openid=openid, user=user)
+        except ApplicationError as exc:
+            bind_error = exc.message
         request.session.pop(OFFICIAL_OPENID_KEY, None)
-    return PageSession.objects.create(
+    row = PageSession.objects.create(
         session_key=request.session.session_key,
         user=user,
         device=(request.META.get("HTTP_USER_AGENT") or "")[:255],
         ip=_client_ip(request),
     )
+    row.bind_error = bind_error
+    return row
 
 
 def _bind_official_follower(*, openid: str, user) -> None:

@@ -4,12 +4,34 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wechathhu.settings")
 
 app = Celery("wechathhu")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def _django_logging(**kwargs):
+    """Workers and beat log as the web processes do (settings.LOGGING: one time base, LOG_LEVEL),
+    not with Celery's own handlers and format."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
+
+
+def _add_worker_heartbeat():
+    """Workers beat into Redis while connected to the broker; GET /health/ reads it (wechathhu.health)."""
+    from wechathhu.health import WorkerHeartbeat
+
+    app.steps["consumer"].add(WorkerHeartbeat)
+
+
+_add_worker_heartbeat()
 
 # Periodic jobs, defined in code in one place. django-celery-beat's DatabaseScheduler picks
 # them up at start, so staff can also pause or re-time them in the admin.

@@ -6,17 +6,20 @@ a SQLite file, a local-memory cache, Celery tasks run in-process and e-mail writ
 """
 
 import hashlib
+import os
 from pathlib import Path
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from wechathhu.env import Env, load_env_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
-# A local `.env` file is a convenience for developers; real deployments set the environment.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# `.env` at the top of the checkout (or the file ENV_FILE names); the environment wins over it. An
+# empty value means the default; a value that cannot be parsed stops start-up naming the variable.
+ENV_FILE = load_env_file(BASE_DIR / ".env")
+env = Env()
 
 # --- Core ---------------------------------------------------------------------------------------
 
@@ -36,6 +39,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The public base URL of links in e-mails and messages. Unset, links point at the development server
+# (http://127.0.0.1:8000) whatever host serves the site: production warns at start-up (wechathhu.checks).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -147,6 +152,8 @@ elif "sqlite" in _db["ENGINE"]:
 # --- Cache, Redis and Celery --------------------------------------------------------------------
 
 REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise env.invalid("REDIS_URL", REDIS_URL, "not a Redis URL such as redis://127.0.0.1:6379/0")
 CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="wechathhu")
 if REDIS_URL:
     CACHES = {
@@ -179,6 +186,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "max_retries": 2}
 CELERY_TIMEZONE = "Asia/Shanghai"
+# Tasks one worker process runs at a time (its pool size); default: one per CPU core.
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_CONCURRENCY", default=os.cpu_count() or 1)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # --- Passwords ----------------------------------------------------------------------------------
@@ -256,11 +265,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "wechathhu.api.exceptions.exception_handler",
     "DEFAULT_METADATA_CLASS": "wechathhu.api.metadata.PortalMetadata",
     "DEFAULT_THROTTLE_RATES": {
-        "login": env("THROTTLE_LOGIN", default="10/min"),
-        "login_user": env("THROTTLE_LOGIN_USER", default="20/hour"),
-        "mail": env("THROTTLE_MAIL", default="10/hour"),
-        "register": env("THROTTLE_REGISTER", default="10/hour"),
-        "message_send": env("THROTTLE_MESSAGE_SEND", default="120/hour"),
+        "login": env.rate("THROTTLE_LOGIN", default="10/min"),
+        "login_user": env.rate("THROTTLE_LOGIN_USER", default="20/hour"),
+        "mail": env.rate("THROTTLE_MAIL", default="10/hour"),
+        "register": env.rate("THROTTLE_REGISTER", default="10/hour"),
+        "message_send": env.rate("THROTTLE_MESSAGE_SEND", default="120/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -279,7 +288,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "HealthStatusEnum": "wechathhu.api.views.HEALTH_STATES",
+        "HealthPartEnum": "wechathhu.api.views.HEALTH_PART_STATES",
+    },
 }
 
 LOGIN_URL = "/m/login/"  # where a signed-out browser is sent (the H5 portal's login)
@@ -340,12 +352,17 @@ CSRF_FAILURE_VIEW = (
 
 # --- Logging ------------------------------------------------------------------------------------
 
+LOG_LEVEL = env("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise env.invalid("LOG_LEVEL", LOG_LEVEL, "use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+# One time base for every process's log lines (web, worker, beat, gunicorn itself): Beijing time with
+# its offset, e.g. 2026-12-07 16:08:00.123+08:00 (wechathhu.logs.Formatter; gunicorn.conf.py uses it too).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {"plain": {"()": "wechathhu.logs.Formatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
@@ -470,7 +487,7 @@ ACTIVITIES_CLOCKIN_STEP_SECONDS = env.int("ACTIVITIES_CLOCKIN_STEP_SECONDS", def
 # Key of the QR codes' HMAC; empty means derived from SECRET_KEY (set it to rotate codes apart).
 ACTIVITIES_CLOCKIN_SECRET = env("ACTIVITIES_CLOCKIN_SECRET", default="")
 # Typed six-digit clock-in codes (phones without a camera) a user may try, DRF rate syntax.
-ACTIVITIES_CLOCKIN_CODE_RATE = env("ACTIVITIES_CLOCKIN_CODE_RATE", default="10/min")
+ACTIVITIES_CLOCKIN_CODE_RATE = env.rate("ACTIVITIES_CLOCKIN_CODE_RATE", default="10/min")
 
 # repairs
 # Photos on a repair request: at most this many, each at most this many bytes (JPEG/PNG/GIF/WebP).
@@ -479,7 +496,7 @@ REPAIRS_PHOTO_MAX_BYTES = env.int("REPAIRS_PHOTO_MAX_BYTES", default=5 * 1024 * 
 # Time to solve a request that has no category (categories carry their own).
 REPAIRS_DEFAULT_RESPONSE_HOURS = env.int("REPAIRS_DEFAULT_RESPONSE_HOURS", default=48)
 # New requests per user (each one mails the category's recipients), DRF rate syntax.
-REPAIRS_CREATE_RATE = env("REPAIRS_CREATE_RATE", default="20/hour")
+REPAIRS_CREATE_RATE = env.rate("REPAIRS_CREATE_RATE", default="20/hour")
 # Solved requests the reporter neither confirms nor reopens are closed after this many days (0: never).
 REPAIRS_AUTO_CLOSE_DAYS = env.int("REPAIRS_AUTO_CLOSE_DAYS", default=7)
 

@@ -118,8 +118,9 @@ def follower_bind_user(*, openid: str, user) -> Follower:
     set by the page OAuth).
 
     The openid leaves any user it was bound to, and the user's previous openid (another WeChat
-    account) is unbound: one follower per user, one user per follower. A follower who scanned a
-    class's QR code binds only a student of that class (or a teacher/staff member).
+    account) is unbound: one follower per user, one user per follower. A class's QR code only
+    guides (its welcome names the class): whoever proves who they are is bound, and the class
+    scanned stays on the follower as where they came from.
     """
     if not user.is_active:
         raise ApplicationError(BIND_INACTIVE, code=E.BIND_INACTIVE)
@@ -127,15 +128,6 @@ def follower_bind_user(*, openid: str, user) -> Follower:
     if follower is None:
         follower = follower_get_or_create(openid=openid)
         follower = Follower.objects.select_for_update().get(pk=follower.pk)
-    if (
-        follower.scene_class_id
-        and user.kind == "student"
-        and user.school_class_id != follower.scene_class_id
-        and follower.user_id != user.pk
-    ):
-        raise ApplicationError(
-            f"该二维码仅供“{follower.scene_class}”的学生绑定，请直接在页面登录绑定。", code=E.BIND_WRONG_CLASS
-        )
     if follower.user_id == user.pk:
         return follower
     previous = Follower.objects.select_for_update().filter(user=user).exclude(pk=follower.pk)

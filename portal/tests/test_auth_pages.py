@@ -144,14 +144,62 @@ def test_claim_mismatch_is_a_form_error(client, data, message):
     assert imported.claimed_at is None
 
 
-def test_an_official_follower_waiting_in_the_session_is_bound_on_login(client, student, monkeypatch):
-    from portal import services
+WECHAT_UA = "Mozilla/5.0 (iPhone) AppleWebKit MicroMessenger/8.0.50"
 
-    bound = []
-    monkeypatch.setattr(services, "_bind_official_follower", lambda **kw: bound.append(kw))
+
+def _waiting_follower(client, openid: str) -> None:
+    """What the official account's page login leaves when it finds no account for a follower."""
     session = client.session
-    session["official_openid"] = "oa-openid-1"
+    session["official_openid"] = openid
     session.save()
-    login(client, student.username)
-    assert bound == [{"openid": "oa-openid-1", "user": student}]
+
+
+def test_inside_wechat_the_login_goes_through_the_official_account_once(client, official_account):
+    response = client.get("/m/login/?next=/m/repairs/", HTTP_USER_AGENT=WECHAT_UA)
+    assert response.status_code == 302
+    assert response["Location"] == "/wechat/oauth/start/?next=%2Fm%2Frepairs%2F"
+    _waiting_follower(client, "oa-openid-0")  # came back unbound: the form, no second round
+    assert client.get("/m/login/?next=/m/repairs/", HTTP_USER_AGENT=WECHAT_UA).status_code == 200
+
+
+def test_a_waiting_follower_is_bound_by_the_password_login(client, student, official_account):
+    from official.models import Follower
+
+    _waiting_follower(client, "oa-openid-1")
+    assert login(client, student.username).status_code == 302
+    assert Follower.objects.get(openid="oa-openid-1").user == student
     assert "official_openid" not in client.session
+
+
+def test_a_waiting_follower_is_bound_by_the_claim(client, official_account):
+    from official.models import Follower
+
+    imported = StudentFactory()
+    _waiting_follower(client, "oa-openid-2")
+    response = client.post(
+        "/m/claim/", {"username": imported.username, "name": imported.full_name, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert Follower.objects.get(openid="oa-openid-2").user == imported
+
+
+def test_a_binding_the_official_account_refuses_still_signs_in_and_says_why(client, official_account):
+    from accounts.tests.factories import SchoolClassFactory
+    from official.models import Follower
+    from official.tests.factories import FollowerFactory
+
+    FollowerFactory(openid="oa-openid-3", scene_class=SchoolClassFactory(name="计科2402"))
+    student = StudentFactory()  # of another class
+    _waiting_follower(client, "oa-openid-3")
+    response = login(client, student.username)
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "已登录，但未能绑定微信" in page and "计科2402" in page
+    assert Follower.objects.get(openid="oa-openid-3").user is None
+
+
+def test_outside_wechat_or_without_the_official_account_the_login_form_shows(client):
+    wechat = "Mozilla/5.0 (iPhone) AppleWebKit MicroMessenger/8.0.50"
+    assert client.get("/m/login/", HTTP_USER_AGENT="Mozilla/5.0 Safari").status_code == 200
+    # Without the official account app (or with it switched off) WeChat gets the form too.
+    assert client.get("/m/login/", HTTP_USER_AGENT=wechat).status_code == 200

@@ -73,6 +73,8 @@ class ClaimPage(PublicPage):
                 )
         except PortalError:
             return self.invalid(context)
-        services.page_session_start(request=request, user=user)
+        started = services.page_session_start(request=request, user=user)
+        if started.bind_error:
+            flash.warning(request, f"已登录，但未能绑定微信：{started.bind_error}")
         flash.success(request, "认领成功，欢迎使用。")
         return redirect(back_to(request, "/m/"))

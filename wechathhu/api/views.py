@@ -1,4 +1,3 @@
-from django.db import connection
 from django.shortcuts import redirect
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -7,6 +6,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
+
+from wechathhu.health import health
 
 from .renderers import EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer, EnvelopeResponse
 from .schema import enveloped
@@ -43,20 +44,61 @@ class ApiRootView(APIView):
         return response
 
 
+def _part():
+    return serializers.ChoiceField(choices=HEALTH_PART_STATES, help_text="ok / down / off（未配置）")
+
+
+HEALTH_STATES = ["ok", "down"]
+HEALTH_PART_STATES = ["ok", "down", "off"]
+HEALTH_SERIALIZER = inline_serializer(
+    "Health",
+    {
+        "status": serializers.ChoiceField(choices=HEALTH_STATES),
+        "database": _part(),
+        "redis": _part(),
+        "worker": _part(),
+    },
+)
+
+
+class HealthQuerySerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(
+        choices=["all", "web"],
+        default="all",
+        required=False,
+        error_messages={"invalid_choice": "scope 只能是 all 或 web。"},
+    )
+
+
 class HealthView(APIView):
-    """Liveness and database reachability, for load balancers."""
+    """Health of the deployment: the database, Redis and a Celery worker (its heartbeat in Redis).
+
+    200 when every part is `ok` (or `off`: not configured, e.g. no Redis in the embedded default,
+    where tasks run in-process), 503 when one is `down`. `?scope=web` checks only what this web process
+    needs to serve (database and Redis): point load balancers there, so a stopped worker does not take
+    every web server out of rotation; monitoring checks the whole.
+    """
 
     permission_classes = (AllowAny,)
     authentication_classes = ()
+    throttle_classes = ()
 
     @extend_schema(
         tags=["health"],
-        responses={200: inline_serializer("Health", {"status": serializers.CharField()})},
+        parameters=[HealthQuerySerializer],
+        responses={
+            200: HEALTH_SERIALIZER,
+            400: inline_serializer(
+                "HealthError", {"scope": serializers.ListField(child=serializers.CharField())}
+            ),
+            503: HEALTH_SERIALIZER,
+        },
     )
     def get(self, request):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return Response({"status": "ok"})
+        query = HealthQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        state = health(scope=query.validated_data["scope"])
+        return Response(state, status=200 if state["status"] == "ok" else 503)
 
 
 class PingView(APIView):

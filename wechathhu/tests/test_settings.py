@@ -14,7 +14,7 @@ def test_language_and_time_zone():
 def _check_deploy(env):
     return subprocess.run(  # noqa: S603 - our own manage.py with a fixed argument list
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env,
+        env={"ENV_FILE": "/dev/null", **env},  # whatever a local .env says
         capture_output=True,
         text=True,
         check=False,
@@ -28,6 +28,7 @@ def test_production_settings_pass_check_deploy(debug, tmp_path):
         "DEBUG": debug,
         "SECRET_KEY": "x" * 10 + "production-secret-from-the-environment-0123456789",
         "ALLOWED_HOSTS": "portal.example.edu.cn",
+        "SITE_URL": "https://portal.example.edu.cn",
         "VAR_DIR": str(tmp_path),
     }
     result = _check_deploy(env)
@@ -47,7 +48,12 @@ def test_a_slot_step_off_the_booking_grid_is_refused_at_start(tmp_path):
     assert "RESERVATION_SLOT_STEP_MINUTES must be a multiple of RESERVATION_GRID_MINUTES" in result.stderr
     fine = subprocess.run(  # noqa: S603 - our own manage.py with a fixed argument list
         [sys.executable, "manage.py", "check"],
-        env={**env, "RESERVATION_GRID_MINUTES": "15", "RESERVATION_SLOT_STEP_MINUTES": "45"},
+        env={
+            **env,
+            "ENV_FILE": "/dev/null",
+            "RESERVATION_GRID_MINUTES": "15",
+            "RESERVATION_SLOT_STEP_MINUTES": "45",
+        },
         capture_output=True,
         text=True,
         check=False,

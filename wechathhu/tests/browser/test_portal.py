@@ -36,7 +36,7 @@ SERIOUS = {"serious", "critical"}
 
 
 @pytest.fixture
-def phone(browser, live_server, settings):
+def phone(browser, live_server, settings, request):
     """A phone-sized, touch page of its own (cookies apart), the live server as SITE_URL."""
     settings.SITE_URL = live_server.url
     context = browser.new_context(
@@ -53,6 +53,10 @@ def phone(browser, live_server, settings):
     page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
     page.checked = []
     yield page
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    if failed:  # where it stopped, for a CI run to be looked at afterwards
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"portal-{request.node.name}-FAILED.png", full_page=True)
     context.close()
 
 

@@ -189,6 +189,16 @@ class User(AbstractUser):
     def __str__(self):
         return self.label(self.username, self.last_name, self.first_name)
 
+    def save(self, *args, **kwargs):
+        # A new password (``set_password`` on an existing account, whoever changes it: the owner,
+        # staff in the admin, a reset) signs every device out, except the one the owner changed it
+        # from (``keep_token_id``, set by ``accounts.services.users.user_change_password``). Other
+        # browser sessions end by themselves: their stored password hash no longer matches.
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            AuthToken.objects.filter(user=self).exclude(pk=getattr(self, "keep_token_id", None)).delete()
+
     @staticmethod
     def label(username: str, last_name: str, first_name: str) -> str:
         """``<工号>-<姓名>``, how the original shows a user (also from rows, not instances)."""
@@ -311,6 +321,9 @@ class AuthToken(models.Model):
         User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="auth_tokens"
     )
     device = models.CharField(_("设备"), max_length=255, blank=True)
+    # The client's own id for the device, when it sends one: a login from the same device id
+    # refreshes its token instead of issuing another (without one, every login is a new token).
+    device_id = models.CharField(_("设备标识"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("登录时间"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("最近使用"), db_index=True)
 
@@ -318,7 +331,7 @@ class AuthToken(models.Model):
         verbose_name = _("登录令牌")
         verbose_name_plural = _("登录令牌")
         ordering = ("-last_used_at",)
-        indexes = [models.Index(fields=["user", "device"], name="token_user_device")]
+        indexes = [models.Index(fields=["user", "device_id"], name="token_user_device_id")]
 
     def __str__(self):
         return f"{self.user.username} @ {self.device or '未知设备'}"

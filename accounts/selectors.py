@@ -15,6 +15,7 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Concat
 
@@ -41,7 +42,13 @@ def department_list() -> QuerySet[Department]:
 
 
 def user_get_current(*, user: User) -> User:
-    return User.objects.select_related("department").prefetch_related("groups").get(pk=user.pk)
+    """The signed-in user with what the current-user answers show: the department and the groups.
+
+    It is the request's own user, as authentication loaded it (with both from the token cache,
+    with the department from the database) and as the services wrote it: only what is missing
+    is read (a session's user reads its department when shown)."""
+    prefetch_related_objects([user], "groups")
+    return user
 
 
 def token_list_for_user(*, user: User) -> QuerySet[AuthToken]:

@@ -12,14 +12,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-# The server's and the worker's log (a line per 4xx, tracebacks of any 500), kept out of the table.
-LOG = Path(tempfile.gettempdir()) / "wechathhu-bench-server.log"
+
+
+def log_path(port: int) -> Path:
+    """The server's and the worker's log (a line per 4xx, tracebacks of any 500), kept out of the
+    table; one per port, so benches run side by side on other ports keep their own."""
+    return Path(tempfile.gettempdir()) / f"wechathhu-bench-server-{port}.log"
 
 
 @contextmanager
 def running(env: dict, *, port: int, workers: int):
-    log = LOG.open("w")
-    print(f"  server log: {LOG}", file=sys.stderr)
+    path = log_path(port)
+    log = path.open("w")
+    print(f"  server log: {path}", file=sys.stderr)
     procs = [
         subprocess.Popen(
             [

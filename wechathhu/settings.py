@@ -68,14 +68,18 @@ INSTALLED_APPS = [
     "portal",
 ]
 
+# Django's browser middleware for language, login and flash messages is skipped for token clients
+# (``Authorization: Token|Bearer`` outside /admin/, /api-auth/ and /m/), who need none of it: see
+# wechathhu.middleware.is_token_request. Sessions (lazy: some API flows such as WeChat OAuth keep
+# state in them) and CSRF (API views are exempt) stay as Django ships them.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "wechathhu.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "wechathhu.middleware.AuthenticationMiddleware",
+    "wechathhu.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.PortalHeadersMiddleware",
@@ -90,6 +94,8 @@ if not DEBUG:
 QUERY_COUNT_HEADER = env.bool("QUERY_COUNT_HEADER", default=False)
 if QUERY_COUNT_HEADER:
     MIDDLEWARE.append("wechathhu.middleware.QueryCountHeaderMiddleware")
+# The benchmark's ceiling: GET /bench/ceiling, a Django view without authentication or DRF.
+BENCH_CEILING = env.bool("BENCH_CEILING", default=False)
 
 ROOT_URLCONF = "wechathhu.urls"
 WSGI_APPLICATION = "wechathhu.wsgi.application"
@@ -152,7 +158,7 @@ CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="wechathhu")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "wechathhu.core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -253,6 +259,7 @@ REST_FRAMEWORK = {
         "wechathhu.api.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "wechathhu.api.negotiation.PortalContentNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "wechathhu.api.exceptions.exception_handler",
@@ -295,6 +302,14 @@ LOGIN_URL = "/m/login/"  # where a signed-out browser is sent (the H5 portal's l
 TOKEN_IDLE_TIMEOUT = env.int("TOKEN_IDLE_TIMEOUT", default=14 * 24 * 3600)
 # last_used_at is written at most this often per token, so requests are not all writes.
 TOKEN_TOUCH_INTERVAL = env.int("TOKEN_TOUCH_INTERVAL", default=60)
+# A token and its user are kept this many seconds in the cache (0: off), so a request runs no SQL
+# to authenticate; revoking, expiring, saving the user or renaming the department takes effect on
+# the next request all the same. Needs a cache every process shares: on by default with Redis.
+TOKEN_CACHE_SECONDS = env.int("TOKEN_CACHE_SECONDS", default=60 if REDIS_URL else 0)
+TOKEN_CACHE_ALIAS = "default"  # noqa: S105 - a cache name
+# Every login is a token of its own (unless the client sends a device_id); a user keeps at most
+# this many, the least recently used being revoked beyond it.
+ACCOUNTS_MAX_TOKENS_PER_USER = env.int("ACCOUNTS_MAX_TOKENS_PER_USER", default=10)
 
 # --- WeChat -------------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from wechathhu.api.views import ApiRootView, HealthView, PingView
+from wechathhu.views import bench_ceiling
 
 admin.site.site_header = "HHU计信院教师微服务"
 admin.site.site_title = "HHU计信院教师微服务"
@@ -28,6 +29,7 @@ urlpatterns = [
     path("m/", include("portal.urls")),
     # Message-center contract (seed 001) and its extensions.
     path("api/v1/ping", PingView.as_view(), name="ping"),
+    path("bench/ceiling", bench_ceiling, name="bench-ceiling"),
     path("api/v1/", include("messaging.api.urls")),
     path("api/v1/", include("accounts.api.urls_v1")),
     # The WeChat official account: its webhook and the page login (/wechat/…).

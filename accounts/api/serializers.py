@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from accounts.errors import AccountsErrorCode
 from accounts.models import AuthToken, CampusGroup, Department, GroupMembership, SchoolClass, User, Visibility
+from wechathhu.api import serializers as api_serializers
 from wechathhu.core.errors import ApplicationError
 
 
@@ -29,13 +30,13 @@ def avatar_url(user_id: int, name: str | None, *, request=None) -> str | None:
     return request.build_absolute_uri(url) if request else url
 
 
-class DepartmentSerializer(serializers.ModelSerializer):
+class DepartmentSerializer(api_serializers.ModelSerializer):
     class Meta:
         model = Department
         fields = ("id", "name")
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(api_serializers.ModelSerializer):
     """The signed-in user, in the shape the mini-program reads (C2, C9)."""
 
     department = DepartmentSerializer(read_only=True, allow_null=True)
@@ -142,11 +143,23 @@ class CredentialsSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(trim_whitespace=False, max_length=128)
     device = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    device_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="客户端自己的设备标识（可选）：同一设备再次登录时沿用该设备的令牌，否则每次登录都签发新令牌",
+    )
 
 
 class WeChatCodeSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=256)
     device = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    device_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="客户端自己的设备标识（可选）：同一设备再次登录时沿用该设备的令牌，否则每次登录都签发新令牌",
+    )
 
     @classmethod
     def validated(cls, data) -> dict:
@@ -176,7 +189,7 @@ class AuthTokenSerializer(serializers.ModelSerializer):
         return bool(request and request.auth is not None and getattr(request.auth, "pk", None) == obj.pk)
 
 
-class PublicUserSerializer(serializers.ModelSerializer):
+class PublicUserSerializer(api_serializers.ModelSerializer):
     """seed 001's ``UserResponse``."""
 
     real_name = serializers.CharField(source="full_name", read_only=True)

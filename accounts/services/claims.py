@@ -59,12 +59,15 @@ def _names_match(user: User, name: str) -> bool:
     return "".join(user.full_name.split()) == "".join((name or "").split()) != ""
 
 
-def _claim_proof_ok(user: User, *, password: str | None, claim_code: str | None) -> bool:
+def _claim_proof_ok(user: User | None, *, password: str | None, claim_code: str | None) -> bool:
+    """The password or code checked against ``user``, or the same work done for nobody."""
     if claim_code:
-        stored = ClaimCode.objects.filter(user=user, expires_at__gt=timezone.now()).first()
-        return stored is not None and hmac.compare_digest(stored.code_hash, _claim_code_hash(claim_code))
+        digest = _claim_code_hash(claim_code)
+        stored = ClaimCode.objects.filter(user_id=user and user.pk, expires_at__gt=timezone.now()).first()
+        return stored is not None and hmac.compare_digest(stored.code_hash, digest)
     if password:
-        return user.check_password(password)
+        # A user without a usable password, or the stand-in for nobody, costs one hash too.
+        return (user or User()).check_password(password)
     return False
 
 
@@ -121,16 +124,18 @@ def user_claim_account(
     every mismatch is the same ``CLAIM_FAILED``."""
     claim_proof_check(password=password, claim_code=claim_code)
     user = User.objects.select_for_update().filter(username=(username or "").strip()).first()
+    # The proof is always checked, and against a stand-in when there is no account, so every
+    # answer costs the same work (one password hash when a password is given): the time taken
+    # tells nothing about which part was wrong.
+    proof_ok = _claim_proof_ok(user, password=password, claim_code=claim_code)
     ok = (
         user is not None
         and user.is_active
         and user.claimed_at is None
         and _names_match(user, name)
-        and _claim_proof_ok(user, password=password, claim_code=claim_code)
+        and proof_ok
     )
     if not ok:
-        if user is None and password:
-            User().set_password(password)  # the same hashing time as for a real account
         raise ApplicationError(CLAIM_FAILED, field=NON_FIELD_ERRORS, code=Code.CLAIM_FAILED)
     if new_password:
         try:

@@ -30,18 +30,18 @@ def user_check_password(*, username: str, password: str, request=None) -> User:
 
 
 def user_login_with_password(
-    *, username: str, password: str, device: str, request=None
+    *, username: str, password: str, device: str, device_id: str = "", request=None
 ) -> tuple[AuthToken, bool]:
     """Log in with 工号/学号 and password; returns this device's ``(token, created)``."""
     user = user_check_password(username=username, password=password, request=request)
-    return token_issue(user=user, device=device)
+    return token_issue(user=user, device=device, device_id=device_id)
 
 
-def user_login_with_wechat_code(*, code: str, device: str) -> tuple[AuthToken, bool]:
+def user_login_with_wechat_code(*, code: str, device: str, device_id: str = "") -> tuple[AuthToken, bool]:
     """Log in with a ``wx.login()`` code; the WeChat account must be bound to an active user."""
     session = wechat_session(code)
     user = User.objects.filter(wechat_openid=session.openid, is_active=True).first()
     if user is None:
         raise ApplicationError(WECHAT_NOT_BOUND, code=Code.WECHAT_NOT_BOUND)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    return token_issue(user=user, device=device)
+    return token_issue(user=user, device=device, device_id=device_id)

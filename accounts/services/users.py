@@ -49,8 +49,10 @@ def user_update(*, user: User, data: dict, fields=PROFILE_FIELDS + CARD_FIELDS +
     return user
 
 
-def user_change_password(*, user: User, old_password: str, new_password: str) -> None:
-    """Set a new password; the current one must be given (a stolen token is not enough)."""
+def user_change_password(*, user: User, old_password: str, new_password: str, keep_token=None) -> None:
+    """Set a new password; the current one must be given (a stolen token is not enough). Every
+    other device is signed out (its token revoked, its session ended); ``keep_token``, the token
+    of the device that changed it, stays."""
     if not user.check_password(old_password or ""):
         raise ApplicationError("当前密码不正确。", field="old_password", code=Code.WRONG_PASSWORD)
     try:
@@ -58,4 +60,5 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
     except ValidationError as exc:
         raise ValidationError({"password": exc.error_list}) from exc
     user.set_password(new_password)
+    user.keep_token_id = keep_token.pk if keep_token is not None else None
     user.save(update_fields=["password"])

@@ -28,22 +28,56 @@ def test_contract_paths_are_the_clients():
     assert reverse("accounts:current-user-meta") == "/current-user/meta/"
 
 
-def test_password_login_issues_a_token_then_returns_it_again_for_the_same_device(anon_client, user, password):
-    first = login(anon_client, user.username, password)
+def post_login(client, user, password, **extra):
+    return client.post(GET_TOKEN, {"username": user.username, "password": password, **extra})
+
+
+def test_every_password_login_is_a_token_of_its_own(anon_client, user, password):
+    """Two phones of the same model (same User-Agent) log in: two tokens, and logging out on one
+    leaves the other signed in (the original's W18)."""
+    first = login(anon_client, user.username, password, device="iPhone WeChat/8.0")
     assert first.status_code == 201
     assert set(first.json()) == {"token"} and len(first.json()["token"]) == 40
+    again = login(anon_client, user.username, password, device="iPhone WeChat/8.0")
+    assert again.status_code == 201 and again.json()["token"] != first.json()["token"]
+    assert (
+        anon_client.post("/auth/logout/", HTTP_AUTHORIZATION=f"Token {first.json()['token']}").status_code
+        == 204
+    )
+    assert (
+        anon_client.get("/current-user/", HTTP_AUTHORIZATION=f"Token {again.json()['token']}").status_code
+        == 200
+    )
 
-    again = login(anon_client, user.username, password)
-    assert again.status_code == 200
-    assert again.json()["token"] == first.json()["token"]
+
+def test_a_login_naming_its_device_refreshes_that_devices_token(anon_client, user, password):
+    first = post_login(anon_client, user, password, device="我的手机", device_id="dev-1")
+    assert first.status_code == 201
+    again = post_login(anon_client, user, password, device="我的手机", device_id="dev-1")
+    assert again.status_code == 200 and again.json()["token"] == first.json()["token"]
+    other = post_login(anon_client, user, password, device="我的手机", device_id="dev-2")
+    assert other.status_code == 201 and other.json()["token"] != first.json()["token"]
 
 
-def test_each_device_gets_its_own_token(anon_client, user, password):
-    a = login(anon_client, user.username, password, device="phone-A").json()["token"]
-    b = login(anon_client, user.username, password, device="phone-B")
-    assert b.status_code == 201
-    assert b.json()["token"] != a
-    assert AuthToken.objects.filter(user=user).count() == 2
+def test_a_user_keeps_at_most_the_cap_revoking_the_least_recently_used(settings, anon_client, user, password):
+    settings.ACCOUNTS_MAX_TOKENS_PER_USER = 3
+    settings.TOKEN_TOUCH_INTERVAL = 0
+    start = timezone.now()
+    keys = []
+    for minute in range(4):
+        with time_machine.travel(start + timedelta(minutes=minute)):
+            keys.append(post_login(anon_client, user, password).json()["token"])
+    assert set(AuthToken.objects.filter(user=user).values_list("key", flat=True)) == set(keys[1:])
+    with time_machine.travel(start + timedelta(minutes=5)):  # the second device is used again
+        assert anon_client.get("/current-user/", HTTP_AUTHORIZATION=f"Token {keys[1]}").status_code == 200
+    with time_machine.travel(start + timedelta(minutes=6)):
+        keys.append(post_login(anon_client, user, password).json()["token"])
+    assert set(AuthToken.objects.filter(user=user).values_list("key", flat=True)) == {
+        keys[1],
+        keys[3],
+        keys[4],
+    }
+    assert anon_client.get("/current-user/", HTTP_AUTHORIZATION=f"Token {keys[2]}").status_code == 401
 
 
 def test_wrong_password_is_the_originals_message(anon_client, user):

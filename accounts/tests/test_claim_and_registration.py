@@ -292,3 +292,30 @@ def test_password_check_is_the_login_without_a_token(user):
     assert not AuthToken.objects.filter(user=user).exists()
     with pytest.raises(ApplicationError, match="无法使用提供的认证信息登录"):
         user_check_password(username=user.username, password="wrong")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {
+            "username": "S2024100",
+            "name": "曾小明",
+            "password": "wrong-password",
+        },  # right name, wrong password
+        {"username": "S2024100", "name": "王五", "password": "wrong-password"},  # wrong name
+        {"username": "S9999999", "name": "曾小明", "password": "wrong-password"},  # no such number
+    ],
+)
+def test_every_failed_claim_does_the_same_work(wechat_api, anon_client, imported, data, monkeypatch):
+    """Whatever was wrong, one password hash is computed: the answer's time tells nothing."""
+    from django.contrib.auth import hashers
+
+    hashes = []
+    original = hashers.MD5PasswordHasher.encode
+    monkeypatch.setattr(
+        hashers.MD5PasswordHasher, "encode", lambda self, *a, **k: hashes.append(1) or original(self, *a, **k)
+    )
+    answer_code(wechat_api, "wx-1", "openid-claim")
+    response = anon_client.post("/auth/claim/", {**data, "code": "wx-1"})
+    assert response.status_code == 400 and response.json()["non_field_errors"] == [CLAIM_FAILED]
+    assert len(hashes) == 1

@@ -35,7 +35,11 @@ def test_code_to_token_logs_in_the_bound_user(wechat, anon_client):
     assert token.user == user and token.device == "iPhone"
 
     again = anon_client.post("/auth/wechat-code2token/", {"code": "code-1"}, HTTP_USER_AGENT="iPhone")
-    assert again.status_code == 200 and again.json()["token"] == token.key
+    assert again.status_code == 201 and again.json()["token"] != token.key  # every login its own token
+    named = anon_client.post("/auth/wechat-code2token/", {"code": "code-1", "device_id": "d1"})
+    same = anon_client.post("/auth/wechat-code2token/", {"code": "code-1", "device_id": "d1"})
+    assert (named.status_code, same.status_code) == (201, 200)
+    assert same.json()["token"] == named.json()["token"]
     sent = [c.request for c in wechat.calls if "jscode2session" in c.request.url][0]
     assert "appid=wx-test-app" in sent.url and "grant_type=authorization_code" in sent.url
 
@@ -139,3 +143,67 @@ def test_the_clients_login_flow_end_to_end(wechat, anon_client, password):
     client.credentials(HTTP_AUTHORIZATION=f"Token {launch.json()['token']}")
     current = client.get("/current-user/").json()
     assert {"first_name", "last_name", "email", "username", "department"} <= set(current)
+
+
+UNREACHABLE = "暂时无法连接微信服务器，请稍后重试。"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"body": "<html>502 Bad Gateway</html>"},  # not JSON, status 200
+        {"body": '{"openid": "o-1"'},  # cut off
+        {"json": ["openid", "o-1"]},  # JSON, but not an object
+        {"json": {"session_key": "k"}},  # no openid and no errcode
+        {"json": {"openid": 12345}},
+        {"json": {"openid": ""}},
+        {"json": {"openid": "o" * 65}},  # longer than any openid (and the column)
+        {"json": {"openid": "o-1; DROP"}},
+        {"json": {"errcode": "busy", "errmsg": "?"}},  # an errcode that is not a number
+        {"status": 502, "body": "Bad Gateway"},
+        {"status": 404, "json": {"errcode": 0}},
+    ],
+)
+def test_any_unexpected_code2session_answer_is_503_with_the_usual_message(
+    wechat, anon_client, answer, caplog
+):
+    wechat.get(BASE + "sns/jscode2session", **answer)
+    UserFactory(wechat_openid="o-1")
+    with caplog.at_level(logging.WARNING, logger="wechathhu.integrations.wechat"):
+        response = anon_client.post("/auth/wechat-code2token/", {"code": "c"})
+    assert response.status_code == 503
+    assert response.json()["detail"] == UNREACHABLE
+    assert "code2session" in caplog.text
+    assert not AuthToken.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "token_answer",
+    [
+        {"body": "not json"},
+        {"json": {"expires_in": 7200}},  # no access_token
+        {"json": ["ACCESS"]},
+        {"status": 500, "body": "oops"},
+    ],
+)
+def test_an_unexpected_access_token_answer_is_503_too(settings, anon_client, token_answer):
+    settings.WECHAT_ENABLED = True
+    settings.WECHAT_APP_ID, settings.WECHAT_APP_SECRET = "wx-test-app", "test-app-secret"
+    settings.WECHAT_API_BASE_URL = BASE
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(BASE + "cgi-bin/token", **token_answer)
+        mock.get(BASE + "sns/jscode2session", json={"openid": "o-1"})
+        response = anon_client.post("/auth/wechat-code2token/", {"code": "c"})
+    assert response.status_code == 503
+    assert response.json()["detail"] == UNREACHABLE
+
+
+def test_binding_and_claiming_with_a_broken_answer_are_503(wechat, api_client, anon_client, user):
+    wechat.get(BASE + "sns/jscode2session", body="{broken")
+    bind = api_client.put("/auth/wechat-auth/", {"code": "c"})
+    assert (bind.status_code, bind.json()["detail"]) == (503, UNREACHABLE)
+    claim = anon_client.post(
+        "/auth/claim/",
+        {"username": user.username, "name": user.full_name, "password": "x", "code": "c"},
+    )
+    assert (claim.status_code, claim.json()["detail"]) == (503, UNREACHABLE)

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from activities.models import Activity, ClockinItem, Enrollment, EnrollmentStatus
 from activities.selectors import STATE_LABELS, activity_state
+from wechathhu.api import serializers as api_serializers
 
 
 class ActivityListFilterSerializer(serializers.Serializer):
@@ -20,7 +21,7 @@ class ActivityListFilterSerializer(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="按名称搜索")
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(api_serializers.ModelSerializer):
     """One activity as the client reads it; ``form_metas`` is a JSON **string** (the contract)."""
 
     enrollment_count = serializers.IntegerField(read_only=True, help_text="已报名人数（不含候补）")

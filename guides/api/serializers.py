@@ -1,15 +1,16 @@
 from rest_framework import serializers
 
 from guides.models import Guide, GuideCategory
+from wechathhu.api import serializers as api_serializers
 
 
-class GuideCategorySerializer(serializers.ModelSerializer):
+class GuideCategorySerializer(api_serializers.ModelSerializer):
     class Meta:
         model = GuideCategory
         fields = ("id", "name")
 
 
-class GuideSerializer(serializers.ModelSerializer):
+class GuideSerializer(api_serializers.ModelSerializer):
     """A guide as the mini-program lists it (C23), plus its description, update time and file facts."""
 
     category = GuideCategorySerializer(read_only=True)

@@ -9,6 +9,7 @@ from rest_framework.fields import get_error_detail
 from repairs.models import FaultCategory, RepairPhoto, RepairRequest, RepairStatus
 from repairs.services import reporter_actions
 from repairs.validators import photo_content_type, validate_photo_count
+from wechathhu.api import serializers as api_serializers
 
 # The client knows three integers (repair/my.js): 0 未受理, 1 处理中, 2 已解决. A closed request
 # is a solved one the reporter confirmed, so it stays 2 there; ``status_display`` tells them apart.
@@ -21,7 +22,7 @@ CLIENT_STATUS = {
 CLIENT_STATUS_HELP = "0 未受理，1 处理中，2 已解决（已关闭的报修也是 2，见 status_display）"
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(api_serializers.ModelSerializer):
     class Meta:
         model = FaultCategory
         fields = ("id", "name")

@@ -5,15 +5,24 @@ return plain data (optionally with a message, see ``EnvelopeResponse``); ``Envel
 is the one place that wraps it. ``code`` is 200 on success (also for a 201 create) and the HTTP
 status on errors; an error also carries ``error_code``, the machine code clients branch on
 (``{"code": 400, "error_code": "no_recipients", "message": …, "data": …, "timestamp": …}``).
+
+JSON is written by orjson (through drf-orjson-renderer), byte for byte what DRF's own renderer
+writes for the answers we send: compact, UTF-8, U+2028/U+2029 escaped, dates and times, decimals
+and lazy translations in DRF's formats. Whatever orjson will not write as DRF would (integers
+beyond 64 bits, unknown types) goes through DRF's renderer, as does indented output (the
+browsable API, ``Accept: application/json; indent=4``).
 """
 
 import json
 
+import orjson
 from django.utils import timezone
+from drf_orjson_renderer.renderers import ORJSONRenderer
 from rest_framework import renderers
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.utils.encoders import JSONEncoder as DRFJSONEncoder
 
 
 class EncodedJSON:
@@ -28,15 +37,42 @@ class EncodedJSON:
         self.content = content
 
 
-class JSONRenderer(renderers.JSONRenderer):
-    """DRF's JSON renderer (the project default) that passes ``EncodedJSON`` through."""
+_drf_encoder = DRFJSONEncoder()
+
+
+class JSONRenderer(ORJSONRenderer):
+    """The project's JSON renderer: orjson for compact output, DRF's renderer for the rest."""
+
+    format = "json"
+    media_type = "application/json"
+    charset = None
+    # Dates and times go to ``default`` too, to be written in DRF's formats ("Z" for UTC, ms).
+    options = orjson.OPT_PASSTHROUGH_DATETIME
+    _drf = renderers.JSONRenderer()
+
+    @staticmethod
+    def default(obj):
+        """What orjson does not write itself, written as DRF's encoder writes it (a TypeError
+        for an unknown type, which sends the whole answer through DRF's renderer)."""
+        return _drf_encoder.default(obj)
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
+        renderer_context = renderer_context or {}
+        indent = self._drf.get_indent(accepted_media_type, renderer_context)
         if isinstance(data, EncodedJSON):
-            if self.get_indent(accepted_media_type, renderer_context or {}) is None:
+            if indent is None:
                 return data.content
             data = json.loads(data.content)
-        return super().render(data, accepted_media_type, renderer_context)
+        if indent is not None:
+            return self._drf.render(data, accepted_media_type, renderer_context)
+        try:
+            content = super().render(data, accepted_media_type, renderer_context)
+        except (orjson.JSONEncodeError, TypeError):
+            return self._drf.render(data, accepted_media_type, renderer_context)
+        if b"\xe2\x80\xa8" in content or b"\xe2\x80\xa9" in content:
+            # As DRF does: JSON that is also valid JavaScript.
+            content = content.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+        return content
 
 
 DEFAULT_MESSAGES = {

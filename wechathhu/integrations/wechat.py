@@ -6,6 +6,7 @@ Django's cache (Redis in a full deployment), so every worker shares one token.
 """
 
 import logging
+import re
 from dataclasses import dataclass
 
 import requests
@@ -34,6 +35,16 @@ class WeChatDisabled(WeChatError):
 
 class WeChatUnavailable(WeChatError):
     """WeChat could not be reached or did not answer in time."""
+
+
+WECHAT_UNREACHABLE = "暂时无法连接微信服务器，请稍后重试。"
+CODE_REFUSED = "微信登录凭证无效或已过期，请重试。"
+# What wechatpy raises when WeChat answers something it does not document: the access-token
+# fetch without a token or with a list, a non-numeric errcode. Not WeChat's verdict on the
+# request, so the caller is told to try again (503), never a 500.
+UNEXPECTED_ANSWER = (KeyError, TypeError, ValueError)
+# An openid as WeChat issues them (28 characters of base64url), bounded by the column.
+OPENID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,9 @@ def call(client: WeChatClient, request, *, what: str):
         except requests.RequestException as exc:
             logger.warning("WeChat %s unreachable: %r", what, exc)
             raise WeChatUnavailable(UNREACHABLE)
+        except UNEXPECTED_ANSWER as exc:  # e.g. the access-token fetch answered without a token
+            logger.warning("WeChat %s: an answer wechatpy could not read (%r)", what, exc)
+            raise WeChatUnavailable(UNREACHABLE)
         if not isinstance(result, dict):
             logger.warning("WeChat %s answered something that is not JSON: %r", what, result)
             raise WeChatUnavailable(UNREACHABLE)
@@ -165,16 +179,23 @@ def code_to_session(code: str) -> WeChatSession:
     try:
         result = client.wxa.code_to_session(code)
     except WeChatClientException as exc:
+        if exc.errcode is None:  # an HTTP error status (5xx, a proxy's 4xx): not WeChat's verdict
+            logger.warning("WeChat code2session answered HTTP %s", getattr(exc.response, "status_code", None))
+            raise WeChatUnavailable(WECHAT_UNREACHABLE)
         logger.warning("WeChat code2session refused: errcode=%s errmsg=%s", exc.errcode, exc.errmsg)
-        raise WeChatError("微信登录凭证无效或已过期，请重试。", errcode=exc.errcode)
+        raise WeChatError(CODE_REFUSED, errcode=exc.errcode)
     except requests.RequestException as exc:
         logger.warning("WeChat code2session unreachable: %r", exc)
-        raise WeChatUnavailable("暂时无法连接微信服务器，请稍后重试。")
+        raise WeChatUnavailable(WECHAT_UNREACHABLE)
+    except UNEXPECTED_ANSWER as exc:
+        logger.warning("WeChat code2session: an answer wechatpy could not read (%r)", exc)
+        raise WeChatUnavailable(WECHAT_UNREACHABLE)
     openid = result.get("openid") if isinstance(result, dict) else None
-    if not openid:
-        logger.warning("WeChat code2session answered without openid: %r", result)
-        raise WeChatError("微信登录凭证无效或已过期，请重试。", errcode=(result or {}).get("errcode"))
-    return WeChatSession(openid=openid, unionid=result.get("unionid"))
+    if not isinstance(openid, str) or not OPENID.fullmatch(openid):
+        logger.warning("WeChat code2session answered without a usable openid: %r", result)
+        raise WeChatUnavailable(WECHAT_UNREACHABLE)
+    unionid = result.get("unionid")
+    return WeChatSession(openid=openid, unionid=unionid if isinstance(unionid, str) and unionid else None)
 
 
 def send_subscribe_message(*, openid: str, template_id: str, data: dict, page: str | None = None) -> None:

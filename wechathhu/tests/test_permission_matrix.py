@@ -37,7 +37,8 @@ pytestmark = pytest.mark.django_db
 
 # Not part of the API: the admin, the schema and its viewers, DRF's browsable-API login, static files.
 # (The H5 portal's pages under m/ are: their rows sign in with a browser session.)
-EXCLUDED_ROUTES = ("admin/", "api/schema/", "api/docs/", "api/redoc/", "api-auth/", "static/")
+# bench/: the benchmark's bare ceiling view, no API (404 unless BENCH_CEILING; test_middleware).
+EXCLUDED_ROUTES = ("admin/", "api/schema/", "api/docs/", "api/redoc/", "api-auth/", "static/", "bench/")
 SIGNED_IN = ROLES[1:]
 
 

@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors
+from accounts.models import AuthToken
 from accounts.services.users import (
     CARD_FIELDS,
     PROFILE_FIELDS,
@@ -46,7 +47,12 @@ class CurrentUserView(APIView):
         data = serializer.validated_data
         user = request.user
         if data.get("password"):
-            user_change_password(user=user, old_password=data["old_password"], new_password=data["password"])
+            user_change_password(
+                user=user,
+                old_password=data["old_password"],
+                new_password=data["password"],
+                keep_token=request.auth if isinstance(request.auth, AuthToken) else None,
+            )
         user_update(user=user, data=data, fields=PROFILE_FIELDS)
         return Response(
             UserSerializer(selectors.user_get_current(user=user), context={"request": request}).data

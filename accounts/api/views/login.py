@@ -24,9 +24,10 @@ def token_response(token: AuthToken, created: bool) -> Response:
 
 
 class GetTokenView(LoginThrottleMixin, APIView):
-    """Log in with 工号/学号 and password; answers this device's token.
+    """Log in with 工号/学号 and password; answers a token for this login.
 
-    201 when a new token was issued, 200 when this device's live token is returned again.
+    201 with a new token (every login, unless ``device_id`` names a device that has a live
+    token: then 200 with that token, refreshed).
     """
 
     permission_classes = (AllowAny,)
@@ -45,6 +46,7 @@ class GetTokenView(LoginThrottleMixin, APIView):
             username=data["username"],
             password=data["password"],
             device=request_device(request, data),
+            device_id=data.get("device_id", ""),
             request=request,
         )
         return token_response(token, created)
@@ -63,5 +65,7 @@ class WeChatCodeToTokenView(LoginThrottleMixin, APIView):
     )
     def post(self, request):
         data = WeChatCodeSerializer.validated(request.data)
-        token, created = user_login_with_wechat_code(code=data["code"], device=request_device(request, data))
+        token, created = user_login_with_wechat_code(
+            code=data["code"], device=request_device(request, data), device_id=data.get("device_id", "")
+        )
         return token_response(token, created)

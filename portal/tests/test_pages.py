@@ -449,12 +449,9 @@ def test_inbox_filters_by_category(page, student):
 
 @pytest.fixture
 def counsellor(db):
-    from django.contrib.auth.models import Permission
-
     from accounts.tests.factories import SchoolClassFactory
 
-    teacher = UserFactory()
-    teacher.user_permissions.add(Permission.objects.get(codename="send", content_type__app_label="messaging"))
+    teacher = UserFactory()  # no sender role: a counsellor writes to their own class
     school_class = SchoolClassFactory(name="计科2401")
     school_class.counsellors.add(teacher)
     return teacher, school_class

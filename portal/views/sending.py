@@ -8,39 +8,37 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from accounts import selectors as account_selectors
-from accounts.models import CampusGroup, Department, SchoolClass
-from messaging import selectors, services
-from messaging.audiences import sender_scope
+from messaging import audiences, selectors, services
 from messaging.categories import category_list
 from messaging.models import MessagePriority, MessageType
 
 from .base import Page, PortalError, not_found_as_404, paginate, service_errors
 
+AUDIENCE_OPTIONS_SHOWN = 100
 
-def audiences_for(user) -> dict:
-    """What the compose page offers: the classes and groups I look after, and (for senders with a
-    wider reach) every department. Who may send to what is still the service's decision."""
-    managed = account_selectors.user_managed_audiences(user=user)
-    return {
-        "classes": list(SchoolClass.objects.filter(pk__in=managed.class_ids).order_by("name")),
-        "groups": list(CampusGroup.objects.filter(pk__in=managed.group_ids).order_by("name")),
-        "departments": list(Department.objects.order_by("name"))
-        if sender_scope(user=user).unrestricted
-        else [],
-    }
+
+def audiences_for(user, *, search: str = "") -> dict:
+    """What the compose page offers: the message center's own list of what ``user`` may send to
+    (``messaging.audiences``: a counsellor's classes and their students, a group manager's groups,
+    everything for senders), at most ``AUDIENCE_OPTIONS_SHOWN`` of them (search to narrow)."""
+    options = audiences.audience_options(scope=audiences.sender_scope(user=user), search=search)
+    by_type: dict[str, list] = {"department": [], "class": [], "group": [], "user": []}
+    for option in options[:AUDIENCE_OPTIONS_SHOWN]:
+        by_type[option["type"]].append(option)
+    return {**by_type, "truncated": len(options) > AUDIENCE_OPTIONS_SHOWN}
+
+
+AUDIENCE_FIELDS = (
+    ("department", "department_ids", "系所"),
+    ("class", "class_ids", "班级"),
+    ("group", "group_ids", "分组"),
+    ("user", "recipient_ids", "个人"),
+)
 
 
 class ComposeForm(forms.Form):
     title = forms.CharField(label="标题", max_length=200)
     content = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 6}), max_length=20000)
-    class_ids = forms.TypedMultipleChoiceField(
-        label="班级", required=False, coerce=int, widget=forms.CheckboxSelectMultiple
-    )
-    group_ids = forms.TypedMultipleChoiceField(
-        label="分组", required=False, coerce=int, widget=forms.CheckboxSelectMultiple
-    )
-    department_ids = forms.TypedMultipleChoiceField(label="系所", required=False, coerce=int)
     category_id = forms.TypedChoiceField(label="分类", required=False, coerce=int, empty_value=None)
     type = forms.ChoiceField(label="类型", choices=MessageType.choices, initial=MessageType.NOTIFICATION)
     priority = forms.ChoiceField(
@@ -57,14 +55,20 @@ class ComposeForm(forms.Form):
     def __init__(self, *args, audiences=None, **kwargs):
         super().__init__(*args, **kwargs)
         audiences = audiences or {}
-        self.fields["class_ids"].choices = [(c.pk, c.name) for c in audiences.get("classes", [])]
-        self.fields["group_ids"].choices = [(g.pk, g.name) for g in audiences.get("groups", [])]
-        self.fields["department_ids"].choices = [(d.pk, d.name) for d in audiences.get("departments", [])]
-        self.fields["department_ids"].widget.attrs["size"] = 4
+        fields = {}
+        for kind, name, label in AUDIENCE_FIELDS:
+            options = audiences.get(kind) or []
+            if options:
+                fields[name] = forms.TypedMultipleChoiceField(
+                    label=label,
+                    required=False,
+                    coerce=int,
+                    widget=forms.CheckboxSelectMultiple,
+                    choices=[(o["id"], f"{o['name']}（{o['size']} 人）") for o in options],
+                )
+        # The audience first: who the message is for, then what it says.
+        self.fields = {**fields, **self.fields}
         self.fields["category_id"].choices = [("", "（无）"), *((c.pk, c.name) for c in category_list())]
-        for name in ("class_ids", "group_ids", "department_ids"):
-            if not self.fields[name].choices:
-                del self.fields[name]
 
 
 class ComposePage(Page):
@@ -73,18 +77,27 @@ class ComposePage(Page):
     tab = "messages"
 
     def _audiences(self, request) -> dict:
-        audiences = audiences_for(request.user)
         if not selectors.user_can_send(user=request.user):
             raise PermissionDenied("您没有发送消息的权限。")
-        return audiences
+        search = (request.GET.get("audience") or "")[:50]
+        return audiences_for(request.user, search=search)
 
     def get(self, request):
-        form = ComposeForm(audiences=self._audiences(request))
-        return self.render({"form": form, "back": "/m/sent/"})
+        options = self._audiences(request)
+        form = ComposeForm(audiences=options)
+        return self.render(
+            {
+                "form": form,
+                "back": "/m/sent/",
+                "truncated": options["truncated"],
+                "audience": request.GET.get("audience", ""),
+            }
+        )
 
     def post(self, request):
-        form = ComposeForm(request.POST, audiences=self._audiences(request))
-        context = {"form": form, "back": "/m/sent/"}
+        options = self._audiences(request)
+        form = ComposeForm(request.POST, audiences=options)
+        context = {"form": form, "back": "/m/sent/", "truncated": options["truncated"]}
         if not form.is_valid():
             return self.invalid(context)
         data = form.cleaned_data
@@ -99,6 +112,7 @@ class ComposePage(Page):
                     class_ids=data.get("class_ids") or (),
                     group_ids=data.get("group_ids") or (),
                     department_ids=data.get("department_ids") or (),
+                    recipient_ids=data.get("recipient_ids") or (),
                     published_at=data["published_at"],
                     category_id=data["category_id"],
                 )

@@ -253,13 +253,10 @@ def test_the_clock_in_officers_rotating_code_full_screen(phone, password):
 
 
 def test_a_counsellor_composes_to_a_class_and_watches_it_being_read(phone, password):
-    from django.contrib.auth.models import Permission
-
     from accounts.tests.factories import SchoolClassFactory
     from messaging.models import Message
 
-    teacher = UserFactory(last_name="王", first_name="老师")
-    teacher.user_permissions.add(Permission.objects.get(codename="send", content_type__app_label="messaging"))
+    teacher = UserFactory(last_name="王", first_name="老师")  # a counsellor, no sender role
     school_class = SchoolClassFactory(name="计科2401")
     school_class.counsellors.add(teacher)
     StudentFactory.create_batch(3, school_class=school_class)

@@ -64,7 +64,7 @@ def test_exactly_one_of_n_conflicting_api_bookings_succeeds(make_client):
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] + [400] * (N - 1)
     assert all(
-        r.json() == {"non_field_errors": ["会议室在该时间段已经被占用。"]}
+        r.json()["non_field_errors"] == ["会议室在该时间段已经被占用。"]
         for r in responses
         if r.status_code == 400
     )

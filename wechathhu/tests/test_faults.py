@@ -213,7 +213,7 @@ def test_a_booking_kept_waiting_by_a_real_row_lock_is_a_503_and_the_retry_books_
         holder.join(30)
         connection.close()  # the next connection has the configured lock wait again
     assert response.status_code == 503
-    assert response.json() == {"detail": "服务繁忙，请稍后重试。"}
+    assert response.json() == {"detail": "服务繁忙，请稍后重试。", "error_code": "service_unavailable"}
     assert response["Retry-After"] == "2"
     assert not Reservation.objects.exists()
 

@@ -83,7 +83,8 @@ def sign_in(page, user, password):
     page.get_by_label("工号/学号").fill(user.username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/m/$"))
+    # The home page itself, not the login page's "?next=/m/" (which also ends in /m/).
+    page.wait_for_url(re.compile(r"^https?://[^/?]+/m/$"))
 
 
 def png_bytes() -> bytes:

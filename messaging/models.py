@@ -120,6 +120,13 @@ class Message(TimestampedModel):
     remind_at = models.DateTimeField(_("再提醒时间"), null=True, blank=True, editable=False)
     reminder_processed_at = models.DateTimeField(_("再提醒处理时间"), null=True, blank=True, editable=False)
 
+    # Comments and private questions (issue 20 item 3; ``messaging.comments``).
+    comments_open = models.BooleanField(
+        _("开放评论"), default=True, help_text=_("接收者可以评论，也可以向发送者私密提问")
+    )
+    # The visible public comments: a counter the comment service keeps with F() (no count query).
+    comment_count = models.PositiveIntegerField(_("评论数"), default=0, editable=False)
+
     class Meta:
         verbose_name = _("消息")
         verbose_name_plural = _("消息")
@@ -277,3 +284,6 @@ class MessageDelivery(OutboxDelivery):
 
 # Pushes that are not messages, the daily digest and its curated item.
 from .delivery_models import *  # noqa: E402, F403
+
+# Comments, private questions and polls (issue 20 items 3 and 5).
+from .discussion_models import *  # noqa: E402, F403

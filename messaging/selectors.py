@@ -29,6 +29,7 @@ from . import audiences
 from .errors import MessagingErrorCode
 from .filters import RecipientFilterSet, SenderMessageFilterSet, UserMessageFilterSet, apply_filterset
 from .models import Message, MessagePriority, MessageRecipient, MessageType
+from .polls import discussion_prefetches
 from .preferences import DeliveryPreferences, delivery_preferences_for_users  # noqa: F401 - the API
 
 MESSAGE_NOT_FOUND = "消息不存在。"
@@ -123,9 +124,9 @@ class Inbox:
             return []
         rows = {
             m.pk: m
-            for m in _with_user_state(Message.objects.filter(pk__in=ids), user=self.user).select_related(
-                "sender", "category"
-            )
+            for m in _with_user_state(Message.objects.filter(pk__in=ids), user=self.user)
+            .select_related("sender", "category")
+            .prefetch_related(*discussion_prefetches(self.user))
         }
         return [rows[pk] for pk in ids if pk in rows]
 
@@ -151,6 +152,7 @@ def message_get_for_user(*, user: User, message_id: int) -> Message:
         _with_user_state(Message.objects.filter(visible_q(), pk=message_id), user=user)
         .filter(Q(is_global=True) | Q(state_id__isnull=False))
         .select_related("sender", "category")
+        .prefetch_related(*discussion_prefetches(user))
         .first()
     )
     if message is None:
@@ -244,7 +246,10 @@ def message_list_for_sender(*, user: User, filters=None) -> QuerySet[Message]:
     """seed 001's admin list: every message for a message-center administrator, a sender's own
     otherwise, newest first."""
     queryset = (
-        messages_of_sender(user=user).select_related("sender", "category").order_by("-published_at", "-id")
+        messages_of_sender(user=user)
+        .select_related("sender", "category")
+        .prefetch_related(*discussion_prefetches(user))
+        .order_by("-published_at", "-id")
     )
     return apply_filterset(SenderMessageFilterSet, filters or {}, queryset)
 
@@ -268,7 +273,13 @@ def message_get_for_sender(
     ``MESSAGING_DETAIL_RECIPIENTS`` recipient rows, with their users, as ``recipient_rows`` (the
     full list is paginated: ``message_recipient_list``).
     """
-    message = messages_of_sender(user=user).select_related("sender", "category").filter(pk=message_id).first()
+    message = (
+        messages_of_sender(user=user)
+        .select_related("sender", "category")
+        .prefetch_related(*discussion_prefetches(user))
+        .filter(pk=message_id)
+        .first()
+    )
     if message is None:
         raise NotFoundError(MESSAGE_NOT_FOUND)
     if action is not None and message.sender_id != user.pk:

@@ -22,7 +22,7 @@ from wechathhu.core.errors import ApplicationError, ForbiddenError
 from wechathhu.core.services import model_update
 from wechathhu.core.tasks import enqueue_on_commit as enqueue_task_on_commit
 
-from . import audiences, categories, selectors
+from . import audiences, categories, polls, selectors
 from .delivery import deliveries_queue_for_message, deliveries_queue_reminders
 from .errors import MessagingErrorCode
 from .models import Message, MessagePriority, MessageRecipient, MessageType
@@ -37,6 +37,7 @@ UPDATABLE_FIELDS = (
     "published_at",
     "category_id",
     "remind_unread_after_hours",
+    "comments_open",
 )
 
 
@@ -92,8 +93,11 @@ def message_send(
     expires_at=None,
     category_id: int | None = None,
     remind_unread_after_hours: int | None = None,
+    comments_open: bool | None = None,
 ) -> Message:
     """Send a message (``sender=None``: a system message) and return it.
+
+    ``comments_open`` defaults to open for a person's message and closed for a system message.
 
     A global message writes no per-user rows. A targeted one resolves its audience once, here,
     with the directory's resolver (active users only, duplicates removed) and writes one recipient
@@ -121,6 +125,7 @@ def message_send(
         audience_user_ids=[] if is_global else sorted(set(recipient_ids)),
         category_id=category_id,
         remind_unread_after_hours=remind_unread_after_hours,
+        comments_open=sender is not None if comments_open is None else comments_open,
     )
     _arm_reminder(message)
     message.full_clean()
@@ -189,10 +194,15 @@ def message_create(
     expires_at: datetime | None = None,
     category_id: int | None = None,
     remind_unread_after_hours: int | None = None,
+    comments_open: bool = True,
+    poll: dict | None = None,
 ) -> Message:
     """A message composed by a person (API, admin, phone pages): who may send to what is
     ``messaging.audiences``' rule (403 naming what is out of reach); unknown ids are a 400 naming
     them; a targeted message must reach at least one active user.
+
+    ``comments_open`` lets its readers comment and ask privately; ``poll`` (``polls.poll_clean``'s
+    arguments) attaches a poll, in the same transaction.
     """
     scope = audiences.sender_scope(user=sender)
     if not scope.can_send:
@@ -236,7 +246,10 @@ def message_create(
         expires_at=expires_at,
         category_id=categories.category_for_message(category_id=category_id),
         remind_unread_after_hours=remind_unread_after_hours,
+        comments_open=comments_open,
     )
+    if poll:
+        polls.poll_create(message=message, **poll)
     if not is_global and message.audience_size == 0:
         raise ApplicationError(
             "所选范围内没有可接收消息的用户（已停用的账号不会收到消息）。",

@@ -14,6 +14,11 @@ from accounts.models import UserKind
 from messaging.models import REMIND_MAX_HOURS, Message, MessagePriority, MessageRecipient, MessageType
 from wechathhu.api.fields import PortalDateTimeField
 
+from .discussion_serializers import (
+    DISCUSSION_MESSAGE_FIELDS,
+    MessageDiscussionFieldsMixin,
+    PollInputSerializer,
+)
 from .engagement_serializers import MessageCategoryBriefSerializer
 
 # Direct recipients per request (larger audiences: department_ids, class_ids, group_ids, kinds).
@@ -77,12 +82,12 @@ SEED_MESSAGE_FIELDS = (
     "updated_at",
 )
 # Added to every message shape (issue 20); seed 001's fields stay as they are.
-ADDED_MESSAGE_FIELDS = ("category",)
+ADDED_MESSAGE_FIELDS = ("category", *DISCUSSION_MESSAGE_FIELDS)
 # Added to the shapes a sender reads (the admin endpoints), not to the recipients' shapes.
 SENDER_MESSAGE_FIELDS = ("remind_unread_after_hours",)
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(MessageDiscussionFieldsMixin, serializers.ModelSerializer):
     """seed 001's ``MessageResponse`` (plus the added fields, ``ADDED_MESSAGE_FIELDS``)."""
 
     sender_id = serializers.IntegerField(
@@ -216,6 +221,10 @@ class GlobalMessageInputSerializer(serializers.Serializer):
     category_id = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=MAX_ID, help_text="扩展：消息分类ID"
     )
+    comments_open = serializers.BooleanField(
+        required=False, default=True, help_text="扩展：是否开放评论和私密提问，缺省开放"
+    )
+    poll = PollInputSerializer(required=False, allow_null=True, help_text="扩展：随消息发起投票")
 
     def validate(self, attrs):
         published_at = attrs.get("published_at") or timezone.now()
@@ -273,6 +282,7 @@ class MessageUpdateInputSerializer(serializers.Serializer):
         help_text="扩展：修改分类；null 表示无分类",
     )
     remind_unread_after_hours = remind_field()
+    comments_open = serializers.BooleanField(required=False, help_text="扩展：开放或关闭评论和私密提问")
 
     def validate(self, attrs):
         message = self.context["message"]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import delivery_views, engagement_views, views
+from . import delivery_views, discussion_views, engagement_views, views
 
 app_name = "messaging"
 
@@ -16,6 +16,30 @@ urlpatterns = [
     # --- issue 20: categories, preferences, … ---
     path("categories", engagement_views.CategoryListView.as_view(), name="category-list"),
     path("messages/preferences", engagement_views.PreferencesView.as_view(), name="message-preferences"),
+    # --- issue 20: comments, private questions and polls ---
+    path(
+        "messages/<int:pk>/comments", discussion_views.MessageCommentsView.as_view(), name="message-comments"
+    ),
+    path(
+        "messages/<int:pk>/comments/<int:comment_id>/hide",
+        discussion_views.MessageCommentHideView.as_view(),
+        name="message-comment-hide",
+    ),
+    path(
+        "messages/<int:pk>/comments/<int:comment_id>/unhide",
+        discussion_views.MessageCommentUnhideView.as_view(),
+        name="message-comment-unhide",
+    ),
+    path(
+        "messages/<int:pk>/poll/vote",
+        discussion_views.MessagePollVoteView.as_view(),
+        name="message-poll-vote",
+    ),
+    path(
+        "messages/<int:pk>/poll/votes",
+        discussion_views.MessagePollVotesView.as_view(),
+        name="message-poll-votes",
+    ),
     path("admin/audiences", engagement_views.AudienceListView.as_view(), name="admin-audience-list"),
     path("admin/messages", views.AdminMessageListView.as_view(), name="admin-message-list"),
     path("admin/messages/global", views.AdminGlobalMessageView.as_view(), name="admin-message-global"),

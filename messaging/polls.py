@@ -162,10 +162,11 @@ def poll_vote(*, message: Message, user: User, option_ids) -> Poll:
 # --- Reads ---------------------------------------------------------------------------------------------
 
 
-def discussion_prefetches(user: User | None) -> list:
-    """What every message shape needs for its poll, for a whole page at once: the poll, its options
-    and ``user``'s own vote (``poll.my_votes``) — a constant number of queries, whatever the page."""
-    prefetches: list = ["poll", "poll__options"]
+def with_poll(queryset: QuerySet[Message], user: User | None) -> QuerySet[Message]:
+    """Messages shaped for every message shape's ``poll``: the poll joined in the same query, and for
+    the page's polls (if any) their options and ``user``'s own vote (``poll.my_votes``) — no extra
+    query for a page without polls, a constant number for one with them."""
+    prefetches: list = ["poll__options"]
     if user is not None and user.is_authenticated:
         prefetches.append(
             Prefetch(
@@ -174,7 +175,7 @@ def discussion_prefetches(user: User | None) -> list:
                 to_attr="my_votes",
             )
         )
-    return prefetches
+    return queryset.select_related("poll").prefetch_related(*prefetches)
 
 
 def poll_of(message: Message) -> Poll | None:
@@ -190,7 +191,7 @@ def _percentage(votes: int, voters: int) -> float:
 
 def poll_results(poll: Poll, *, user: User | None = None) -> dict:
     """The poll as every message shape shows it: settings, counts and shares, and my own choice
-    (from ``discussion_prefetches``, or looked up for ``user`` when not prefetched)."""
+    (from ``with_poll``, or looked up for ``user`` when not prefetched)."""
     my_votes = getattr(poll, "my_votes", None)
     if my_votes is None:
         my_votes = (

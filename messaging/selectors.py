@@ -29,7 +29,7 @@ from . import audiences
 from .errors import MessagingErrorCode
 from .filters import RecipientFilterSet, SenderMessageFilterSet, UserMessageFilterSet, apply_filterset
 from .models import Message, MessagePriority, MessageRecipient, MessageType
-from .polls import discussion_prefetches
+from .polls import with_poll
 from .preferences import DeliveryPreferences, delivery_preferences_for_users  # noqa: F401 - the API
 
 MESSAGE_NOT_FOUND = "消息不存在。"
@@ -124,9 +124,9 @@ class Inbox:
             return []
         rows = {
             m.pk: m
-            for m in _with_user_state(Message.objects.filter(pk__in=ids), user=self.user)
-            .select_related("sender", "category")
-            .prefetch_related(*discussion_prefetches(self.user))
+            for m in with_poll(
+                _with_user_state(Message.objects.filter(pk__in=ids), user=self.user), self.user
+            ).select_related("sender", "category")
         }
         return [rows[pk] for pk in ids if pk in rows]
 
@@ -149,10 +149,9 @@ def message_inbox(*, user: User, filters=None) -> Inbox:
 def message_get_for_user(*, user: User, message_id: int) -> Message:
     """One visible message addressed to ``user`` (or global), with the user's state; else 404."""
     message = (
-        _with_user_state(Message.objects.filter(visible_q(), pk=message_id), user=user)
+        with_poll(_with_user_state(Message.objects.filter(visible_q(), pk=message_id), user=user), user)
         .filter(Q(is_global=True) | Q(state_id__isnull=False))
         .select_related("sender", "category")
-        .prefetch_related(*discussion_prefetches(user))
         .first()
     )
     if message is None:
@@ -246,9 +245,8 @@ def message_list_for_sender(*, user: User, filters=None) -> QuerySet[Message]:
     """seed 001's admin list: every message for a message-center administrator, a sender's own
     otherwise, newest first."""
     queryset = (
-        messages_of_sender(user=user)
+        with_poll(messages_of_sender(user=user), user)
         .select_related("sender", "category")
-        .prefetch_related(*discussion_prefetches(user))
         .order_by("-published_at", "-id")
     )
     return apply_filterset(SenderMessageFilterSet, filters or {}, queryset)
@@ -274,9 +272,8 @@ def message_get_for_sender(
     full list is paginated: ``message_recipient_list``).
     """
     message = (
-        messages_of_sender(user=user)
+        with_poll(messages_of_sender(user=user), user)
         .select_related("sender", "category")
-        .prefetch_related(*discussion_prefetches(user))
         .filter(pk=message_id)
         .first()
     )

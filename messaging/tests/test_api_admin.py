@@ -45,7 +45,13 @@ SEED_MESSAGE_FIELDS = {
     "updated_at",
 }
 # Added to every message shape by issue 20 (seed 001's fields above stay exactly).
-MESSAGE_FIELDS = SEED_MESSAGE_FIELDS | {"category", "remind_unread_after_hours"}
+MESSAGE_FIELDS = SEED_MESSAGE_FIELDS | {
+    "category",
+    "remind_unread_after_hours",
+    "comments_open",
+    "comment_count",
+    "poll",
+}
 RECIPIENT_FIELDS = {
     "id",
     "message_id",

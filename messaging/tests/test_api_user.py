@@ -42,7 +42,7 @@ USER_MESSAGE_FIELDS = {
     "updated_at",
 }
 # Added to every message shape by issue 20 (seed 001's fields above stay exactly).
-ADDED_FIELDS = {"category"}
+ADDED_FIELDS = {"category", "comments_open", "comment_count", "poll"}
 
 
 def detail(pk):

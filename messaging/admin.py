@@ -25,7 +25,8 @@ from accounts.selectors import audience_user_ids
 from wechathhu.core.admin import OUTBOX_FIELDS, OUTBOX_LIST_DISPLAY, OutboxAdminMixin
 from wechathhu.core.errors import ApplicationError
 
-from . import admin_delivery, admin_report, audiences, exports, selectors, services
+from . import admin_delivery, admin_discussion, admin_report, audiences, exports, selectors, services
+from .admin_discussion import PollComposeForm
 from .models import (
     Category,
     DeliveryPreference,
@@ -44,7 +45,7 @@ def _user_picker():
     return AutocompleteSelectMultiple(Message._meta.get_field("recipient_users"), admin.site)
 
 
-class MessageAdminForm(forms.ModelForm):
+class MessageAdminForm(PollComposeForm, forms.ModelForm):
     """Compose (add) or edit (change) a message. Audiences are chosen on add only."""
 
     recipients = forms.ModelMultipleChoiceField(
@@ -81,6 +82,7 @@ class MessageAdminForm(forms.ModelForm):
             "expires_at",
             "remind_unread_after_hours",
             "is_active",
+            "comments_open",
         )
 
     def __init__(self, *args, request=None, **kwargs):
@@ -304,10 +306,31 @@ class MessageAdmin(admin.ModelAdmin):
                     },
                 ),
                 (_("发布"), {"fields": ("published_at", "expires_at", "remind_unread_after_hours")}),
+                (
+                    _("评论和投票"),
+                    {
+                        "fields": ("comments_open", *PollComposeForm.POLL_FIELDS),
+                        "description": _(
+                            "开放评论后，接收者可以公开评论，也可以向您私密提问；投票可选，填写问题和选项即发起。"
+                        ),
+                    },
+                ),
             )
         fieldsets = [
             (None, {"fields": ("title", "content", ("type", "priority"), "category")}),
-            (_("发布"), {"fields": ("published_at", "expires_at", "remind_unread_after_hours", "is_active")}),
+            (
+                _("发布"),
+                {
+                    "fields": (
+                        "published_at",
+                        "expires_at",
+                        "remind_unread_after_hours",
+                        "is_active",
+                        "comments_open",
+                        "comments_link",
+                    )
+                },
+            ),
             (
                 _("接收与阅读"),
                 {
@@ -324,12 +347,22 @@ class MessageAdmin(admin.ModelAdmin):
         ]
         if not obj.is_global:
             fieldsets[2][1]["fields"] = (*fieldsets[2][1]["fields"], "add_recipients")
+        fieldsets.append((_("投票"), {"fields": ("poll_summary",)}))
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("sender", "audience", "audience_size", "read_summary", "recipients_link", "delivery_link")
+        return (
+            "sender",
+            "audience",
+            "audience_size",
+            "read_summary",
+            "recipients_link",
+            "delivery_link",
+            "comments_link",
+            "poll_summary",
+        )
 
     def get_changeform_initial_data(self, request):
         """``?copy_from=<id>``: start a new message from one the user may manage ("copy as new")."""
@@ -373,6 +406,8 @@ class MessageAdmin(admin.ModelAdmin):
                     expires_at=data.get("expires_at"),
                     category_id=data["category"].pk if data.get("category") else None,
                     remind_unread_after_hours=data.get("remind_unread_after_hours"),
+                    comments_open=data.get("comments_open", True),
+                    poll=form.poll_spec(),
                 )
             message = Message.objects.get(pk=form.instance.pk)
             changes = {f: data[f] for f in services.UPDATABLE_FIELDS if f in data}
@@ -443,6 +478,15 @@ class MessageAdmin(admin.ModelAdmin):
     def recipients_link(self, obj):
         url = reverse("admin:messaging_message_recipients", args=[obj.pk])
         return format_html('<a href="{}">查看接收者及阅读、归档状态</a>', url)
+
+    @admin.display(description=_("投票"))
+    def poll_summary(self, obj):
+        return admin_discussion.poll_summary(obj)
+
+    @admin.display(description=_("评论"))
+    def comments_link(self, obj):
+        url = reverse("admin:messaging_messagecomment_changelist") + f"?message__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} 条公开评论；查看全部评论和私密提问</a>', url, obj.comment_count)
 
     @admin.display(description=_("投递"))
     def delivery_link(self, obj):

@@ -26,7 +26,6 @@ from wechathhu.core.admin import OUTBOX_FIELDS, OUTBOX_LIST_DISPLAY, OutboxAdmin
 from wechathhu.core.errors import ApplicationError
 
 from . import admin_delivery, admin_discussion, admin_report, audiences, exports, selectors, services
-from .admin_discussion import PollComposeForm
 from .models import (
     Category,
     DeliveryPreference,
@@ -37,6 +36,7 @@ from .models import (
     MessageRecipient,
     PushDelivery,
 )
+from .poll_forms import PollComposeForm
 
 # --- Compose form ----------------------------------------------------------------------------------
 

@@ -2,7 +2,20 @@
 
 from django.urls import path
 
-from .views import activities, auth, claim, contacts, guides, home, me, messages, repairs, rooms, sending
+from .views import (
+    activities,
+    auth,
+    claim,
+    contacts,
+    discussion,
+    guides,
+    home,
+    me,
+    messages,
+    repairs,
+    rooms,
+    sending,
+)
 
 app_name = "portal"
 
@@ -24,9 +37,16 @@ urlpatterns = [
     path("messages/preferences/", messages.PreferencesPage.as_view(), name="preferences"),
     path("messages/<int:pk>/", messages.MessagePage.as_view(), name="message"),
     path("messages/<int:pk>/archive/", messages.MessageArchivePage.as_view(), name="message-archive"),
+    path("messages/<int:pk>/comments/", discussion.MessageCommentPage.as_view(), name="message-comment"),
+    path("messages/<int:pk>/vote/", discussion.MessageVotePage.as_view(), name="message-vote"),
     path("compose/", sending.ComposePage.as_view(), name="compose"),
     path("sent/", sending.SentPage.as_view(), name="sent"),
     path("sent/<int:pk>/", sending.SentMessagePage.as_view(), name="sent-message"),
+    path(
+        "sent/<int:pk>/questions/<int:comment_id>/answer/",
+        discussion.SentAnswerPage.as_view(),
+        name="sent-answer",
+    ),
     # 通讯录
     path("contacts/", contacts.ContactsPage.as_view(), name="contacts"),
     path("contacts/<int:user_id>/", contacts.PersonPage.as_view(), name="person"),

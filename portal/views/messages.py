@@ -7,6 +7,7 @@ from messaging import preferences, selectors, services
 
 from ..forms import InboxFilterForm, PreferencesForm
 from .base import Page, PortalError, not_found_as_404, paginate, service_errors
+from .discussion import discussion_context
 
 
 class InboxPage(Page):
@@ -42,7 +43,9 @@ class MessagePage(Page):
             message = selectors.message_get_for_user(user=request.user, message_id=pk)
         if message.state_read_at is None:
             services.message_mark_read(user=request.user, message_ids=[message.pk])
-        return self.render({"message": message, "back": "/m/messages/"})
+        return self.render(
+            {"message": message, "back": "/m/messages/", **discussion_context(request, message)}
+        )
 
 
 class MessageArchivePage(Page):

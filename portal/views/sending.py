@@ -11,8 +11,10 @@ from django.utils import timezone
 from messaging import audiences, selectors, services
 from messaging.categories import category_list
 from messaging.models import MessagePriority, MessageType
+from messaging.poll_forms import PollComposeForm
 
 from .base import Page, PortalError, not_found_as_404, paginate, service_errors
+from .discussion import questions_context
 
 AUDIENCE_OPTIONS_SHOWN = 100
 
@@ -36,7 +38,7 @@ AUDIENCE_FIELDS = (
 )
 
 
-class ComposeForm(forms.Form):
+class ComposeForm(PollComposeForm):
     title = forms.CharField(label="标题", max_length=200)
     content = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 6}), max_length=20000)
     category_id = forms.TypedChoiceField(label="分类", required=False, coerce=int, empty_value=None)
@@ -50,6 +52,12 @@ class ComposeForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         help_text="留空立即发送",
+    )
+    comments_open = forms.BooleanField(
+        label="开放评论和私密提问",
+        required=False,
+        initial=True,
+        help_text="接收者可以评论，也可以私下向您提问",
     )
 
     def __init__(self, *args, audiences=None, **kwargs):
@@ -68,6 +76,8 @@ class ComposeForm(forms.Form):
                 )
         # The audience first: who the message is for, then what it says.
         self.fields = {**fields, **self.fields}
+        for name in PollComposeForm.base_fields:  # the poll last, after the message itself
+            self.fields[name] = self.fields.pop(name)
         self.fields["category_id"].choices = [("", "（无）"), *((c.pk, c.name) for c in category_list())]
 
 
@@ -115,6 +125,8 @@ class ComposePage(Page):
                     recipient_ids=data.get("recipient_ids") or (),
                     published_at=data["published_at"],
                     category_id=data["category_id"],
+                    comments_open=data["comments_open"],
+                    poll=form.poll_spec(),
                 )
         except PortalError:
             return self.invalid(context)
@@ -151,4 +163,12 @@ class SentMessagePage(Page):
         unread = paginate(
             request, selectors.message_audience_list(message=message, state="unread"), per_page=50
         )
-        return self.render({"message": message, "figures": figures, "page_obj": unread, "back": "/m/sent/"})
+        return self.render(
+            {
+                "message": message,
+                "figures": figures,
+                "page_obj": unread,
+                "back": "/m/sent/",
+                **questions_context(request, message),
+            }
+        )

@@ -28,6 +28,8 @@ from accounts.tests.factories import (
 from activities.tests.factories import ActivityFactory, ClockinItemFactory, EnrollmentFactory
 from guides import links
 from guides.tests.factories import GuideFactory
+from messaging import polls
+from messaging.models import Message, MessageComment
 from messaging.tests.factories import MessageFactory, MessageRecipientFactory
 from repairs import services as repair_services
 from repairs.models import RepairStatus
@@ -129,6 +131,13 @@ def _build_owned(world: World, owner: str) -> dict:
     sent = MessageFactory(sender=user)
     MessageRecipientFactory(message=sent, recipient=postman)
     objs["sent_message"] = sent.pk
+    # Comments and polls (issue 20 items 3, 5): a poll on each message, a comment on the one they sent.
+    inbox_poll = polls.poll_create(
+        message=Message.objects.get(pk=objs["inbox_message"]), question="矩阵投票", options=["甲", "乙"]
+    )
+    objs["inbox_poll_option"] = inbox_poll.options.order_by("position").first().pk
+    polls.poll_create(message=sent, question="矩阵投票", options=["甲", "乙"])
+    objs["sent_comment"] = MessageComment.objects.create(message=sent, author=postman, body="矩阵评论").pk
 
     # Meeting rooms: their own room (so nobody's bookings clash), a booking and a series.
     room = MeetingroomFactory()

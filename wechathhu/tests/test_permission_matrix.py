@@ -281,6 +281,50 @@ ROWS = [
         data=lambda c: {"quiet_hours_start": "22:00", "quiet_hours_end": "07:00"},
         note="always my own preferences",
     ),
+    # --- messaging: comments, private questions and polls (issue 20 items 3, 5) ---------------
+    Row(
+        "messaging:message-comments",
+        "GET",
+        expect(200, other=404, superuser=200),
+        kwargs=lambda c: {"pk": c.obj["inbox_message"]},
+        note="own: addressed to me; a message-center administrator sees every message's comments",
+    ),
+    Row(
+        "messaging:message-comments",
+        "POST",
+        expect(201, other=404, superuser=201),
+        kwargs=lambda c: {"pk": c.obj["inbox_message"]},
+        data=lambda c: {"body": "矩阵评论"},
+    ),
+    Row(
+        "messaging:message-comment-hide",
+        "POST",
+        expect(200, other=404, superuser=200),
+        kwargs=lambda c: {"pk": c.obj["sent_message"], "comment_id": c.obj["sent_comment"]},
+        note="own: a comment on a message I sent (its sender moderates)",
+    ),
+    Row(
+        "messaging:message-comment-unhide",
+        "POST",
+        expect(200, other=404, superuser=200),
+        kwargs=lambda c: {"pk": c.obj["sent_message"], "comment_id": c.obj["sent_comment"]},
+    ),
+    Row(
+        "messaging:message-poll-vote",
+        "POST",
+        expect(200, other=404, superuser=(200, 403)),
+        kwargs=lambda c: {"pk": c.obj["inbox_message"]},
+        data=lambda c: {"option_ids": [c.obj["inbox_poll_option"]]},
+        note="own: the poll of a message addressed to me; a message-center administrator sees "
+        "someone else's message but only its recipients vote (403)",
+    ),
+    Row(
+        "messaging:message-poll-votes",
+        "GET",
+        expect(200, other=404, superuser=200),
+        kwargs=lambda c: {"pk": c.obj["sent_message"]},
+        note="own: the poll of a message I sent",
+    ),
     # --- messaging: senders --------------------------------------------------------------------
     Row("messaging:admin-message-list", "GET", expect(200)),
     Row(
@@ -625,6 +669,32 @@ PAGE_ROWS = [
         page(302, other=404),
         kwargs=lambda c: {"pk": c.obj["inbox_message"]},
         page=True,
+    ),
+    Row(
+        "portal:message-comment",
+        "POST",
+        page(302, other=404),
+        kwargs=lambda c: {"pk": c.obj["inbox_message"]},
+        data=lambda c: {"body": "矩阵评论"},
+        page=True,
+    ),
+    Row(
+        "portal:message-vote",
+        "POST",
+        page(302, other=404, superuser=(302, 403)),
+        kwargs=lambda c: {"pk": c.obj["inbox_message"]},
+        data=lambda c: {"option": [c.obj["inbox_poll_option"]]},
+        page=True,
+        note="a message-center administrator sees someone else's message but only its recipients vote",
+    ),
+    Row(
+        "portal:sent-answer",
+        "POST",
+        page(302, other=404, superuser=302),
+        kwargs=lambda c: {"pk": c.obj["sent_message"], "comment_id": c.obj["sent_comment"]},
+        data=lambda c: {"body": "矩阵回答"},
+        page=True,
+        note="own: a comment on a message I sent",
     ),
     Row("portal:compose", "GET", page(200), page=True, note="every role manages a group: all may send"),
     Row(

@@ -314,3 +314,62 @@ def test_pages_reflow_at_320_css_pixels(browser, live_server, settings, password
             check(page, "320-" + url.strip("/").replace("/", "-"))
     finally:
         context.close()
+
+
+def test_a_student_votes_comments_and_asks_and_the_teacher_answers(phone, browser, live_server, password):
+    """Issue 20 items 3 and 5 on the phone: a student votes on a message's poll, comments, asks a
+    private question; the teacher answers it on their sent-message page; the student reads the answer."""
+    from messaging import polls
+    from messaging.models import MessageComment, PollVote
+
+    teacher = UserFactory(last_name="王", first_name="老师")
+    student = StudentFactory(last_name="李", first_name="四")
+    message = MessageFactory(sender=teacher, title="春季运动会报名", content="欢迎报名，有问题可以提问。")
+    MessageRecipientFactory(message=message, recipient=student)
+    polls.poll_create(message=message, question="你想参加哪个项目？", options=["100 米", "跳远", "拔河"])
+
+    page = phone
+    sign_in(page, student, password)
+    page.goto(f"/m/messages/{message.pk}/")
+    expect(page.get_by_role("heading", name="投票：你想参加哪个项目？")).to_be_visible()
+    check(page, "message-poll")
+    page.get_by_role("radio", name="拔河").check()
+    page.get_by_role("button", name="投票").click()
+    expect(page.get_by_text("投票成功。")).to_be_visible()
+    expect(page.get_by_role("button", name="修改投票")).to_be_visible()
+    check(page, "message-voted")
+    assert [o.text for o in PollVote.objects.get(voter=student).options.all()] == ["拔河"]
+
+    page.get_by_label("写评论或提问").fill("去年的拔河很精彩！")
+    page.get_by_role("button", name="发表").click()
+    expect(page.get_by_text("评论已发表。")).to_be_visible()
+    page.get_by_label("写评论或提问").fill("我脚踝受过伤，可以只报拔河吗？")
+    page.get_by_label("私密提问（只有发送者能看到）").check()
+    page.get_by_role("button", name="发表").click()
+    expect(page.get_by_text("已提问，发送者回答后会通知您。")).to_be_visible()
+    check(page, "message-comments")
+    question = MessageComment.objects.get(is_private=True)
+
+    context = browser.new_context(
+        base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    teacher_page = context.new_page()
+    teacher_page.checked = []
+    try:
+        sign_in(teacher_page, teacher, password)
+        teacher_page.goto(f"/m/sent/{message.pk}/")
+        expect(teacher_page.get_by_text("1 条待回答")).to_be_visible()
+        check(teacher_page, "sent-questions")
+        teacher_page.get_by_label("回答李四").fill("可以，注意热身。")
+        teacher_page.get_by_role("button", name="回答").click()
+        expect(teacher_page.get_by_text("已回答，提问者会收到通知。")).to_be_visible()
+        check(teacher_page, "sent-answered")
+    finally:
+        context.close()
+    question.refresh_from_db()
+    assert question.answered_at is not None
+
+    page.goto(f"/m/messages/{message.pk}/")
+    expect(page.get_by_text("可以，注意热身。")).to_be_visible()
+    assert page.js_errors == []

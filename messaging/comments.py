@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -98,13 +99,24 @@ def open_questions(*, message: Message) -> QuerySet[MessageComment]:
     )
 
 
-def open_question_count_q() -> Q:
-    """The condition of an open question, for annotating a sender's message list."""
-    return Q(
-        comments__is_private=True,
-        comments__reply_to__isnull=True,
-        comments__answered_at__isnull=True,
-        comments__hidden_at__isnull=True,
+def with_open_question_count(queryset: QuerySet[Message]) -> QuerySet[Message]:
+    """Each message with ``open_question_count``, its private questions awaiting an answer (one
+    subquery: a sender's list shows what to answer without a query per message)."""
+    open_ones = (
+        MessageComment.objects.filter(
+            message=OuterRef("pk"),
+            is_private=True,
+            reply_to__isnull=True,
+            answered_at__isnull=True,
+            hidden_at__isnull=True,
+        )
+        .order_by()
+        .values("message")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return queryset.annotate(
+        open_question_count=Coalesce(Subquery(open_ones, output_field=IntegerField()), 0)
     )
 
 

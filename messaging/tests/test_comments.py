@@ -285,3 +285,15 @@ def test_open_questions_are_the_senders_to_do(world):
     post(c["other"], message, body="问题二", private=True)
     post(c["teacher"], message, body="回答", reply_to=q1["id"])
     assert [q.body for q in comments.open_questions(message=message)] == ["问题二"]
+
+
+def test_the_sender_closes_comments_through_the_api(world):
+    c, message = world["c"], world["message"]
+    update = reverse("messaging:admin-message-detail", args=[message.pk])
+    teacher = world["teacher"]
+    grant(teacher, "send")
+    response = c["teacher"].put(update, {"comments_open": False}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["data"]["comments_open"] is False
+    assert_error(post(c["asker"], message, body="还能评论吗？"), 400, "comments_closed")
+    assert_error(c["teacher"].put(update, {"comments_open": "maybe"}, format="json"), 400)

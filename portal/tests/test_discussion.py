@@ -7,6 +7,7 @@ import pytest
 from accounts.tests.factories import StudentFactory, UserFactory
 from messaging import polls
 from messaging.models import Message, MessageComment, PollVote
+from messaging.tests.conftest import grant
 from messaging.tests.factories import MessageFactory, MessageRecipientFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,13 +77,15 @@ def test_the_teacher_answers_a_private_question_on_the_sent_page(page, browser_f
     message = setup
     page.post(f"/m/messages/{message.pk}/comments/", {"body": "我能请假吗？", "private": "on"})
     question = MessageComment.objects.get(body="我能请假吗？")
-    teacher_client = browser_for(teacher)
+    teacher_client = browser_for(grant(teacher, "send"))  # a sender: their list of sent messages too
     html = teacher_client.get(f"/m/sent/{message.pk}/").content.decode()
     assert "我能请假吗？" in html and "1 条待回答" in html
+    assert "1 条提问待回答" in teacher_client.get("/m/sent/").content.decode()
     response = teacher_client.post(f"/m/sent/{message.pk}/questions/{question.pk}/answer/", {"body": "可以"})
     assert response.status_code == 302
     question.refresh_from_db()
     assert question.answered_at is not None
+    assert "待回答" not in teacher_client.get("/m/sent/").content.decode()
     assert "可以" in page.get(f"/m/messages/{message.pk}/").content.decode()
     # The student may not answer (403), even on a message they see.
     assert (

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from messaging import audiences, selectors, services
+from messaging import audiences, comments, selectors, services
 from messaging.categories import category_list
 from messaging.models import MessagePriority, MessageType
 from messaging.poll_forms import PollComposeForm
@@ -144,7 +144,10 @@ class SentPage(Page):
         if not selectors.user_can_send(user=request.user):
             raise PermissionDenied("您没有发送消息的权限。")
         page_obj = paginate(
-            request, selectors.with_read_total(selectors.message_list_for_sender(user=request.user))
+            request,
+            comments.with_open_question_count(
+                selectors.with_read_total(selectors.message_list_for_sender(user=request.user))
+            ),
         )
         for message in page_obj.object_list:
             message.read_rate = selectors.read_rate(read=message.read_total, audience=message.audience_size)

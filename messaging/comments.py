@@ -219,8 +219,6 @@ def comment_create(
                 body="您发送的消息收到了私密提问，请在“我发的消息”中查看并回答。",
                 url=_sent_page(message),
                 key=_notice_key(message),
-                priority=message.priority,
-                category_id=message.category_id,
             )
     else:
         Message.objects.filter(pk=message.pk).update(comment_count=F("comment_count") + 1)

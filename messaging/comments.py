@@ -74,7 +74,7 @@ def comment_list(*, message: Message, user: User, private: bool | None = None) -
     visible = _visible_to(user, is_moderator=getattr(message, "is_moderator", False))
     replies = MessageComment.objects.filter(visible).select_related("author").order_by("id")
     queryset = (
-        MessageComment.objects.filter(visible, message=message, reply_to__isnull=True)
+        MessageComment.objects.filter(visible, message=message, is_answer=False)
         .select_related("author")
         .prefetch_related(Prefetch("replies", queryset=replies, to_attr="visible_replies"))
         .order_by("-id")
@@ -90,7 +90,7 @@ def open_questions(*, message: Message) -> QuerySet[MessageComment]:
         MessageComment.objects.filter(
             message=message,
             is_private=True,
-            reply_to__isnull=True,
+            is_answer=False,
             answered_at__isnull=True,
             hidden_at__isnull=True,
         )
@@ -106,7 +106,7 @@ def with_open_question_count(queryset: QuerySet[Message]) -> QuerySet[Message]:
         MessageComment.objects.filter(
             message=OuterRef("pk"),
             is_private=True,
-            reply_to__isnull=True,
+            is_answer=False,
             answered_at__isnull=True,
             hidden_at__isnull=True,
         )
@@ -180,6 +180,7 @@ def comment_create(
             author=user,
             body=body,
             reply_to=root,
+            is_answer=True,
             is_private=root.is_private,
             private_to_id=root.private_to_id,
         )

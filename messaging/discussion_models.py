@@ -56,6 +56,10 @@ class MessageComment(TimestampedModel):
         on_delete=models.CASCADE,
         related_name="replies",
     )
+    # True on an answer (``reply_to`` set): the comment page filters thread heads on this column,
+    # so its index serves the newest-first page without a sort (a nullable ``reply_to`` alone
+    # led MariaDB to intersect indexes and sort the whole thread list).
+    is_answer = models.BooleanField(_("回答"), default=False, editable=False)
     answered_at = models.DateTimeField(
         _("回答时间"), null=True, blank=True, help_text=_("发送者首次回答的时间")
     )
@@ -75,11 +79,16 @@ class MessageComment(TimestampedModel):
         ordering = ("-id",)
         indexes = [
             # A message's thread heads, newest first (the comment page).
-            models.Index(fields=["message", "reply_to", "id"], name="message_comment_page"),
+            models.Index(fields=["message", "is_answer", "id"], name="message_comment_page"),
             # A sender's open questions.
             models.Index(fields=["message", "is_private", "answered_at"], name="message_comment_questions"),
         ]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(is_answer=False, reply_to__isnull=True)
+                | Q(is_answer=True, reply_to__isnull=False),
+                name="message_comment_answer_has_thread",
+            ),
             models.CheckConstraint(
                 condition=Q(is_private=False, private_to__isnull=True)
                 | Q(is_private=True, private_to__isnull=False),

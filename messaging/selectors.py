@@ -82,6 +82,16 @@ def _with_user_state(queryset: QuerySet[Message], *, user: User) -> QuerySet[Mes
     )
 
 
+def with_personal_text(queryset: QuerySet[Message]) -> QuerySet[Message]:
+    """On a queryset carrying the user's state: the title and content filled for that user when the
+    message was sent from a template with placeholders (``RecipientText``), and the attachments
+    (one query for the page). ``personal_title`` is ``None`` for other messages."""
+    return queryset.annotate(
+        personal_title=F("state__personal_text__title"),
+        personal_content=F("state__personal_text__content"),
+    ).prefetch_related("attachments")
+
+
 def _inbox_halves(*, user: User, now=None) -> tuple[QuerySet[Message], QuerySet[Message]]:
     visible = _with_user_state(Message.objects.filter(visible_q(now=now)), user=user)
     targeted = visible.filter(is_global=False, state_id__isnull=False)
@@ -101,11 +111,17 @@ class Inbox:
         self.targeted = targeted
         self.everyone = everyone
 
+    @property
+    def ranked(self) -> bool:
+        """Searching: the halves carry ``search_rank`` and the page is ordered by it first."""
+        return "search_rank" in self.targeted.query.annotations
+
     def _ids(self):
+        columns = ("id", "published_at", "search_rank") if self.ranked else ("id", "published_at")
         return (
             self.targeted.order_by()
-            .values_list("id", "published_at")
-            .union(self.everyone.order_by().values_list("id", "published_at"), all=True)
+            .values_list(*columns)
+            .union(self.everyone.order_by().values_list(*columns), all=True)
         )
 
     def count(self) -> int:
@@ -117,15 +133,16 @@ class Inbox:
     def __getitem__(self, item):
         if not isinstance(item, slice):
             raise TypeError("Inbox supports slicing only.")
-        page = list(self._ids().order_by("-published_at", "-id")[item])
+        ordering = ("-search_rank", "-published_at", "-id") if self.ranked else ("-published_at", "-id")
+        page = list(self._ids().order_by(*ordering)[item])
         ids = [row[0] for row in page]
         if not ids:
             return []
         rows = {
             m.pk: m
-            for m in _with_user_state(Message.objects.filter(pk__in=ids), user=self.user).select_related(
-                "sender", "category"
-            )
+            for m in with_personal_text(
+                _with_user_state(Message.objects.filter(pk__in=ids), user=self.user)
+            ).select_related("sender", "category")
         }
         return [rows[pk] for pk in ids if pk in rows]
 
@@ -148,7 +165,7 @@ def message_inbox(*, user: User, filters=None) -> Inbox:
 def message_get_for_user(*, user: User, message_id: int) -> Message:
     """One visible message addressed to ``user`` (or global), with the user's state; else 404."""
     message = (
-        _with_user_state(Message.objects.filter(visible_q(), pk=message_id), user=user)
+        with_personal_text(_with_user_state(Message.objects.filter(visible_q(), pk=message_id), user=user))
         .filter(Q(is_global=True) | Q(state_id__isnull=False))
         .select_related("sender", "category")
         .first()
@@ -244,7 +261,10 @@ def message_list_for_sender(*, user: User, filters=None) -> QuerySet[Message]:
     """seed 001's admin list: every message for a message-center administrator, a sender's own
     otherwise, newest first."""
     queryset = (
-        messages_of_sender(user=user).select_related("sender", "category").order_by("-published_at", "-id")
+        messages_of_sender(user=user)
+        .select_related("sender", "category")
+        .prefetch_related("attachments")
+        .order_by("-published_at", "-id")
     )
     return apply_filterset(SenderMessageFilterSet, filters or {}, queryset)
 

@@ -196,20 +196,30 @@ def _personalise(*, message: Message, title: str, content: str) -> int:
 
 
 @transaction.atomic
-def template_send(*, template: MessageTemplate, sender: User, **audience) -> Message:
-    """Send ``template`` to a new audience (``message_create``'s rules: who may send to what, at
-    least one recipient) and fill its placeholders per recipient. Returns the message."""
-    used = check_placeholders(title=template.title, content=template.content)
-    if used and audience.get("is_global"):
+def message_create_personalised(*, sender: User, title: str, content: str = "", **fields) -> Message:
+    """``services.message_create`` for a text that may hold placeholders: unknown ones are a 400,
+    known ones need a targeted message and are filled per recipient. Returns the message."""
+    used = check_placeholders(title=title, content=content)
+    if used and fields.get("is_global"):
         raise ApplicationError(
-            "含占位符的模板不能作为全局消息发送（全局消息没有逐人的内容），请选择接收者。",
+            "含占位符的消息不能作为全局消息发送（全局消息没有逐人的内容），请选择接收者。",
             field="is_global",
             code=MessagingErrorCode.PLACEHOLDERS_NEED_RECIPIENTS,
         )
+    message = services.message_create(sender=sender, title=title, content=content, **fields)
+    if used:
+        _personalise(message=message, title=title, content=content)
+    return message
+
+
+@transaction.atomic
+def template_send(*, template: MessageTemplate, sender: User, **audience) -> Message:
+    """Send ``template`` to a new audience (``message_create``'s rules: who may send to what, at
+    least one recipient) and fill its placeholders per recipient. Returns the message."""
     category_id = template.category_id
     if category_id is not None and not (template.category and template.category.is_active):
         category_id = None
-    message = services.message_create(
+    return message_create_personalised(
         sender=sender,
         title=template.title,
         content=template.content,
@@ -218,6 +228,3 @@ def template_send(*, template: MessageTemplate, sender: User, **audience) -> Mes
         category_id=category_id,
         **audience,
     )
-    if used:
-        _personalise(message=message, title=template.title, content=template.content)
-    return message

@@ -22,6 +22,7 @@ urlpatterns = [
     # 消息
     path("messages/", messages.InboxPage.as_view(), name="inbox"),
     path("messages/preferences/", messages.PreferencesPage.as_view(), name="preferences"),
+    path("messages/hot/", messages.HotPage.as_view(), name="hot"),
     path("messages/<int:pk>/", messages.MessagePage.as_view(), name="message"),
     path("messages/<int:pk>/archive/", messages.MessageArchivePage.as_view(), name="message-archive"),
     path("compose/", sending.ComposePage.as_view(), name="compose"),

@@ -66,17 +66,22 @@ class MessageAttachmentInline(admin.TabularInline):
     verbose_name = _("附件")
     verbose_name_plural = _("附件（上传请用上方“附件”字段）")
 
+    # Shown only on a message that has files (so the compose form and an edit without files post no
+    # inline management form).
+    def _shown(self, request, obj) -> bool:
+        return obj is not None and selectors.user_can_send(user=request.user) and obj.attachments.exists()
+
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return obj is not None and obj.sender_id == request.user.pk
+        return self._shown(request, obj) and obj.sender_id == request.user.pk
 
     def has_delete_permission(self, request, obj=None):
-        return obj is not None and obj.sender_id == request.user.pk
+        return self._shown(request, obj) and obj.sender_id == request.user.pk
 
     def has_view_permission(self, request, obj=None):
-        return selectors.user_can_send(user=request.user)
+        return self._shown(request, obj)
 
     @admin.display(description=_("大小"))
     def size(self, obj):

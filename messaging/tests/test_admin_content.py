@@ -89,7 +89,13 @@ def test_the_sender_removes_a_file_in_the_inline(admin_client, superuser, django
 def test_templates_admin_and_compose_from_a_template(admin_client, superuser):
     response = admin_client.post(
         reverse("admin:messaging_messagetemplate_add"),
-        {"name": "班会", "title": "{姓名}：班会", "content": "{班级}", "type": "reminder", "priority": "normal"},
+        {
+            "name": "班会",
+            "title": "{姓名}：班会",
+            "content": "{班级}",
+            "type": "reminder",
+            "priority": "normal",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     template = MessageTemplate.objects.get()

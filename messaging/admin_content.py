@@ -52,9 +52,10 @@ def save_attachment_deletions(request, formsets) -> None:
     for formset in formsets:
         if formset.model is not MessageAttachment:
             continue
-        for form in formset.deleted_forms:
-            if form.instance.pk and form.instance.message.sender_id == request.user.pk:
-                attachments.attachment_delete(attachment=form.instance)
+        formset.save(commit=False)  # lists what was ticked (and what the change message reports)
+        for attachment in formset.deleted_objects:
+            if attachment.message.sender_id == request.user.pk:
+                attachments.attachment_delete(attachment=attachment)
 
 
 class MessageAttachmentInline(admin.TabularInline):
@@ -70,6 +71,13 @@ class MessageAttachmentInline(admin.TabularInline):
     # inline management form).
     def _shown(self, request, obj) -> bool:
         return obj is not None and selectors.user_can_send(user=request.user) and obj.attachments.exists()
+
+    def get_queryset(self, request):
+        # Django asks for the rows without the message (``has_view_permission(request)``); the
+        # formset narrows them to the message's own.
+        if not selectors.user_can_send(user=request.user):
+            return MessageAttachment.objects.none()
+        return MessageAttachment.objects.all()
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -99,7 +99,7 @@ def test_templates_admin_and_compose_from_a_template(admin_client, superuser):
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     template = MessageTemplate.objects.get()
-    assert template.owner == superuser
+    assert template.owner.is_superuser  # the signed-in administrator
     refused = admin_client.post(
         reverse("admin:messaging_messagetemplate_add"),
         {"name": "错", "title": "{性名}", "content": "", "type": "reminder", "priority": "normal"},

@@ -20,7 +20,9 @@ def pdf(name="议程.pdf"):
 
 
 def test_inbox_search_is_the_full_text_search(page, student):
-    MessageRecipientFactory(recipient=student, message=MessageFactory(title="教职工大会", content="请参加会议"))
+    MessageRecipientFactory(
+        recipient=student, message=MessageFactory(title="教职工大会", content="请参加会议")
+    )
     MessageRecipientFactory(recipient=student, message=MessageFactory(title="食堂菜单", content="本周"))
     body = page.get("/m/messages/", {"search": "会议"}).content.decode()
     assert "教职工大会" in body and "食堂菜单" not in body

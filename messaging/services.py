@@ -22,7 +22,7 @@ from wechathhu.core.errors import ApplicationError, ForbiddenError
 from wechathhu.core.services import model_update
 from wechathhu.core.tasks import enqueue_on_commit as enqueue_task_on_commit
 
-from . import audiences, categories, search, selectors
+from . import audiences, categories, personal_text, search, selectors
 from .delivery import deliveries_queue_for_message, deliveries_queue_reminders
 from .errors import MessagingErrorCode
 from .models import Message, MessagePriority, MessageRecipient, MessageType
@@ -265,6 +265,7 @@ def message_update(*, message: Message, data: dict) -> Message:
     changed = model_update(instance=message, fields=UPDATABLE_FIELDS, data=data)
     if changed and (message.title, message.content) != old_text:
         search.message_index(message=message)
+        personal_text.personal_texts_refresh(message=message)
     if changed and (message.published_at, message.remind_unread_after_hours) != (
         old_published_at,
         old_reminder,
@@ -311,6 +312,7 @@ def message_add_recipients(*, message: Message, recipient_ids, by: User | None =
                     code=MessagingErrorCode.GLOBAL_NOT_ALLOWED,
                 )
     _write_recipients(message=message, user_ids=list(audience_user_ids(user_ids=recipient_ids)))
+    personal_text.personal_texts_add(message=message)
     size = MessageRecipient.objects.filter(message=message).count()
     added = size - message.audience_size
     message.audience_size = size

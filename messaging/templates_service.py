@@ -11,9 +11,6 @@ no per-user rows to fill.
 
 from __future__ import annotations
 
-import re
-
-from django.conf import settings
 from django.db import transaction
 
 from accounts.models import User
@@ -22,63 +19,12 @@ from wechathhu.core.services import model_update
 
 from . import categories, selectors, services
 from .errors import MessagingErrorCode
-from .models import Message, MessageRecipient, MessageTemplate, RecipientText
+from .models import Message, MessageTemplate
+from .personal_text import PLACEHOLDERS, check_placeholders, personal_texts_write, placeholders_in, render
+
+__all__ = ["PLACEHOLDERS", "check_placeholders", "placeholders_in", "render"]
 
 TEMPLATE_NOT_FOUND = "模板不存在。"
-PLACEHOLDER_RE = re.compile(r"\{([^{}\s]{1,20})\}")
-
-
-def _class_name(user: User) -> str:
-    return user.school_class.name if user.school_class_id else ""
-
-
-def _department_name(user: User) -> str:
-    return user.department.name if user.department_id else ""
-
-
-# Placeholder → how it is filled from the recipient (a ``User`` with department and class loaded).
-PLACEHOLDERS = {
-    "姓名": lambda u: u.full_name or u.username,
-    "班级": _class_name,
-    "系所": _department_name,
-    "学院": _department_name,
-    "学号": lambda u: u.username,
-    "工号": lambda u: u.username,
-    "用户名": lambda u: u.username,
-}
-
-
-def placeholders_in(*texts: str) -> list[str]:
-    """The placeholder names used in ``texts``, in order of first use."""
-    seen: list[str] = []
-    for text in texts:
-        for name in PLACEHOLDER_RE.findall(text or ""):
-            if name not in seen:
-                seen.append(name)
-    return seen
-
-
-def check_placeholders(*, title: str, content: str) -> list[str]:
-    """The (known) placeholders of a template's text; unknown ones are a 400 naming them."""
-    used = placeholders_in(title, content)
-    unknown = [name for name in used if name not in PLACEHOLDERS]
-    if unknown:
-        raise ApplicationError(
-            f"未知的占位符：{'、'.join('{' + n + '}' for n in unknown)}；"
-            f"可用：{'、'.join('{' + n + '}' for n in PLACEHOLDERS)}。",
-            field="content",
-            code=MessagingErrorCode.UNKNOWN_PLACEHOLDERS,
-            extra={"unknown_placeholders": unknown},
-        )
-    return used
-
-
-def render(text: str, user: User) -> str:
-    return PLACEHOLDER_RE.sub(
-        lambda m: PLACEHOLDERS[m.group(1)](user) if m.group(1) in PLACEHOLDERS else m.group(0), text
-    )
-
-
 # --- Templates ---------------------------------------------------------------------------------
 
 
@@ -171,30 +117,6 @@ def template_from_message(*, user: User, message_id: int, name: str = "") -> Mes
 # --- Sending -------------------------------------------------------------------------------------
 
 
-def _personalise(*, message: Message, title: str, content: str) -> int:
-    """Write each recipient's filled title and content; returns the rows written."""
-    written = 0
-    rows = (
-        MessageRecipient.objects.filter(message=message)
-        .select_related("recipient__department", "recipient__school_class")
-        .order_by("id")
-    )
-    batch: list[RecipientText] = []
-    for row in rows.iterator(chunk_size=settings.MESSAGING_RECIPIENT_BATCH_SIZE):
-        user = row.recipient
-        batch.append(
-            RecipientText(
-                recipient_row_id=row.pk, title=render(title, user)[:200], content=render(content, user)
-            )
-        )
-        if len(batch) >= settings.MESSAGING_RECIPIENT_BATCH_SIZE:
-            RecipientText.objects.bulk_create(batch)
-            written += len(batch)
-            batch = []
-    RecipientText.objects.bulk_create(batch)
-    return written + len(batch)
-
-
 @transaction.atomic
 def message_create_personalised(*, sender: User, title: str, content: str = "", **fields) -> Message:
     """``services.message_create`` for a text that may hold placeholders: unknown ones are a 400,
@@ -208,7 +130,7 @@ def message_create_personalised(*, sender: User, title: str, content: str = "", 
         )
     message = services.message_create(sender=sender, title=title, content=content, **fields)
     if used:
-        _personalise(message=message, title=title, content=content)
+        personal_texts_write(message=message, title=title, content=content)
     return message
 
 

@@ -170,3 +170,26 @@ def test_template_list_takes_constant_queries(bearer, sender, django_assert_num_
         templates_service.template_create(owner=sender, name=str(n), title="{姓名}")
     with django_assert_num_queries(5):
         assert len(client.get(LIST).json()["data"]["templates"]) == 6
+
+
+def test_editing_or_adding_recipients_fills_the_text_again(bearer, sender, students, klass):
+    from messaging import services
+
+    template = templates_service.template_create(owner=sender, name="t", title="{姓名}好", content="{班级}")
+    message = templates_service.template_send(
+        template=template, sender=sender, recipient_ids=[students[0].pk]
+    )
+    services.message_update(message=message, data={"title": "{姓名}，改期了"})
+    assert bearer(students[0]).get(INBOX).json()["data"]["messages"][0]["title"] == "张三，改期了"
+    services.message_add_recipients(message=message, recipient_ids=[students[1].pk], by=sender)
+    assert bearer(students[1]).get(INBOX).json()["data"]["messages"][0]["title"] == "李四，改期了"
+    body = assert_error(
+        bearer(sender).put(
+            reverse("messaging:admin-message-detail", kwargs={"pk": message.pk}),
+            {"content": "{宿舍}"},
+            format="json",
+        ),
+        400,
+        "unknown_placeholders",
+    )
+    assert "{宿舍}" in body["message"]

@@ -36,7 +36,7 @@ def test_hot_tab_lists_the_window_ranked_by_reads(page, student):
         MessageRecipientFactory(message=busy, read_at=busy.published_at)
     body = page.get("/m/messages/hot/").content.decode()
     assert body.index("热门消息") < body.index("冷门消息")
-    assert "🔥3" in body and 'aria-current="page">热门' in body
+    assert "热度 3" in body and 'aria-current="page">热门' in body
 
 
 def test_message_page_lists_attachments_with_download_links(page, student):

@@ -168,6 +168,14 @@ def attachment_delete(*, attachment: MessageAttachment) -> None:
     transaction.on_commit(lambda: storage.delete(name))
 
 
+def attachment_files_delete_on_commit(*, message: Message) -> None:
+    """Before a message is deleted: its files leave the storage once the deletion is committed."""
+    storage = MessageAttachment.file.field.storage
+    names = list(MessageAttachment.objects.filter(message_id=message.pk).values_list("file", flat=True))
+    if names:
+        transaction.on_commit(lambda: [storage.delete(name) for name in names])
+
+
 # --- Reads ------------------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from wechathhu.core.errors import ApplicationError, ForbiddenError
 from wechathhu.core.services import model_update
 from wechathhu.core.tasks import enqueue_on_commit as enqueue_task_on_commit
 
-from . import audiences, categories, personal_text, search, selectors
+from . import attachments, audiences, categories, personal_text, search, selectors
 from .delivery import deliveries_queue_for_message, deliveries_queue_reminders
 from .errors import MessagingErrorCode
 from .models import Message, MessagePriority, MessageRecipient, MessageType
@@ -281,7 +281,8 @@ def message_update(*, message: Message, data: dict) -> Message:
 
 @transaction.atomic
 def message_delete(*, message: Message) -> None:
-    """Delete a message with its recipient and delivery rows."""
+    """Delete a message with its recipient and delivery rows, and its attachments' files."""
+    attachments.attachment_files_delete_on_commit(message=message)
     message.delete()
 
 

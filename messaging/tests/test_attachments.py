@@ -238,3 +238,11 @@ def test_a_sender_granted_the_role_can_attach(bearer, student):
     teacher = grant(UserFactory(kind="teacher"), "send")
     message = services.message_create(sender=teacher, title="班会", recipient_ids=[student.pk])
     assert post_files(bearer(teacher), message, upload()).status_code == 201
+
+
+def test_deleting_a_message_removes_its_files(sender, message, django_capture_on_commit_callbacks):
+    attachment = attachments.attachments_add(message=message, uploads=[upload()], user=sender)[0]
+    storage, name = attachment.file.storage, attachment.file.name
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_delete(message=message)
+    assert not storage.exists(name)

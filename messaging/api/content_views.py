@@ -23,7 +23,8 @@ from .content_serializers import (
     TemplateSerializer,
     TemplateUpdateSerializer,
 )
-from .serializers import MessageSerializer, UserMessageSerializer
+from .hot_serializers import HotMessageSerializer
+from .serializers import MessageSerializer
 from .views import ADMIN_TAGS, TAGS, EnvelopeAPIView, NullEnvelope, SenderAPIView
 
 TemplateEnvelope = enveloped(TemplateSerializer, name="MessageTemplateEnvelope")
@@ -136,14 +137,14 @@ class HotMessageListView(EnvelopeAPIView):
     """热门消息：最近 `days` 天（1–90，缺省 7）发布、我能看到的消息，按热度排序：窗口内的阅读数，
     以及评论数 ×3、投票数 ×2（消息有这些计数时）。每条消息带 `heat`（热度）和 `reads_in_window`。"""
 
-    serializer_class = UserMessageSerializer
+    serializer_class = HotMessageSerializer
 
     @extend_schema(
         tags=TAGS,
         operation_id="messages_hot",
         parameters=[OpenApiParameter("days", int, description="统计窗口（天），1–90，缺省 7")],
         responses={
-            200: enveloped_page(UserMessageSerializer, name="HotMessagePage"),
+            200: enveloped_page(HotMessageSerializer, name="HotMessagePage"),
             **envelope_errors(400, 401),
         },
     )
@@ -152,11 +153,7 @@ class HotMessageListView(EnvelopeAPIView):
         query.is_valid(raise_exception=True)
         messages = hot.message_hot_list(user=request.user, days=query.validated_data["days"])
         page = self.paginate_queryset(messages)
-        data = UserMessageSerializer(page, many=True).data
-        for row, message in zip(data, page, strict=True):
-            row["heat"] = message.heat
-            row["reads_in_window"] = message.reads_in_window
-        return self.get_paginated_response(data)
+        return self.get_paginated_response(HotMessageSerializer(page, many=True).data)
 
 
 # --- Templates ---------------------------------------------------------------------------------

@@ -220,7 +220,7 @@ def test_staff_who_are_not_superusers_never_see_the_scheduler(db):
         a["name"] for a in response.context["app_list"]
     ]
     assert labels[0] == "messaging"
-    assert "周期任务" not in response.content.decode()
+    assert "周期性任务" not in response.content.decode()
     assert client.get("/admin/django_celery_beat/periodictask/").status_code == 403
     assert client.get("/admin/django_celery_beat/").status_code == 404
     # The blocks they may view, and only those.

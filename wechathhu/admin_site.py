@@ -25,6 +25,7 @@ APP_ORDER = (
 # The project's machinery rather than its content: grouped under 系统, for superusers only.
 SYSTEM_APPS = ("django_celery_beat",)
 SYSTEM_GROUP = "系统"
+OVERVIEW_TITLE = "今日概览"  # the home's title (urls.py may set another ``index_title`` for app pages)
 
 
 class SuperuserOnlyAdmin:
@@ -50,7 +51,6 @@ class SuperuserOnlyAdmin:
 class WechathhuAdminSite(admin.AdminSite):
     site_header = "HHU计信院教师微服务"
     site_title = "HHU计信院教师微服务"
-    index_title = "今日概览"
     index_template = "admin/wechathhu/index.html"
 
     def register(self, model_or_iterable, admin_class=None, **options):
@@ -93,7 +93,8 @@ class WechathhuAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         from .admin_overview import overview
 
-        return super().index(request, {"overview": overview(request, site=self), **(extra_context or {})})
+        context = {"title": OVERVIEW_TITLE, "overview": overview(request, site=self), **(extra_context or {})}
+        return super().index(request, context)
 
     def changelist_url(self, request, model, query: str = "") -> str | None:
         """The changelist of ``model`` with ``query``, when this user may see it (else None)."""

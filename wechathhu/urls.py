@@ -14,6 +14,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from wechathhu.api.views import ApiRootView, HealthView, PingView
 from wechathhu.views import bench_ceiling
 
+admin.site.site_header = "HHU计信院教师微服务"
+admin.site.site_title = "HHU计信院教师微服务"
+admin.site.index_title = "后台管理"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

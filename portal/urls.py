@@ -37,6 +37,9 @@ urlpatterns = [
     path("rooms/book/", rooms.RoomBookPage.as_view(), name="room-book"),
     path("rooms/mine/", rooms.MyBookingsPage.as_view(), name="my-bookings"),
     path("rooms/mine/<int:pk>/cancel/", rooms.BookingCancelPage.as_view(), name="booking-cancel"),
+    path("rooms/series/", rooms.SeriesListPage.as_view(), name="series-list"),
+    path("rooms/series/new/", rooms.SeriesNewPage.as_view(), name="series-new"),
+    path("rooms/series/<int:pk>/", rooms.SeriesPage.as_view(), name="series"),
     # 活动
     path("activities/", activities.ActivitiesPage.as_view(), name="activities"),
     path("activities/<int:pk>/", activities.ActivityPage.as_view(), name="activity"),

@@ -87,7 +87,37 @@ FIELDS = [
     "post",
     "phone",
     "post_visibility",
+    "frequency",
+    "weekdays",
+    "start_date",
+    "until",
+    "count",
+    "start_time",
+    "end_time",
+    "on_conflict",
+    "from_date",
 ]
+
+
+def _series(user):
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+
+    from reservations.services import series_create
+
+    return series_create(
+        user=user,
+        meetingroom=MeetingroomFactory(),
+        description="例会",
+        frequency="weekly",
+        weekdays=[1, 3],
+        start_date=timezone.localdate() + timedelta(days=1),
+        until=None,
+        count=4,
+        start_time=time(9, 0),
+        end_time=time(10, 0),
+    ).series
 
 
 def portal_urls(student) -> list[str]:
@@ -104,6 +134,7 @@ def portal_urls(student) -> list[str]:
     special = {
         "repair": RepairRequestFactory(user=student).pk,
         "guide": GuideFactory().pk,
+        "series": _series(student).pk,
     }
     MeetingroomFactory()
     urls = []

@@ -92,6 +92,8 @@ def test_the_first_load_of_every_page_is_under_100_kb(page, client, world):
         f"/m/rooms/search/?date={day}&time_from=08:00&time_to=18:00&length=60",
         "/m/rooms/search/",
         "/m/rooms/mine/",
+        "/m/rooms/series/",
+        "/m/rooms/series/new/",
         "/m/activities/",
         f"/m/activities/{world['activity']}/",
         f"/m/activities/{world['activity']}/enroll/",

@@ -17,6 +17,8 @@ PAGES = [
     "/m/rooms/",
     "/m/rooms/search/",
     "/m/rooms/mine/",
+    "/m/rooms/series/",
+    "/m/rooms/series/new/",
     "/m/activities/",
     "/m/clockin/",
     "/m/officer/",

@@ -31,6 +31,8 @@ urlpatterns = [
     path("contacts/", contacts.ContactsPage.as_view(), name="contacts"),
     path("contacts/<int:user_id>/", contacts.PersonPage.as_view(), name="person"),
     path("contacts/<int:user_id>/friend/", contacts.FriendPage.as_view(), name="friend"),
+    path("groups/", contacts.GroupsPage.as_view(), name="groups"),
+    path("groups/<int:group_id>/", contacts.GroupPage.as_view(), name="group"),
     # 会议室
     path("rooms/", rooms.RoomsDayPage.as_view(), name="rooms"),
     path("rooms/search/", rooms.RoomsSearchPage.as_view(), name="rooms-search"),

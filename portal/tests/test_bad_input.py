@@ -96,6 +96,7 @@ FIELDS = [
     "end_time",
     "on_conflict",
     "from_date",
+    "user_id",
 ]
 
 
@@ -120,6 +121,14 @@ def _series(user):
     ).series
 
 
+def _group(user):
+    from accounts.tests.factories import CampusGroupFactory, GroupMembershipFactory
+
+    group = CampusGroupFactory()
+    GroupMembershipFactory(group=group, user=user, is_manager=True)
+    return group
+
+
 def portal_urls(student) -> list[str]:
     activity = ActivityFactory()
     EnrollmentFactory(activity=activity, user=student)
@@ -130,6 +139,7 @@ def portal_urls(student) -> list[str]:
         "user_id": student.pk,
         "item_id": item.pk,
         "key": "HHUCK1.1.1.x",
+        "group_id": _group(student).pk,
     }
     special = {
         "repair": RepairRequestFactory(user=student).pk,

@@ -46,6 +46,16 @@ def first_load_bytes(client, url: str) -> tuple[int, dict[str, int]]:
     return sum(sizes.values()), sizes
 
 
+def _managed_group(user):
+    from accounts.tests.factories import CampusGroupFactory, GroupMembershipFactory
+
+    group = CampusGroupFactory()
+    GroupMembershipFactory(group=group, user=user, is_manager=True)
+    for _ in range(30):
+        GroupMembershipFactory(group=group)
+    return group
+
+
 @pytest.fixture
 def world(student):
     """Every page with something on it: lists a page long, one object of each kind."""
@@ -74,6 +84,7 @@ def world(student):
         "repair": RepairRequestFactory(user=student).pk,
         "guide": GuideFactory().pk,
         "day": tomorrow.isoformat(),
+        "group": _managed_group(student).pk,
     }
 
 
@@ -88,6 +99,8 @@ def test_the_first_load_of_every_page_is_under_100_kb(page, client, world):
         "/m/contacts/",
         "/m/contacts/?q=zhang&scope=all",
         f"/m/contacts/{world['friend']}/",
+        "/m/groups/",
+        f"/m/groups/{world['group']}/?q=zhang",
         f"/m/rooms/?date={day}",
         f"/m/rooms/search/?date={day}&time_from=08:00&time_to=18:00&length=60",
         "/m/rooms/search/",

@@ -133,6 +133,27 @@ def make_series_occurrences(user, n):
         )
 
 
+def make_groups(user, n):
+    from accounts.tests.factories import CampusGroupFactory, GroupMembershipFactory
+
+    for _ in range(n):
+        group = CampusGroupFactory()
+        GroupMembershipFactory(group=group, user=user, is_manager=True)
+        GroupMembershipFactory(group=group)
+
+
+def make_group_members(user, n):
+    from accounts.models import CampusGroup
+    from accounts.tests.factories import CampusGroupFactory, GroupMembershipFactory
+
+    group = CampusGroup.objects.filter(pk=9004).first()
+    if group is None:
+        group = CampusGroupFactory(pk=9004)
+        GroupMembershipFactory(group=group, user=user, is_manager=True)
+    for _ in range(n):
+        GroupMembershipFactory(group=group, user=UserFactory(last_name="张"))
+
+
 def make_officer_items(user, n):
     for _ in range(n):
         ClockinItemFactory().officers.add(user)
@@ -149,6 +170,9 @@ CASES = [
         make_rooms,
     ),
     ("/m/rooms/mine/", make_rooms),
+    ("/m/groups/", make_groups),
+    ("/m/groups/9004/", make_group_members),
+    ("/m/groups/9004/?q=张", make_group_members),
     ("/m/rooms/series/", make_series),
     ("/m/rooms/series/9003/", make_series_occurrences),
     ("/m/activities/", make_activities),

@@ -14,6 +14,7 @@ PAGES = [
     "/m/me/devices/",
     "/m/messages/",
     "/m/contacts/",
+    "/m/groups/",
     "/m/rooms/",
     "/m/rooms/search/",
     "/m/rooms/mine/",

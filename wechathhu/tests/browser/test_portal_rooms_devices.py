@@ -93,3 +93,31 @@ def test_sign_every_other_device_out(handset, browser, live_server, password):  
     finally:
         other.close()
     assert page.js_errors == []
+
+
+def test_a_group_manager_adds_a_member_found_by_pinyin(handset, password):  # noqa: F811
+    from accounts.models import GroupMembership
+    from accounts.tests.factories import CampusGroupFactory, GroupMembershipFactory
+
+    manager = UserFactory(last_name="李", first_name="四")
+    group = CampusGroupFactory(name="学生会")
+    GroupMembershipFactory(group=group, user=manager, is_manager=True, title="主席")
+    newcomer = UserFactory(last_name="钱", first_name="七", name_pinyin="qianqi", name_initials="qq")
+    page = handset
+    sign_in(page, manager, password)
+    page.goto("/m/contacts/")
+    page.get_by_role("link", name="我的分组").click()
+    page.wait_for_url(re.compile(r"/m/groups/$"))
+    check(page, "groups")
+    page.get_by_role("link", name=re.compile("学生会")).click()
+    page.wait_for_url(re.compile(r"/m/groups/\d+/$"))
+    page.get_by_label("按工号/学号、姓名或拼音查找").fill("qq")
+    page.get_by_role("button", name="查找").click()
+    page.wait_for_url(re.compile(r"\?q=qq"))
+    page.get_by_label("钱七的职务（可选）").fill("干事")
+    check(page, "group-search")
+    page.get_by_role("button", name="将钱七加入本组").click()
+    expect(page.get_by_text("已将钱七加入学生会。")).to_be_visible()
+    check(page, "group")
+    assert GroupMembership.objects.get(group=group, user=newcomer).title == "干事"
+    assert page.js_errors == []

@@ -28,3 +28,10 @@ class MessagingErrorCode(StrEnum):
     VOTE_CHANGE_NOT_ALLOWED = "vote_change_not_allowed"
     POLL_ANONYMOUS = "poll_anonymous"
     NOT_THE_SENDER_OR_STAFF = "not_the_sender_or_staff"
+    # Attachments, the hot list, templates (issue 20 items 4, 6, 8).
+    ATTACHMENT_REFUSED = "attachment_refused"
+    ATTACHMENT_TOO_LARGE = "attachment_too_large"
+    TOO_MANY_ATTACHMENTS = "too_many_attachments"
+    INVALID_HOT_WINDOW = "invalid_hot_window"
+    UNKNOWN_PLACEHOLDERS = "unknown_placeholders"
+    PLACEHOLDERS_NEED_RECIPIENTS = "placeholders_need_recipients"

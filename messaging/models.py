@@ -126,6 +126,9 @@ class Message(TimestampedModel):
     )
     # The visible public comments: a counter the comment service keeps with F() (no count query).
     comment_count = models.PositiveIntegerField(_("评论数"), default=0, editable=False)
+    # The people who voted on its poll (issue 20 item 5): kept by ``polls.poll_vote`` under the
+    # poll's lock; the hot list reads it (``messaging.hot``).
+    vote_count = models.PositiveIntegerField(_("投票人数"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("消息")

@@ -143,6 +143,7 @@ def poll_vote(*, message: Message, user: User, option_ids) -> Poll:
         vote.options.set(chosen)
         PollOption.objects.filter(pk__in=chosen).update(vote_count=F("vote_count") + 1)
         Poll.objects.filter(pk=poll.pk).update(voter_count=F("voter_count") + 1)
+        Message.objects.filter(pk=poll.message_id).update(vote_count=F("vote_count") + 1)
     else:
         if not poll.allow_change:
             raise ApplicationError(

@@ -300,3 +300,19 @@ def test_the_senders_list_with_polls_and_comments_takes_a_constant_number_of_que
     add(5)
     with django_assert_num_queries(7):
         assert len(client.get(CREATE).json()["data"]["messages"]) == 6
+
+
+def test_votes_and_comments_heat_the_hot_list(bearer):
+    from messaging import comments
+
+    reader = UserFactory()
+    quiet = MessageFactory(title="安静的消息")
+    MessageRecipientFactory(message=quiet, recipient=reader)
+    voted = with_poll(reader, *UserFactory.create_batch(2))
+    for user in [reader, *[r.recipient for r in voted.recipients.exclude(recipient=reader)]]:
+        polls.poll_vote(message=voted, user=user, option_ids=options(voted)[:1])
+    assert voted.__class__.objects.get(pk=voted.pk).vote_count == 3
+    voted.is_moderator = False
+    comments.comment_create(message=voted, user=reader, body="收到")
+    hot = bearer(reader).get(reverse("messaging:message-hot"), {"days": 7}).json()["data"]["messages"]
+    assert [m["id"] for m in hot][:2] == [voted.pk, quiet.pk]

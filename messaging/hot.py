@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts.models import User
 
 from .models import Message, MessageRecipient
+from .polls import with_poll
 from .selectors import _inbox_halves, _with_user_state, with_personal_text
 
 READ_WEIGHT = 1
@@ -60,7 +61,7 @@ def message_hot_list(*, user: User, days: int, now=None) -> QuerySet[Message]:
     for name, weight in _optional_counters().items():
         heat = heat + Coalesce(F(name), 0) * Value(weight)
     return (
-        with_personal_text(_with_user_state(Message.objects.filter(pk__in=ids), user=user))
+        with_poll(with_personal_text(_with_user_state(Message.objects.filter(pk__in=ids), user=user)), user)
         .annotate(reads_in_window=Coalesce(Subquery(reads, output_field=IntegerField()), 0))
         .annotate(heat=heat)
         .select_related("sender", "category")

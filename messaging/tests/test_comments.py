@@ -269,13 +269,13 @@ def test_the_comment_page_takes_a_constant_number_of_queries(world, django_asser
     c, message = world["c"], world["message"]
     question = post(c["asker"], message, body="问题", private=True).json()["data"]
     post(c["teacher"], message, body="回答", reply_to=question["id"])
-    # token, sender's view (miss), reader's view, count, page, replies
-    with django_assert_num_queries(6):
+    # token, sender's view (miss), reader's view (+ its attachments), count, page, replies
+    with django_assert_num_queries(7):
         assert len(bodies(c["asker"].get(url(message)))) == 1
     for i in range(8):
         thread = post(c["other"], message, body=f"评论{i}").json()["data"]
         post(c["teacher"], message, body=f"回答{i}", reply_to=thread["id"])
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert len(bodies(c["asker"].get(url(message)))) == 9
 
 

@@ -270,11 +270,12 @@ def test_the_inbox_with_polls_takes_a_constant_number_of_queries(bearer, django_
     user = UserFactory()
     client = bearer(user)
     _inbox_with_polls(user, 1)
-    # token, count, page ids, page rows (with sender, my state, poll), options, my votes, their options
-    with django_assert_num_queries(7):
+    # token, count, page ids, page rows (with sender, my state, poll), attachments, options, my votes,
+    # their options
+    with django_assert_num_queries(8):
         assert len(client.get(reverse("messaging:message-list")).json()["data"]["messages"]) == 1
     _inbox_with_polls(user, 6)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         page = client.get(reverse("messaging:message-list")).json()["data"]["messages"]
     assert len(page) == 7 and all(m["poll"]["has_voted"] for m in page)
 
@@ -294,11 +295,12 @@ def test_the_senders_list_with_polls_and_comments_takes_a_constant_number_of_que
             comments.comment_create(message=message, user=reader, body="收到")
 
     add(1)
-    with django_assert_num_queries(7):  # token, perms, count, page, options, my votes (none: no 2nd)
+    # token, perms, count, page (with poll), attachments, options, my votes (none: no 2nd)
+    with django_assert_num_queries(8):
         data = client.get(CREATE).json()["data"]["messages"]
     assert data[0]["comment_count"] == 1 and data[0]["poll"]["voter_count"] == 0
     add(5)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert len(client.get(CREATE).json()["data"]["messages"]) == 6
 
 

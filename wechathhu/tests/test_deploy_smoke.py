@@ -11,7 +11,8 @@ killed in between; ``make stop`` exits 0 with every process gone, ``make deploy`
 site has the users, the message with its read state and the photo, byte for byte.
 
 Runs in the MariaDB + Redis pass (``make test``; CI with CI=true, where a skip fails the run).
-Databases: ``<test database>_smoke`` and ``_restore`` on the same server (SMOKE_DATABASES=a,b to
+Databases: ``<test database>_smoke`` and ``_restore`` on the same server (the test database's name
+carries the xdist worker's id, so parallel runs never share them) (SMOKE_DATABASES=a,b to
 choose), dropped at the end. Each step has a timeout; every process is stopped even on failure.
 The deployment's log is kept in test-artifacts/deploy-smoke.log.
 """
@@ -81,6 +82,9 @@ class Databases:
 
     def __init__(self):
         base = settings.DATABASES["default"]["NAME"]
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        if worker and not base.endswith(worker):  # the worker's test database is not set up yet
+            base = f"{base}_{worker}"
         names = os.environ.get("SMOKE_DATABASES", f"{base}_smoke,{base}_restore").split(",")
         self.names = [n.strip() for n in names][:2]
         self.user = ("smoke_" + self.names[0])[:32]

@@ -20,8 +20,17 @@ from accounts.models import User
 from activities.selectors import activities_enrolled_in_span
 from reservations.selectors import reservation_list_for_user_in_span
 from wechathhu.core import outbox
+from wechathhu.core.bulk import db_date, db_datetime, insert_ignore
 
-from .delivery import Content, channels_enabled, plan_channels, recipient_addresses, row_state, send_to_user
+from .delivery import (
+    ROW_FIELDS,
+    Content,
+    channels_enabled,
+    plan_channels,
+    recipient_addresses,
+    row_values,
+    send_to_user,
+)
 from .models import DeliveryPreference, DigestDelivery, DigestItem, MessagePriority
 from .preferences import delivery_preferences_for_users
 from .selectors import message_inbox
@@ -144,6 +153,7 @@ def digests_queue_due(*, now: dt.datetime | None = None) -> int:
     pending = [pk for pk, day in days.items() if (pk, day) not in already]
     addresses = recipient_addresses(user_ids=pending)
     prefs = delivery_preferences_for_users(user_ids=addresses.keys())
+    stamp = db_datetime(now)
     rows = []
     for pk, address in addresses.items():
         for plan in plan_channels(
@@ -155,12 +165,12 @@ def digests_queue_due(*, now: dt.datetime | None = None) -> int:
             now=now,
             respect_quiet_hours=False,  # the subscriber chose this time
         )[:1]:
-            rows.append(
-                DigestDelivery(user_id=pk, date=days[pk], channel=plan.channel, **row_state(plan, now))
-            )
-    DigestDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+            rows.append(row_values(plan, now, stamp) + (pk, db_date(days[pk]), plan.channel))
+    # One INSERT IGNORE per batch (the busiest minute may hold every subscriber); the unique
+    # (user, date) keeps a re-run from writing twice.
+    insert_ignore(DigestDelivery, (*ROW_FIELDS, "user", "date", "channel"), rows)
     queued = DigestDelivery.objects.filter(
-        user_id__in=[row.user_id for row in rows if not row.reason],
+        user_id__in=[row[-3] for row in rows if row[2] == outbox.DeliveryStatus.QUEUED],
         date__in=set(days.values()),
         status=outbox.DeliveryStatus.QUEUED,
         attempts=0,

@@ -37,12 +37,12 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wechathhu.core.models import TimestampedModel
-from wechathhu.core.tasks import enqueue
+from wechathhu.core.tasks import enqueue, enqueue_many
 from wechathhu.core.tasks import enqueue_on_commit as enqueue_task_on_commit
 
 logger = logging.getLogger(__name__)
@@ -253,15 +253,12 @@ def _chunks(ids: list[int], size: int) -> Iterable[list[int]]:
 
 
 def enqueue_now(model: type[OutboxDelivery], ids: Iterable[int]) -> int:
-    """Queue ``outbox.deliver`` tasks for these rows now, in batches; returns how many rows were
-    queued. A broker outage stops the queueing quietly: the sweep finds the rows later."""
-    ids = list(ids)
-    queued = 0
-    for chunk in _chunks(ids, settings.OUTBOX_TASK_BATCH):
-        if not enqueue(DELIVER_TASK, model=model._meta.label, ids=chunk):
-            break
-        queued += len(chunk)
-    return queued
+    """Queue ``outbox.deliver`` tasks for these rows now, in batches of ``OUTBOX_TASK_BATCH`` over
+    one broker connection; returns how many rows were queued. A broker outage stops the queueing
+    quietly: the sweep finds the rows later."""
+    chunks = list(_chunks(list(ids), settings.OUTBOX_TASK_BATCH))
+    done = enqueue_many(DELIVER_TASK, [{"model": model._meta.label, "ids": chunk} for chunk in chunks])
+    return sum(len(chunk) for chunk in chunks[:done])
 
 
 def enqueue_on_commit(model: type[OutboxDelivery], ids: Iterable[int]) -> None:
@@ -274,21 +271,17 @@ def enqueue_on_commit(model: type[OutboxDelivery], ids: Iterable[int]) -> None:
 # --- Sending --------------------------------------------------------------------------------------
 
 
-def _claim(model: type[OutboxDelivery], pk: int, now) -> int | None:
-    """Take one due row (queued, or sending with an expired lease): returns its new attempt
-    number, or None when another worker has it, it is finished, or it is not due yet."""
+def _claim(model: type[OutboxDelivery], pk: int, now) -> bool:
+    """Take one due row (queued, or sending with an expired lease) with one conditional UPDATE:
+    sending, one more attempt, leased. False when another worker has it, it is finished, or it is
+    not due yet. Two workers racing for a row: the database's row lock lets one UPDATE through;
+    the other re-reads the row, which is no longer due (its lease is in the future)."""
     lease = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
-    row = (
-        model.objects.filter(pk=pk, status__in=PENDING_STATUSES, next_attempt_at__lte=now)
-        .values_list("attempts", flat=True)
-        .first()
+    return bool(
+        model.objects.filter(pk=pk, status__in=PENDING_STATUSES, next_attempt_at__lte=now).update(
+            status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=lease, updated_at=now
+        )
     )
-    if row is None:
-        return None
-    claimed = model.objects.filter(
-        pk=pk, status__in=PENDING_STATUSES, next_attempt_at__lte=now, attempts=row
-    ).update(status=DeliveryStatus.SENDING, attempts=row + 1, next_attempt_at=lease, updated_at=now)
-    return row + 1 if claimed else None
 
 
 def _record(model, pk: int, attempt: int, **fields) -> bool:
@@ -325,12 +318,12 @@ def _record_outcome(model, pk: int, attempt: int, outcome: Outcome) -> str:
 
 def deliver_one(model: type[OutboxDelivery], pk: int) -> str | None:
     """Claim and send one row; returns the status it ended in, or None if it was not ours."""
-    attempt = _claim(model, pk, timezone.now())
-    if attempt is None:
+    if not _claim(model, pk, timezone.now()):
         return None
     delivery = model.objects.select_related(*model.outbox_select_related).filter(pk=pk).first()
     if delivery is None:  # deleted between the claim and the read
         return None
+    attempt = delivery.attempts  # ours: _record writes only while the row still has it
     rate_limit_wait(delivery.get_outbox_channel())
     try:
         extra = delivery.outbox_send() or {}

@@ -86,8 +86,10 @@ class Addresses:
         return bool({C.WECHAT: self.openid_mp, C.WECHAT_OA: self.openid_oa, C.EMAIL: self.email}[channel])
 
 
-def _official_openids(user_ids: list[int]) -> dict[int, str]:
-    if not official_account_enabled() or not user_ids:
+def _official_openids(user_ids: list[int] | QuerySet) -> dict[int, str]:
+    if not official_account_enabled():
+        return {}
+    if not isinstance(user_ids, QuerySet) and not user_ids:
         return {}
     from official.selectors import official_openids_for_users
 
@@ -96,11 +98,12 @@ def _official_openids(user_ids: list[int]) -> dict[int, str]:
 
 def recipient_addresses(*, user_ids: Iterable[int] | QuerySet) -> dict[int, Addresses]:
     """``{user id: Addresses}`` for the active users given (a list or a queryset of ids); two
-    queries whatever their number (the users, the official account's followers)."""
+    queries whatever their number (the users, the official account's followers). A queryset is
+    used as a subquery by both (a fan-out's ten thousand ids never travel as a list)."""
     rows = list(
         User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", "wechat_openid", "email")
     )
-    followers = _official_openids([pk for pk, _openid, _email in rows])
+    followers = _official_openids(user_ids if isinstance(user_ids, QuerySet) else [pk for pk, _o, _e in rows])
     return {
         pk: Addresses(openid_mp=openid or "", openid_oa=followers.get(pk, ""), email=(email or "").strip())
         for pk, openid, email in rows
@@ -212,7 +215,9 @@ def _queue_message_deliveries(*, message: Message, user_ids: QuerySet | list[int
         return 0
     now = timezone.now()
     addresses = recipient_addresses(user_ids=user_ids)
-    prefs = delivery_preferences_for_users(user_ids=addresses.keys())
+    prefs = delivery_preferences_for_users(
+        user_ids=addresses.keys(), rows_of=user_ids if isinstance(user_ids, QuerySet) else None
+    )
     # Plain tuples through one INSERT IGNORE per batch (wechathhu.core.bulk): bulk_create spent most
     # of a 10 000-recipient publishing step turning model instances into SQL.
     stamp = db_datetime(now)

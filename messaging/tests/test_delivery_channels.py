@@ -270,6 +270,34 @@ def test_a_row_claimed_by_a_worker_that_died_is_sent_once_after_its_lease(fake, 
     assert fake.pushes_per_openid() == Counter({"mp-crash": 1})
 
 
+def test_a_row_whose_worker_died_during_the_call_is_not_pushed_again_but_can_be_retried(
+    fake, settings, django_capture_on_commit_callbacks
+):
+    """WeChat has no idempotency key: a call cut off by a dead worker may have reached it. The row
+    is failed as "interrupted" (never a second copy by itself) and staff may send it again."""
+    user = mini_program_user("mp-cut")
+    message = services.message_send(title="通知", priority="urgent", recipient_ids=[user.pk])
+    services.message_publish(message_id=message.pk)
+    row = MessageDelivery.objects.get(message=message)
+    claimed_at = timezone.now()
+    assert outbox._claim(MessageDelivery, row.pk, claimed_at)
+    assert outbox._record(MessageDelivery, row.pk, 1, reason=outbox.IN_FLIGHT)  # the call started … and died
+
+    lease = dt.timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    with time_machine.travel(claimed_at + lease + dt.timedelta(seconds=1), tick=False):
+        assert outbox.sweep() == 0
+        assert outbox.deliver(LABEL, [row.pk]) == {"not_ours": 1}  # a redelivered task sends nothing
+    row.refresh_from_db()
+    assert (row.status, row.reason, row.next_attempt_at) == (DeliveryStatus.FAILED, "interrupted", None)
+    assert fake.pushes_per_openid() == Counter()
+    assert message_delivery_report(message=message).channels[0].failed_by_reason == {"interrupted": 1}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.retry(MessageDelivery.objects.filter(pk=row.pk)) == 1  # staff: send it again
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.SENT and fake.pushes_per_openid() == Counter({"mp-cut": 1})
+
+
 # --- Whole flows, counted at the fake -----------------------------------------------------------------------
 
 

@@ -244,6 +244,7 @@ class MessageDelivery(OutboxDelivery):
     )
 
     outbox_select_related = ("message__sender", "message__category", "recipient")
+    outbox_at_most_once = True  # a push is never made twice (a dead worker's call: "interrupted")
 
     class Meta(OutboxDelivery.Meta):
         verbose_name = _("消息投递")

@@ -172,6 +172,20 @@ else:
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
+# The throttles' counters (login attempts, sends, mails): a cache every process shares, or each
+# gunicorn worker would count on its own and a limit would mean N times what it says. With Redis,
+# Redis; without, a table of the database (created at every migrate: wechathhu/apps.py).
+THROTTLE_CACHE_TABLE = "wechathhu_throttle_cache"
+CACHES["throttle"] = (
+    {**CACHES["default"]}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": THROTTLE_CACHE_TABLE,
+        "KEY_PREFIX": CACHE_KEY_PREFIX,
+        "OPTIONS": {"MAX_ENTRIES": 20000, "CULL_FREQUENCY": 4},
+    }
+)
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None  # tasks record their outcome on the rows they touch

@@ -3,6 +3,8 @@
 import logging
 
 from django.conf import settings
+from django.core.cache import caches
+from django.utils.connection import ConnectionProxy
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -22,6 +24,8 @@ class SettingsRateThrottle(SimpleRateThrottle):
     """
 
     rate_setting: str | None = None
+    # Counted in the cache every process shares (settings.CACHES["throttle"]), never per worker.
+    cache = ConnectionProxy(caches, "throttle")
 
     def get_rate(self):
         if self.rate_setting:

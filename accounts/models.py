@@ -380,3 +380,24 @@ class AuthToken(models.Model):
 
     def __str__(self):
         return f"{self.user.username} @ {self.device or '未知设备'}"
+
+
+class KnownDevice(models.Model):
+    """A device its user logged in from with the right password: a browser (by the random key of
+    its long-lived cookie) or an app (by the ``device_id`` it sends). When the account's login limit
+    is reached (someone guessing its password), a known device still gets in with the right
+    password; only the hash of the key is stored."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="known_devices"
+    )
+    key_hash = models.CharField(_("设备密钥摘要"), max_length=64, editable=False)
+    last_login_at = models.DateTimeField(_("最近登录"))
+
+    class Meta:
+        verbose_name = _("已知设备")
+        verbose_name_plural = _("已知设备")
+        constraints = [models.UniqueConstraint(fields=["user", "key_hash"], name="known_device_unique")]
+
+    def __str__(self):
+        return f"{self.user.username} 的已知设备"

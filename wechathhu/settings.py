@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.PortalHeadersMiddleware",
     "portal.middleware.PortalGZipMiddleware",
+    "accounts.middleware.KnownDeviceCookieMiddleware",
 ]
 
 if not DEBUG:
@@ -324,6 +325,14 @@ TOKEN_CACHE_ALIAS = "default"  # noqa: S105 - a cache name
 # Every login is a token of its own (unless the client sends a device_id); a user keeps at most
 # this many, the least recently used being revoked beyond it.
 ACCOUNTS_MAX_TOKENS_PER_USER = env.int("ACCOUNTS_MAX_TOKENS_PER_USER", default=10)
+# A browser that logged in with the right password keeps a random key in this cookie (an app
+# proves its device with its device_id): when an account's login limit is reached by someone
+# guessing its password, its known devices still get in (accounts/services/login.py).
+ACCOUNTS_KNOWN_DEVICE_COOKIE = "wh_device"
+ACCOUNTS_KNOWN_DEVICE_DAYS = env.int("ACCOUNTS_KNOWN_DEVICE_DAYS", default=365)
+# The browsable API's own login page (/api-auth/login/): another door to password guessing, off in
+# production unless enabled (the browsable API itself works with an admin session either way).
+API_AUTH_ENABLED = env.bool("API_AUTH_ENABLED", default=DEBUG)
 
 # --- WeChat -------------------------------------------------------------------------------------
 

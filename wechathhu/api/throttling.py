@@ -60,3 +60,11 @@ class PerUserWriteRateThrottle(PerUserRateThrottle):
         if request.method in SAFE_METHODS:
             return True
         return super().allow_request(request, view)
+
+
+def wait_text(seconds: float | None) -> str:
+    """「N 秒后」/「N 分钟后」: when a throttled caller may try again, as the messages say it."""
+    if not seconds:
+        return "稍后"
+    seconds = int(seconds + 0.999)
+    return f"{seconds} 秒后" if seconds < 120 else f"{(seconds + 59) // 60} 分钟后"

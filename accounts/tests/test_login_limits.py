@@ -182,7 +182,12 @@ def test_look_alike_duplicates_are_refused_by_the_admin(staff):
     browser.force_login(staff)
     response = browser.post(
         "/admin/accounts/user/add/",
-        {"username": "t1001", "password1": "An0ther-pass!", "password2": "An0ther-pass!", "usable_password": "true"},
+        {
+            "username": "t1001",
+            "password1": "An0ther-pass!",
+            "password2": "An0ther-pass!",
+            "usable_password": "true",
+        },
     )
     assert response.status_code == 200  # the form again, with its error
     assert "已存在" in response.content.decode()
@@ -206,7 +211,13 @@ def test_sign_up_refuses_a_look_alike_number(settings, staff):
     settings.ACCOUNTS_OPEN_REGISTRATION = True
     response = APIClient().post(
         "/auth/register/",
-        {"username": "t1001", "password": "An0ther-pass!", "last_name": "王", "first_name": "五", "kind": "teacher"},
+        {
+            "username": "t1001",
+            "password": "An0ther-pass!",
+            "last_name": "王",
+            "first_name": "五",
+            "kind": "teacher",
+        },
     )
     assert response.status_code == 400
     assert User.objects.filter(username__iexact="t1001").count() == 1

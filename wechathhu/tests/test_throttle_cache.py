@@ -50,7 +50,8 @@ def test_a_worker_sees_the_attempts_counted_by_another(settings, password):
     counted = another_worker_cache().get("throttle_login_127.0.0.1")  # the per-address counter
     assert counted is not None and len(counted) == 3
     assert (
-        APIClient().post("/auth/get-token/", {"username": user.username, "password": password}).status_code == 429
+        APIClient().post("/auth/get-token/", {"username": user.username, "password": password}).status_code
+        == 429
     )
 
 

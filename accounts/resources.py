@@ -15,6 +15,8 @@ import re
 
 from import_export import fields, resources, widgets
 
+from wechathhu.core.spreadsheets import safe_export_resource
+
 from .models import Department, SchoolClass, User, UserKind
 from .services.names import user_refresh_name_keys
 from .usernames import username_key, username_normalize
@@ -73,6 +75,10 @@ class UserByNumberWidget(widgets.ForeignKeyWidget):
             raise ValueError(f"{self.label}工号“{text}”不存在。")
 
 
+# Every exported cell is safe to open in a spreadsheet program (wechathhu/core/spreadsheets.py).
+SafeModelResource = safe_export_resource(resources.ModelResource)
+
+
 def _stored_spellings(keys: dict) -> list[str]:
     """How the accounts behind these normalised numbers are stored (any case)."""
     from django.db.models import Q
@@ -105,7 +111,7 @@ class UsersByNumberWidget(widgets.ManyToManyWidget):
         return found
 
 
-class UserResource(resources.ModelResource):
+class UserResource(SafeModelResource):
     username = fields.Field(attribute="username", column_name="工号/学号")
     last_name = fields.Field(attribute="last_name", column_name="姓")
     first_name = fields.Field(attribute="first_name", column_name="名")
@@ -179,7 +185,7 @@ class UserResource(resources.ModelResource):
         return User.objects.select_related("department", "school_class").order_by("username")
 
 
-class SchoolClassResource(resources.ModelResource):
+class SchoolClassResource(SafeModelResource):
     name = fields.Field(attribute="name", column_name="班级")
     grade = fields.Field(attribute="grade", column_name="年级", widget=widgets.IntegerWidget())
     major = fields.Field(attribute="major", column_name="专业")

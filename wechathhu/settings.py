@@ -516,6 +516,9 @@ ACTIVITIES_CLOCKIN_CODE_RATE = env.rate("ACTIVITIES_CLOCKIN_CODE_RATE", default=
 # Photos on a repair request: at most this many, each at most this many bytes (JPEG/PNG/GIF/WebP).
 REPAIRS_PHOTO_MAX_COUNT = env.int("REPAIRS_PHOTO_MAX_COUNT", default=4)
 REPAIRS_PHOTO_MAX_BYTES = env.int("REPAIRS_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+# Pixels (width x height) a repair photo may have: a small file can decode to gigabytes. Default: the
+# avatars' limit.
+REPAIRS_PHOTO_MAX_PIXELS = env.int("REPAIRS_PHOTO_MAX_PIXELS", default=AVATAR_MAX_PIXELS)
 # Time to solve a request that has no category (categories carry their own).
 REPAIRS_DEFAULT_RESPONSE_HOURS = env.int("REPAIRS_DEFAULT_RESPONSE_HOURS", default=48)
 # New requests per user (each one mails the category's recipients), DRF rate syntax.

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -513,3 +513,34 @@ def message_report(*, user: User, date_from: date, date_to: date, granularity: s
             for m in rows
         ],
     )
+
+
+# --- The admin's 今日概览 -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MessageOverview:
+    published: int  # messages published in the span (withdrawn ones left out)
+    audience: int  # their recipients, summed
+    read: int  # of those, how many have read
+    latest: list  # the latest few, each with ``read_total``
+
+    @property
+    def rate(self) -> float | None:
+        return read_rate(read=self.read, audience=self.audience)
+
+
+def message_overview(*, start: datetime, end: datetime, latest: int = 5) -> MessageOverview:
+    """The messages published within ``[start, end)`` with their read rate, overall and for the
+    latest few: three queries, however many messages and readers."""
+    published = Message.objects.filter(published_at__gte=start, published_at__lt=end, is_active=True)
+    totals = published.aggregate(n=Count("id"), audience=Coalesce(Sum("audience_size"), 0))
+    read = MessageRecipient.objects.filter(message__in=published.values("pk"), read_at__isnull=False).count()
+    rows = list(
+        with_read_total(published.only("id", "title", "published_at", "audience_size")).order_by(
+            "-published_at", "-id"
+        )[:latest]
+    )
+    for row in rows:
+        row.read_rate = read_rate(read=row.read_total, audience=row.audience_size)
+    return MessageOverview(published=totals["n"], audience=totals["audience"], read=read, latest=rows)

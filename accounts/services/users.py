@@ -13,7 +13,7 @@ from .names import user_refresh_name_keys
 PROFILE_FIELDS = ("first_name", "last_name", "email", "department")
 CARD_FIELDS = ("post", "qq", "wechat", "tel", "phone", "description")
 VISIBILITY_FIELDS = tuple(
-    f"{field}_visibility" for field in ("post", "tel", "email", "phone", "qq", "wechat")
+    f"{field}_visibility" for field in ("post", "tel", "email", "phone", "qq", "wechat", "presence")
 )
 
 

@@ -42,7 +42,9 @@ def seed(out) -> list[str]:
     # The class group with its counsellor (and head teacher).
     group = Conversation.objects.filter(school_class=school_class).first()
     if group is None:
-        group = services.group_create(owner=counsellor, name=f"{school_class.name} 班级群", member_ids=[], school_class=school_class)
+        group = services.group_create(
+            owner=counsellor, name=f"{school_class.name} 班级群", member_ids=[], school_class=school_class
+        )
     _say(group, counsellor, "demo-g1", "同学们好，下周一晚上七点在勤学楼 201 开班会，请准时参加。")
     classmate = school_class.students.exclude(pk=student.pk).order_by("pk").first()
     if classmate is not None:

@@ -22,7 +22,9 @@ class Conversation(TimestampedModel):
 
     kind = models.CharField(_("类型"), max_length=8, choices=ConversationKind.choices)
     name = models.CharField(_("群名称"), max_length=100, blank=True)
-    pair_key = models.CharField(_("单聊用户对"), max_length=41, null=True, blank=True, unique=True, editable=False)
+    pair_key = models.CharField(
+        _("单聊用户对"), max_length=41, null=True, blank=True, unique=True, editable=False
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("创建者"),
@@ -218,7 +220,10 @@ class MessagingBan(TimestampedModel):
     """Staff stopped ``user`` from writing in any conversation (issue 14 item 9)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="messaging_ban"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="messaging_ban",
     )
     reason = models.CharField(_("原因"), max_length=255, blank=True)
     created_by = models.ForeignKey(

@@ -55,7 +55,9 @@ def presence_ping(user_id: int) -> bool:
     now = time.time()
     try:
         cache.set(PRESENCE.format(user_id), now, timeout=KEEP_SECONDS)
-        persist = cache.add(PERSIST_GATE.format(user_id), 1, timeout=settings.CONVERSATIONS_LAST_SEEN_PERSIST_SECONDS)
+        persist = cache.add(
+            PERSIST_GATE.format(user_id), 1, timeout=settings.CONVERSATIONS_LAST_SEEN_PERSIST_SECONDS
+        )
     except Exception as exc:
         _outage(exc, "presence ping")
         return False
@@ -124,7 +126,9 @@ class PresenceBook:
             cached = datetime.fromtimestamp(abs(ts), tz=UTC)
             if last_seen is None or cached > last_seen:
                 last_seen = cached
-        online = ts is not None and ts > 0 and ts >= time.time() - settings.CONVERSATIONS_PRESENCE_ONLINE_SECONDS
+        online = (
+            ts is not None and ts > 0 and ts >= time.time() - settings.CONVERSATIONS_PRESENCE_ONLINE_SECONDS
+        )
         return {"state": ONLINE if online else OFFLINE, "last_seen_at": last_seen}
 
 
@@ -166,7 +170,9 @@ def events_seq(user_id: int) -> int | None:
         return None
 
 
-def events_wait(user_id: int, since: int | None, seconds: float, *, step: float = 0.25) -> tuple[int | None, bool]:
+def events_wait(
+    user_id: int, since: int | None, seconds: float, *, step: float = 0.25
+) -> tuple[int | None, bool]:
     """``(counter, changed)``: waits up to ``seconds`` for the counter to differ from ``since``
     (at once when ``since`` is None or already behind). Polls the cache every ``step`` seconds:
     one GET of a small key, cheap for Redis."""

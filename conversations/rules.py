@@ -48,11 +48,15 @@ class StartPolicy:
 
     @cached_property
     def blocked_by(self) -> frozenset[int]:
-        return frozenset(UserBlock.objects.filter(blocked_id=self.starter.pk).values_list("blocker_id", flat=True))
+        return frozenset(
+            UserBlock.objects.filter(blocked_id=self.starter.pk).values_list("blocker_id", flat=True)
+        )
 
     @cached_property
     def added_me(self) -> frozenset[int]:
-        return frozenset(Friendship.objects.filter(friend_id=self.starter.pk).values_list("user_id", flat=True))
+        return frozenset(
+            Friendship.objects.filter(friend_id=self.starter.pk).values_list("user_id", flat=True)
+        )
 
     @cached_property
     def managed(self):
@@ -85,9 +89,10 @@ class StartPolicy:
             return True
         if other.pk in self.my_managers:
             return True
-        return bool(self.managed.group_ids) and GroupMembership.objects.filter(
-            user_id=other.pk, group_id__in=self.managed.group_ids
-        ).exists()
+        return (
+            bool(self.managed.group_ids)
+            and GroupMembership.objects.filter(user_id=other.pk, group_id__in=self.managed.group_ids).exists()
+        )
 
     def allows_start(self, other: User) -> bool:
         """The rules in force let the starter start a conversation with ``other`` (no block checks)."""
@@ -143,10 +148,14 @@ def contactable_q(starter: User) -> Q:
         q |= Q(pk__in=Friendship.objects.filter(friend_id=starter.pk).values("user_id"))
     if "audiences" in rules:
         q |= Q(school_class__counsellors=starter) | Q(school_class__head_teacher=starter)
-        managed_groups = GroupMembership.objects.filter(user_id=starter.pk, is_manager=True).values("group_id")
+        managed_groups = GroupMembership.objects.filter(user_id=starter.pk, is_manager=True).values(
+            "group_id"
+        )
         q |= Q(pk__in=GroupMembership.objects.filter(group_id__in=managed_groups).values("user_id"))
         if starter.school_class_id:
             q |= Q(counselled_classes=starter.school_class_id) | Q(headed_classes=starter.school_class_id)
         my_groups = GroupMembership.objects.filter(user_id=starter.pk).values("group_id")
-        q |= Q(pk__in=GroupMembership.objects.filter(group_id__in=my_groups, is_manager=True).values("user_id"))
+        q |= Q(
+            pk__in=GroupMembership.objects.filter(group_id__in=my_groups, is_manager=True).values("user_id")
+        )
     return q & Q(is_active=True) & ~Q(pk=starter.pk)

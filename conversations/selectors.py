@@ -69,9 +69,12 @@ def direct_partners(*, user: User, memberships) -> dict[int, User]:
 
 def unread_total(*, user: User) -> int:
     """My badge: the sum of my per-conversation counters (no scan of messages)."""
-    return ConversationMember.objects.filter(user_id=user.pk, unread_count__gt=0).aggregate(
-        total=Sum("unread_count")
-    )["total"] or 0
+    return (
+        ConversationMember.objects.filter(user_id=user.pk, unread_count__gt=0).aggregate(
+            total=Sum("unread_count")
+        )["total"]
+        or 0
+    )
 
 
 def _cursor(value, name: str) -> int | None:
@@ -109,21 +112,25 @@ def message_page(*, conversation: Conversation, params) -> dict:
     if before is not None and after is not None:
         raise ApplicationError("before 和 after 只能指定一个。", code="invalid", field="before")
     limit = _limit(params.get("limit"))
-    rows = ConversationMessage.objects.filter(conversation_id=conversation.pk).select_related("sender").only(
-        "id",
-        "conversation_id",
-        "seq",
-        "message_type",
-        "text",
-        "file",
-        "file_name",
-        "file_size",
-        "content_type",
-        "client_id",
-        "created_at",
-        "recalled_at",
-        "sender_id",
-        *(f"sender__{c}" for c in ("id", "username", "first_name", "last_name", "avatar")),
+    rows = (
+        ConversationMessage.objects.filter(conversation_id=conversation.pk)
+        .select_related("sender")
+        .only(
+            "id",
+            "conversation_id",
+            "seq",
+            "message_type",
+            "text",
+            "file",
+            "file_name",
+            "file_size",
+            "content_type",
+            "client_id",
+            "created_at",
+            "recalled_at",
+            "sender_id",
+            *(f"sender__{c}" for c in ("id", "username", "first_name", "last_name", "avatar")),
+        )
     )
     if after is not None:
         found = list(rows.filter(seq__gt=after).order_by("seq")[: limit + 1])

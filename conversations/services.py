@@ -50,7 +50,9 @@ def _refuse(code: Code, *, status: int = 403, field=None) -> ApplicationError:
 def _bump_on_commit(conversation_id: int) -> None:
     def bump():
         realtime.events_bump(
-            ConversationMember.objects.filter(conversation_id=conversation_id).values_list("user_id", flat=True)
+            ConversationMember.objects.filter(conversation_id=conversation_id).values_list(
+                "user_id", flat=True
+            )
         )
 
     transaction.on_commit(bump)
@@ -59,7 +61,9 @@ def _bump_on_commit(conversation_id: int) -> None:
 # --- Starting conversations ------------------------------------------------------------------
 
 
-def direct_get_or_create(*, user: User, other: User, policy: StartPolicy | None = None) -> tuple[Conversation, bool]:
+def direct_get_or_create(
+    *, user: User, other: User, policy: StartPolicy | None = None
+) -> tuple[Conversation, bool]:
     """The direct conversation of ``user`` and ``other``, started when the rules allow it.
 
     An existing one is answered whoever started it (the rules are checked when it is created;
@@ -133,7 +137,10 @@ def group_create(
     if school_class is not None:
         if not (owner.is_staff or school_class.pk in policy.managed.class_ids):
             raise ApplicationError(
-                "只有班级的辅导员、班主任或职工可以建立班级群。", code=Code.NOT_ALLOWED, status=403, field="class_id"
+                "只有班级的辅导员、班主任或职工可以建立班级群。",
+                code=Code.NOT_ALLOWED,
+                status=403,
+                field="class_id",
             )
         ids += _class_people(school_class)
         # The class's own people are in by the class; other members still follow the rules.
@@ -160,8 +167,15 @@ def group_create(
             member_count=len(ids) + 1,
         )
         ConversationMember.objects.bulk_create(
-            [ConversationMember(conversation=conversation, user=owner, role=MemberRole.OWNER, last_activity_at=now)]
-            + [ConversationMember(conversation=conversation, user_id=uid, last_activity_at=now) for uid in ids]
+            [
+                ConversationMember(
+                    conversation=conversation, user=owner, role=MemberRole.OWNER, last_activity_at=now
+                )
+            ]
+            + [
+                ConversationMember(conversation=conversation, user_id=uid, last_activity_at=now)
+                for uid in ids
+            ]
         )
         _bump_on_commit(conversation.pk)
     return conversation
@@ -189,7 +203,9 @@ def group_add_members(*, conversation: Conversation, actor: User, user_ids: list
     skipped. Returns the ids added."""
     conversation = _lock_group(conversation)
     _manager(conversation, actor)
-    present = set(ConversationMember.objects.filter(conversation=conversation).values_list("user_id", flat=True))
+    present = set(
+        ConversationMember.objects.filter(conversation=conversation).values_list("user_id", flat=True)
+    )
     ids = _check_addable(policy=StartPolicy(actor), user_ids=user_ids, exclude=present)
     limit = settings.CONVERSATIONS_GROUP_MAX_MEMBERS
     if len(present) + len(ids) > limit:
@@ -198,7 +214,10 @@ def group_add_members(*, conversation: Conversation, actor: User, user_ids: list
     ConversationMember.objects.bulk_create(
         [
             ConversationMember(
-                conversation=conversation, user_id=uid, last_activity_at=now, last_read_seq=conversation.last_seq
+                conversation=conversation,
+                user_id=uid,
+                last_activity_at=now,
+                last_read_seq=conversation.last_seq,
             )
             for uid in ids
         ]
@@ -216,7 +235,9 @@ def group_remove_member(*, conversation: Conversation, actor: User, user_id: int
     target = ConversationMember.objects.filter(conversation=conversation, user_id=user_id).first()
     if target is None:
         raise NotFoundError("该用户不在群中。", code=Code.NOT_A_MEMBER)
-    if target.role == MemberRole.OWNER or (manager.role == MemberRole.ADMIN and target.role == MemberRole.ADMIN):
+    if target.role == MemberRole.OWNER or (
+        manager.role == MemberRole.ADMIN and target.role == MemberRole.ADMIN
+    ):
         raise ForbiddenError("不能移除群主或其他管理员。", code=Code.NOT_A_MANAGER)
     _bump_on_commit(conversation.pk)  # the removed member hears of it too (before the delete commits)
     realtime_ids = [user_id]
@@ -332,7 +353,11 @@ def _push_offline(conversation: Conversation, message: ConversationMessage, send
         conversation=conversation, user_id__in=offline, push_pending=False
     ).update(push_pending=True)
     who = sender.full_name or sender.username
-    title = f"{conversation.name}：{who}" if conversation.kind == ConversationKind.GROUP else f"{who} 给你发来消息"
+    title = (
+        f"{conversation.name}：{who}"
+        if conversation.kind == ConversationKind.GROUP
+        else f"{who} 给你发来消息"
+    )
     for uid in offline:
         notify_user(
             user_id=uid,
@@ -451,9 +476,15 @@ def send_to_many(
     try:
         for uid in ids:
             try:
-                conversation, _ = direct_get_or_create(user=sender, other=users.get(uid) or _missing(uid), policy=policy)
+                conversation, _ = direct_get_or_create(
+                    user=sender, other=users.get(uid) or _missing(uid), policy=policy
+                )
                 message, _ = message_send(
-                    conversation=conversation, sender=sender, outgoing=_shared(outgoing), client_id=client_id, policy=policy
+                    conversation=conversation,
+                    sender=sender,
+                    outgoing=_shared(outgoing),
+                    client_id=client_id,
+                    policy=policy,
                 )
             except ApplicationError as exc:
                 results.append(SendResult(uid, "refused", reason=exc.code, message=exc.message))
@@ -505,7 +536,9 @@ def message_recall(*, message: ConversationMessage, user: User) -> ConversationM
     return message
 
 
-def conversation_mark_read(*, conversation: Conversation, user: User, seq: int | None = None) -> ConversationMember:
+def conversation_mark_read(
+    *, conversation: Conversation, user: User, seq: int | None = None
+) -> ConversationMember:
     """I have seen the messages up to ``seq`` (default: all). The pointer only moves forward; the
     unread count becomes exactly the number of others' messages after it (the conversation row is
     locked, so no send is half-counted)."""

@@ -42,7 +42,9 @@ urlpatterns = [
     path("sent/<int:pk>/", sending.SentMessagePage.as_view(), name="sent-message"),
     # 会话
     path("conversations/", conversations.ConversationsPage.as_view(), name="conversations"),
-    path("conversations/<int:conversation_id>/", conversations.ConversationPage.as_view(), name="conversation"),
+    path(
+        "conversations/<int:conversation_id>/", conversations.ConversationPage.as_view(), name="conversation"
+    ),
     path(
         "conversations/start/<int:user_id>/",
         conversations.StartConversationPage.as_view(),

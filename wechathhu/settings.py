@@ -543,6 +543,8 @@ WECHAT_OFFICIAL_FETCH_UNIONID = env.bool("WECHAT_OFFICIAL_FETCH_UNIONID", defaul
 WECHAT_OFFICIAL_HOT_TOPIC_DAYS = env.int("WECHAT_OFFICIAL_HOT_TOPIC_DAYS", default=7)
 
 # conversations (issue 14: direct and group chat)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ConversationKindEnum"] = "conversations.models.ConversationKind"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ConversationMemberRoleEnum"] = "conversations.models.MemberRole"
 # Who may start a conversation with whom; drop a rule to restrict. colleagues: teachers and staff of
 # one department; friends: the other person added me as a friend; audiences: a counsellor or head
 # teacher and their class's students, a group manager and the group's members (both ways);

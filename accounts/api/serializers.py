@@ -211,7 +211,15 @@ class MeSerializer(PublicUserSerializer):
 
     class Meta:
         model = User
-        fields = ("id", "username", "real_name", "avatar", "last_login", "last_login_ip", "presence_visibility")
+        fields = (
+            "id",
+            "username",
+            "real_name",
+            "avatar",
+            "last_login",
+            "last_login_ip",
+            "presence_visibility",
+        )
         read_only_fields = fields
 
 

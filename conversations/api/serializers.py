@@ -12,7 +12,7 @@ MAX_ID = 2**63 - 1
 MAX_MEMBER_IDS = 1000
 
 
-class PresenceSerializer(serializers.Serializer):
+class ChatPresenceSerializer(serializers.Serializer):
     state = serializers.ChoiceField(
         choices=["online", "offline", "unknown", "hidden"],
         help_text="online 在线；offline 离线；unknown 暂时无法得知（服务降级）；hidden 对方不公开",
@@ -39,13 +39,13 @@ class ChatUserSerializer(serializers.Serializer):
 class ChatUserPresenceSerializer(ChatUserSerializer):
     presence = serializers.SerializerMethodField()
 
-    @extend_schema_field(PresenceSerializer)
+    @extend_schema_field(ChatPresenceSerializer)
     def get_presence(self, user):
         book = self.context.get("presence")
         return book.state(user) if book is not None else None
 
 
-class FileSerializer(serializers.Serializer):
+class ChatFileSerializer(serializers.Serializer):
     name = serializers.CharField(source="file_name")
     size = serializers.IntegerField(source="file_size")
     content_type = serializers.CharField()
@@ -61,7 +61,7 @@ class FileSerializer(serializers.Serializer):
         return request.build_absolute_uri(path) if request is not None else path
 
 
-class MessageSerializer(serializers.Serializer):
+class ChatMessageSerializer(serializers.Serializer):
     """One message (seed 004: ``message_id``, ``message_type``, ``message``, ``timestamp``)."""
 
     id = serializers.IntegerField(help_text="消息ID（seed 004 的 message_id）")
@@ -80,11 +80,11 @@ class MessageSerializer(serializers.Serializer):
     def get_sender(self, message):
         return ChatUserSerializer(message.sender, context=self.context).data if message.sender_id else None
 
-    @extend_schema_field(FileSerializer(allow_null=True))
+    @extend_schema_field(ChatFileSerializer(allow_null=True))
     def get_file(self, message):
         if message.recalled_at or not message.file:
             return None
-        return FileSerializer(message, context=self.context).data
+        return ChatFileSerializer(message, context=self.context).data
 
     def get_client_id(self, message) -> str | None:
         request = self.context.get("request")
@@ -128,13 +128,13 @@ class ConversationSerializer(serializers.Serializer):
         other = self._other(member)
         return ChatUserPresenceSerializer(other, context=self.context).data if other else None
 
-    @extend_schema_field(MessageSerializer(allow_null=True))
+    @extend_schema_field(ChatMessageSerializer(allow_null=True))
     def get_last_message(self, member):
         message = member.conversation.last_message
-        return MessageSerializer(message, context=self.context).data if message else None
+        return ChatMessageSerializer(message, context=self.context).data if message else None
 
 
-class MemberSerializer(serializers.Serializer):
+class ChatMemberSerializer(serializers.Serializer):
     user = serializers.SerializerMethodField()
     role = serializers.ChoiceField(choices=MemberRole.choices)
     joined_at = serializers.DateTimeField()
@@ -147,9 +147,9 @@ class MemberSerializer(serializers.Serializer):
 class ConversationDetailSerializer(ConversationSerializer):
     members = serializers.SerializerMethodField(help_text="成员（最多 200 人）")
 
-    @extend_schema_field(MemberSerializer(many=True))
+    @extend_schema_field(ChatMemberSerializer(many=True))
     def get_members(self, member):
-        return MemberSerializer(self.context.get("members", []), many=True, context=self.context).data
+        return ChatMemberSerializer(self.context.get("members", []), many=True, context=self.context).data
 
 
 # --- Input -----------------------------------------------------------------------------------
@@ -184,7 +184,7 @@ class MemberAddSerializer(serializers.Serializer):
 
 
 class MemberRoleSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=[MemberRole.ADMIN, MemberRole.MEMBER])
+    role = serializers.ChoiceField(choices=MemberRole.choices, help_text="admin 或 member（群主不可设置）")
 
 
 class MessageSendSerializer(serializers.Serializer):
@@ -226,7 +226,9 @@ class SendManySerializer(MessageSendSerializer):
 class SendResultSerializer(serializers.Serializer):
     recipient_id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=["delivered", "refused"])
-    reason = serializers.CharField(allow_null=True, help_text="拒绝原因代码（如 blocked、conversation_not_allowed）")
+    reason = serializers.CharField(
+        allow_null=True, help_text="拒绝原因代码（如 blocked、conversation_not_allowed）"
+    )
     message = serializers.CharField(allow_null=True, help_text="拒绝原因说明")
     conversation_id = serializers.IntegerField(allow_null=True)
     message_id = serializers.IntegerField(allow_null=True)
@@ -252,7 +254,9 @@ class ReportSerializer(serializers.Serializer):
 
 
 class EventsSerializer(serializers.Serializer):
-    seq = serializers.IntegerField(allow_null=True, help_text="我的事件序号：下次请求作为 since 传回；null 表示暂不可用")
+    seq = serializers.IntegerField(
+        allow_null=True, help_text="我的事件序号：下次请求作为 since 传回；null 表示暂不可用"
+    )
     changed = serializers.BooleanField(help_text="自 since 以来有新事件（新消息、撤回、已读、成员变化）")
     unread_count = serializers.IntegerField()
     wait_seconds = serializers.IntegerField(help_text="服务器最多等待的秒数（0：请客户端自行定时轮询）")
@@ -260,11 +264,13 @@ class EventsSerializer(serializers.Serializer):
 
 class PingSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=["online", "unknown"])
-    online_seconds = serializers.IntegerField(help_text="在线状态保持的秒数：请在此之前再次心跳（建议每 60 秒）")
+    online_seconds = serializers.IntegerField(
+        help_text="在线状态保持的秒数：请在此之前再次心跳（建议每 60 秒）"
+    )
 
 
-class MessagePageSerializer(serializers.Serializer):
-    messages = MessageSerializer(many=True)
+class ChatMessagePageSerializer(serializers.Serializer):
+    messages = ChatMessageSerializer(many=True)
     has_more = serializers.BooleanField(help_text="该方向上是否还有更多消息（请据此继续翻页）")
     oldest_seq = serializers.IntegerField(allow_null=True, help_text="本页最早一条的 seq：向前翻页传 before")
     newest_seq = serializers.IntegerField(allow_null=True, help_text="本页最新一条的 seq：追新传 after")

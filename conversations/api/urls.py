@@ -14,14 +14,16 @@ urlpatterns = [
     path("conversations/send", views.SendManyView.as_view(), name="conversation-send-many"),
     path("conversations/events", views.EventsView.as_view(), name="conversation-events"),
     path("conversations/blocks/<int:user_id>", views.BlockView.as_view(), name="conversation-block"),
-    path("conversations/<int:conversation_id>", views.ConversationDetailView.as_view(), name="conversation-detail"),
+    path(
+        "conversations/<int:conversation_id>",
+        views.ConversationDetailView.as_view(),
+        name="conversation-detail",
+    ),
     path(
         "conversations/<int:conversation_id>/messages", views.MessageListView.as_view(), name="message-list"
     ),
     path("conversations/<int:conversation_id>/read", views.ReadView.as_view(), name="conversation-read"),
-    path(
-        "conversations/<int:conversation_id>/members", views.MemberListView.as_view(), name="member-list"
-    ),
+    path("conversations/<int:conversation_id>/members", views.MemberListView.as_view(), name="member-list"),
     path(
         "conversations/<int:conversation_id>/members/<int:user_id>",
         views.MemberDetailView.as_view(),

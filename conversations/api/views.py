@@ -29,10 +29,10 @@ from .serializers import (
     GroupUpdateSerializer,
     MemberAddSerializer,
     MemberRoleSerializer,
-    MemberSerializer,
-    MessagePageSerializer,
+    ChatMemberSerializer,
+    ChatMessagePageSerializer,
     MessageSendSerializer,
-    MessageSerializer,
+    ChatMessageSerializer,
     PingSerializer,
     ReadResultSerializer,
     ReadSerializer,
@@ -45,7 +45,7 @@ from .serializers import (
 TAGS = ["conversations"]
 NullEnvelope = enveloped(None, name="ConversationNullEnvelope")
 ConversationEnvelope = enveloped(ConversationDetailSerializer, name="ConversationEnvelope")
-MessageEnvelope = enveloped(MessageSerializer, name="ConversationMessageEnvelope")
+MessageEnvelope = enveloped(ChatMessageSerializer, name="ConversationMessageEnvelope")
 
 
 class ConversationPagination(EnvelopePagination):
@@ -68,7 +68,9 @@ def _detail(request, member, *, status_code=status.HTTP_200_OK, message="成功"
         partners = {conversation.pk: next((m.user for m in members if m.user_id != request.user.pk), None)}
     book = realtime.PresenceBook(request.user, [m.user for m in members])
     context = {"request": request, "partners": partners, "presence": book, "members": members}
-    return EnvelopeResponse(ConversationDetailSerializer(member, context=context).data, message=message, status=status_code)
+    return EnvelopeResponse(
+        ConversationDetailSerializer(member, context=context).data, message=message, status=status_code
+    )
 
 
 class ConversationListView(EnvelopeAPIView):
@@ -106,7 +108,11 @@ class DirectStartView(EnvelopeAPIView):
         tags=TAGS,
         operation_id="conversations_direct",
         request=DirectStartSerializer,
-        responses={200: ConversationEnvelope, 201: ConversationEnvelope, **envelope_errors(400, 401, 403, 404)},
+        responses={
+            200: ConversationEnvelope,
+            201: ConversationEnvelope,
+            **envelope_errors(400, 401, 403, 404),
+        },
     )
     def post(self, request):
         data = DirectStartSerializer(data=request.data)
@@ -115,7 +121,10 @@ class DirectStartView(EnvelopeAPIView):
         conversation, created = services.direct_get_or_create(user=request.user, other=other)
         member = selectors.member_get(user=request.user, conversation_id=conversation.pk)
         return _detail(
-            request, member, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK, message="成功"
+            request,
+            member,
+            status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            message="成功",
         )
 
 
@@ -141,7 +150,10 @@ class GroupCreateView(EnvelopeAPIView):
             if school_class is None:
                 raise NotFoundError("班级不存在。")
         conversation = services.group_create(
-            owner=request.user, name=values["name"], member_ids=values["member_ids"], school_class=school_class
+            owner=request.user,
+            name=values["name"],
+            member_ids=values["member_ids"],
+            school_class=school_class,
         )
         member = selectors.member_get(user=request.user, conversation_id=conversation.pk)
         return _detail(request, member, status_code=status.HTTP_201_CREATED, message="创建群聊成功")
@@ -171,7 +183,9 @@ class ConversationDetailView(EnvelopeAPIView):
         member = selectors.member_get(user=request.user, conversation_id=conversation_id)
         data = GroupUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.group_rename(conversation=member.conversation, actor=request.user, name=data.validated_data["name"])
+        services.group_rename(
+            conversation=member.conversation, actor=request.user, name=data.validated_data["name"]
+        )
         member = selectors.member_get(user=request.user, conversation_id=conversation_id)
         return _detail(request, member, message="修改成功")
 
@@ -221,18 +235,25 @@ class MemberDetailView(EnvelopeAPIView):
         tags=TAGS,
         operation_id="conversations_members_role",
         request=MemberRoleSerializer,
-        responses={200: enveloped(MemberSerializer, name="ConversationMemberEnvelope"), **envelope_errors(400, 401, 403, 404)},
+        responses={
+            200: enveloped(ChatMemberSerializer, name="ConversationMemberEnvelope"),
+            **envelope_errors(400, 401, 403, 404),
+        },
     )
     def patch(self, request, conversation_id: int, user_id: int):
         member = selectors.member_get(user=request.user, conversation_id=conversation_id)
         data = MemberRoleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         target = services.group_set_role(
-            conversation=member.conversation, actor=request.user, user_id=user_id, role=data.validated_data["role"]
+            conversation=member.conversation,
+            actor=request.user,
+            user_id=user_id,
+            role=data.validated_data["role"],
         )
         book = realtime.PresenceBook(request.user, [target.user])
         return EnvelopeResponse(
-            MemberSerializer(target, context={"request": request, "presence": book}).data, message="修改成功"
+            ChatMemberSerializer(target, context={"request": request, "presence": book}).data,
+            message="修改成功",
         )
 
 
@@ -259,12 +280,17 @@ class MessageListView(EnvelopeAPIView):
             OpenApiParameter("after", int, description="取此 seq 之后（更新）的消息"),
             OpenApiParameter("limit", int, description="每页数量，默认 30，最多 100"),
         ],
-        responses={200: enveloped(MessagePageSerializer, name="ConversationMessagePage"), **envelope_errors(400, 401, 404)},
+        responses={
+            200: enveloped(ChatMessagePageSerializer, name="ConversationMessagePage"),
+            **envelope_errors(400, 401, 404),
+        },
     )
     def get(self, request, conversation_id: int):
         member = selectors.member_get(user=request.user, conversation_id=conversation_id)
         page = selectors.message_page(conversation=member.conversation, params=request.query_params)
-        return EnvelopeResponse(MessagePageSerializer(page, context={"request": request}).data, message="获取消息成功")
+        return EnvelopeResponse(
+            ChatMessagePageSerializer(page, context={"request": request}).data, message="获取消息成功"
+        )
 
     @extend_schema(
         tags=TAGS,
@@ -283,7 +309,7 @@ class MessageListView(EnvelopeAPIView):
             client_id=data.validated_data.get("client_id") or None,
         )
         return EnvelopeResponse(
-            MessageSerializer(message, context={"request": request}).data,
+            ChatMessageSerializer(message, context={"request": request}).data,
             message="发送成功" if created else "消息已发送过（client_id 相同）",
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
@@ -332,9 +358,13 @@ class MessageRecallView(EnvelopeAPIView):
         responses={200: MessageEnvelope, **envelope_errors(400, 401, 403, 404)},
     )
     def post(self, request, conversation_id: int, message_id: int):
-        message = selectors.message_get(user=request.user, conversation_id=conversation_id, message_id=message_id)
+        message = selectors.message_get(
+            user=request.user, conversation_id=conversation_id, message_id=message_id
+        )
         message = services.message_recall(message=message, user=request.user)
-        return EnvelopeResponse(MessageSerializer(message, context={"request": request}).data, message="已撤回")
+        return EnvelopeResponse(
+            ChatMessageSerializer(message, context={"request": request}).data, message="已撤回"
+        )
 
 
 class MessageFileView(EnvelopeAPIView):
@@ -343,10 +373,15 @@ class MessageFileView(EnvelopeAPIView):
     @extend_schema(
         tags=TAGS,
         operation_id="conversations_messages_file",
-        responses={(200, "application/octet-stream"): OpenApiResponse(description="文件内容"), **envelope_errors(401, 404)},
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(description="文件内容"),
+            **envelope_errors(401, 404),
+        },
     )
     def get(self, request, conversation_id: int, message_id: int):
-        message = selectors.message_get(user=request.user, conversation_id=conversation_id, message_id=message_id)
+        message = selectors.message_get(
+            user=request.user, conversation_id=conversation_id, message_id=message_id
+        )
         if message.recalled_at or not message.file:
             raise NotFoundError("文件不存在或已撤回。")
         try:
@@ -374,7 +409,9 @@ class MessageReportView(EnvelopeAPIView):
         responses={201: NullEnvelope, **envelope_errors(400, 401, 404)},
     )
     def post(self, request, conversation_id: int, message_id: int):
-        message = selectors.message_get(user=request.user, conversation_id=conversation_id, message_id=message_id)
+        message = selectors.message_get(
+            user=request.user, conversation_id=conversation_id, message_id=message_id
+        )
         data = ReportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.message_report(message=message, reporter=request.user, reason=data.validated_data["reason"])
@@ -390,7 +427,10 @@ class ReadView(EnvelopeAPIView):
         tags=TAGS,
         operation_id="conversations_read",
         request=ReadSerializer,
-        responses={200: enveloped(ReadResultSerializer, name="ConversationReadEnvelope"), **envelope_errors(400, 401, 404)},
+        responses={
+            200: enveloped(ReadResultSerializer, name="ConversationReadEnvelope"),
+            **envelope_errors(400, 401, 404),
+        },
     )
     def post(self, request, conversation_id: int):
         member = selectors.member_get(user=request.user, conversation_id=conversation_id)
@@ -408,7 +448,10 @@ class UnreadView(EnvelopeAPIView):
     @extend_schema(
         tags=TAGS,
         operation_id="conversations_unread",
-        responses={200: enveloped(UnreadSerializer, name="ConversationUnreadEnvelope"), **envelope_errors(401)},
+        responses={
+            200: enveloped(UnreadSerializer, name="ConversationUnreadEnvelope"),
+            **envelope_errors(401),
+        },
     )
     def get(self, request):
         return EnvelopeResponse({"unread_count": selectors.unread_total(user=request.user)}, message="成功")
@@ -437,9 +480,14 @@ class EventsView(EnvelopeAPIView):
         operation_id="conversations_events",
         parameters=[
             OpenApiParameter("since", int, description="上次返回的 seq"),
-            OpenApiParameter("wait", int, description="最多等待的秒数（默认与上限为 CONVERSATIONS_LONGPOLL_SECONDS）"),
+            OpenApiParameter(
+                "wait", int, description="最多等待的秒数（默认与上限为 CONVERSATIONS_LONGPOLL_SECONDS）"
+            ),
         ],
-        responses={200: enveloped(EventsSerializer, name="ConversationEventsEnvelope"), **envelope_errors(400, 401)},
+        responses={
+            200: enveloped(EventsSerializer, name="ConversationEventsEnvelope"),
+            **envelope_errors(400, 401),
+        },
     )
     def get(self, request):
         since = _non_negative(request.query_params.get("since"), "since")
@@ -468,20 +516,33 @@ class PresencePingView(EnvelopeAPIView):
     )
     def post(self, request):
         ok = realtime.presence_ping(request.user.pk)
-        data = {"state": "online" if ok else "unknown", "online_seconds": settings.CONVERSATIONS_PRESENCE_ONLINE_SECONDS}
+        data = {
+            "state": "online" if ok else "unknown",
+            "online_seconds": settings.CONVERSATIONS_PRESENCE_ONLINE_SECONDS,
+        }
         return EnvelopeResponse(data, message="成功")
 
 
 class BlockView(EnvelopeAPIView):
     """屏蔽（POST）或取消屏蔽（DELETE）某人：被我屏蔽的人不能再给我发单聊消息，也不能与我开始会话。"""
 
-    @extend_schema(tags=TAGS, operation_id="conversations_block", request=None, responses={200: NullEnvelope, **envelope_errors(400, 401, 404)})
+    @extend_schema(
+        tags=TAGS,
+        operation_id="conversations_block",
+        request=None,
+        responses={200: NullEnvelope, **envelope_errors(400, 401, 404)},
+    )
     def post(self, request, user_id: int):
         other = account_selectors.user_get(user_id=user_id)
         services.user_block(user=request.user, blocked=other)
         return EnvelopeResponse(None, message="已屏蔽")
 
-    @extend_schema(tags=TAGS, operation_id="conversations_unblock", request=None, responses={200: NullEnvelope, **envelope_errors(401)})
+    @extend_schema(
+        tags=TAGS,
+        operation_id="conversations_unblock",
+        request=None,
+        responses={200: NullEnvelope, **envelope_errors(401)},
+    )
     def delete(self, request, user_id: int):
         services.user_unblock(user=request.user, blocked_id=user_id)
         return EnvelopeResponse(None, message="已取消屏蔽")

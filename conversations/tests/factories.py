@@ -16,8 +16,9 @@ from conversations.models import ConversationMember, MessagingBan, UserBlock
 def direct(user, other):
     """The direct conversation of two users, rules bypassed (``staff`` on the starter's side
     is not assumed: the test world decides who may start; this just makes one)."""
-    from conversations.models import Conversation, ConversationKind
     from django.utils import timezone
+
+    from conversations.models import Conversation, ConversationKind
 
     key = Conversation.pair_key_for(user.pk, other.pk)
     conversation = Conversation.objects.filter(pair_key=key).first()
@@ -27,22 +28,30 @@ def direct(user, other):
         )
         now = timezone.now()
         ConversationMember.objects.bulk_create(
-            [ConversationMember(conversation=conversation, user=u, last_activity_at=now) for u in (user, other)]
+            [
+                ConversationMember(conversation=conversation, user=u, last_activity_at=now)
+                for u in (user, other)
+            ]
         )
     return conversation
 
 
 def group(owner, members, name="测试群"):
     """A group of ``owner`` and ``members``, rules bypassed."""
-    from conversations.models import Conversation, ConversationKind, MemberRole
     from django.utils import timezone
+
+    from conversations.models import Conversation, ConversationKind, MemberRole
 
     now = timezone.now()
     conversation = Conversation.objects.create(
         kind=ConversationKind.GROUP, name=name, created_by=owner, member_count=len(members) + 1
     )
     ConversationMember.objects.bulk_create(
-        [ConversationMember(conversation=conversation, user=owner, role=MemberRole.OWNER, last_activity_at=now)]
+        [
+            ConversationMember(
+                conversation=conversation, user=owner, role=MemberRole.OWNER, last_activity_at=now
+            )
+        ]
         + [ConversationMember(conversation=conversation, user=u, last_activity_at=now) for u in members]
     )
     return conversation
@@ -61,7 +70,9 @@ def png_upload(name="图.png", size=(16, 16)) -> SimpleUploadedFile:
 
 
 def pdf_upload(name="课表.pdf") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
+    return SimpleUploadedFile(
+        name, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf"
+    )
 
 
 class UserBlockFactory(DjangoModelFactory):

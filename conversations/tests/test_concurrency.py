@@ -45,7 +45,9 @@ def test_both_sides_starting_at_once_make_one_conversation(make_client):
     targets = [b, a] * 4
 
     def start(i):
-        return clients[i].post(reverse("conversations:conversation-direct"), {"user_id": targets[i].pk}, format="json")
+        return clients[i].post(
+            reverse("conversations:conversation-direct"), {"user_id": targets[i].pk}, format="json"
+        )
 
     responses = run_concurrently(start, len(clients))
     assert all(not isinstance(r, Exception) for r in responses), responses
@@ -74,7 +76,9 @@ def test_unread_counters_exact_under_concurrent_sends_and_reads():
     results = run_concurrently(work, len(senders) + 2)
     assert results == [True] * (len(senders) + 2), results
     member = ConversationMember.objects.get(conversation=conversation, user=reader)
-    others_after = ConversationMessage.objects.filter(conversation=conversation, seq__gt=member.last_read_seq).count()
+    others_after = ConversationMessage.objects.filter(
+        conversation=conversation, seq__gt=member.last_read_seq
+    ).count()
     assert member.unread_count == others_after
     for sender in senders:
         row = ConversationMember.objects.get(conversation=conversation, user=sender)
@@ -117,7 +121,11 @@ def test_many_concurrent_sends_into_one_group_are_stored_once_in_one_order():
         return True
 
     assert run_concurrently(work, threads) == [True] * threads
-    seqs = list(ConversationMessage.objects.filter(conversation=conversation).order_by("seq").values_list("seq", flat=True))
+    seqs = list(
+        ConversationMessage.objects.filter(conversation=conversation)
+        .order_by("seq")
+        .values_list("seq", flat=True)
+    )
     assert seqs == list(range(1, threads * per_thread + 1))
     texts = ConversationMessage.objects.filter(conversation=conversation).values_list("text", flat=True)
     assert len(set(texts)) == threads * per_thread

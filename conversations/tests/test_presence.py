@@ -64,7 +64,9 @@ def test_presence_hidden_per_privacy(make_client, teacher):
 
 def test_presence_visibility_is_set_with_the_card(make_client, teacher):
     client = make_client(teacher)
-    response = client.put(reverse("accounts:current-user-meta"), {"presence_visibility": "nobody"}, format="json")
+    response = client.put(
+        reverse("accounts:current-user-meta"), {"presence_visibility": "nobody"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["presence_visibility"] == "nobody"
 
 
@@ -76,9 +78,13 @@ def test_redis_down_means_unknown_never_500(settings, make_client, teacher, coll
     assert response.status_code == 200 and response.json()["data"]["state"] == "unknown"
     assert partner_presence(make_client(colleague))["state"] == "unknown"
     # Sending still works (events and pushes degrade quietly).
-    conversation_id = client.get(reverse("conversations:conversation-list")).json()["data"]["conversations"][0]["id"]
+    conversation_id = client.get(reverse("conversations:conversation-list")).json()["data"]["conversations"][
+        0
+    ]["id"]
     sent = client.post(
-        reverse("conversations:message-list", kwargs={"conversation_id": conversation_id}), {"message": "在吗"}, format="json"
+        reverse("conversations:message-list", kwargs={"conversation_id": conversation_id}),
+        {"message": "在吗"},
+        format="json",
     )
     assert sent.status_code == 201
     events = client.get(reverse("conversations:conversation-events"), {"since": 0})
@@ -98,7 +104,9 @@ def test_friends_list_with_presence_and_avatar(make_client, teacher, colleague):
 def test_my_profile_shows_my_last_login_time_and_address_to_me_only(anon_client, password):
     user = UserFactory()
     response = anon_client.post(
-        reverse("accounts:get-token"), {"username": user.username, "password": password}, REMOTE_ADDR="10.1.2.3"
+        reverse("accounts:get-token"),
+        {"username": user.username, "password": password},
+        REMOTE_ADDR="10.1.2.3",
     )
     token = response.json()["token"]
     anon_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")

@@ -28,7 +28,9 @@ def test_offline_member_gets_one_push_per_burst_until_read(email_push, make_clie
     pushes = PushDelivery.objects.filter(recipient=colleague)
     assert pushes.count() == 1
     assert "/m/conversations/" in pushes.get().url
-    make_client(colleague).post(reverse("conversations:conversation-read", kwargs={"conversation_id": conversation.pk}))
+    make_client(colleague).post(
+        reverse("conversations:conversation-read", kwargs={"conversation_id": conversation.pk})
+    )
     send(conversation, teacher, "四")
     assert pushes.count() == 2
 

@@ -67,7 +67,9 @@ def _conversation_context(request, member, form=None) -> dict:
         "members": members,
         "form": form or SendForm(initial={"client_id": services.new_client_id()}),
         "back": "/m/conversations/",
-        "title": conversation.name if conversation.kind == ConversationKind.GROUP else (other.full_name if other else "会话"),
+        "title": conversation.name
+        if conversation.kind == ConversationKind.GROUP
+        else (other.full_name if other else "会话"),
     }
 
 
@@ -101,7 +103,9 @@ class ConversationPage(Page):
             kind = MessageKind.TEXT
         try:
             with service_errors(form):
-                outgoing = services.message_prepare(message_type=kind, text=data.get("message", ""), upload=upload)
+                outgoing = services.message_prepare(
+                    message_type=kind, text=data.get("message", ""), upload=upload
+                )
                 services.message_send(
                     conversation=member.conversation,
                     sender=request.user,

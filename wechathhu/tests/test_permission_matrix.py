@@ -230,7 +230,12 @@ ROWS = [
         kwargs=lambda c: {"user_id": c.obj["friend"] if c.own else 2**31 - 1},
         note="other: nobody",
     ),
-    Row("conversations:conversation-block", "DELETE", expect(200), kwargs=lambda c: {"user_id": c.obj["friend"]}),
+    Row(
+        "conversations:conversation-block",
+        "DELETE",
+        expect(200),
+        kwargs=lambda c: {"user_id": c.obj["friend"]},
+    ),
     Row(
         "conversations:conversation-detail",
         "GET",
@@ -305,7 +310,10 @@ ROWS = [
         "conversations:message-report",
         "POST",
         expect(201, other=404),
-        kwargs=lambda c: {"conversation_id": c.obj["conversation"], "message_id": c.obj["conv_their_message"]},
+        kwargs=lambda c: {
+            "conversation_id": c.obj["conversation"],
+            "message_id": c.obj["conv_their_message"],
+        },
         data=lambda c: {"reason": "骚扰"},
     ),
     Row("conversations:presence-ping", "POST", expect(200)),

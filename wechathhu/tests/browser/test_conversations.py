@@ -26,7 +26,7 @@ def second_phone(browser, live_server):
     context.close()
 
 
-def test_a_student_chats_with_their_counsellor(phone, second_phone, password):
+def test_a_student_chats_with_their_counsellor(phone, second_phone, password):  # noqa: F811 - the fixture
     counsellor = UserFactory(last_name="张", first_name="老师")
     school_class = SchoolClassFactory(name="计科2401")
     school_class.counsellors.add(counsellor)

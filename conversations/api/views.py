@@ -20,6 +20,9 @@ from wechathhu.core.downloads import content_disposition
 from wechathhu.core.errors import ApplicationError, NotFoundError
 
 from .serializers import (
+    ChatMemberSerializer,
+    ChatMessagePageSerializer,
+    ChatMessageSerializer,
     ChatUserPresenceSerializer,
     ConversationDetailSerializer,
     ConversationSerializer,
@@ -29,10 +32,7 @@ from .serializers import (
     GroupUpdateSerializer,
     MemberAddSerializer,
     MemberRoleSerializer,
-    ChatMemberSerializer,
-    ChatMessagePageSerializer,
     MessageSendSerializer,
-    ChatMessageSerializer,
     PingSerializer,
     ReadResultSerializer,
     ReadSerializer,

@@ -115,6 +115,8 @@ class ConversationMember(models.Model):
         ]
         indexes = [
             models.Index(fields=["user", "-last_activity_at", "-id"], name="conv_member_user_activity"),
+            # The badge sums the counters of my unread conversations only: a range of this index.
+            models.Index(fields=["user", "unread_count"], name="conv_member_user_unread"),
         ]
 
     def __str__(self):

@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.api.serializers import avatar_url
+from accounts.api.serializers import AvatarUrlField
 from conversations.models import ConversationKind, MemberRole, MessageKind
 
 MAX_ID = 2**63 - 1
@@ -26,14 +26,10 @@ class ChatUserSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     nickname = serializers.SerializerMethodField(help_text="姓名（没有姓名时为工号/学号）")
-    avatar = serializers.SerializerMethodField(help_text="头像地址，没有头像时为 null")
+    avatar = AvatarUrlField(help_text="头像地址，没有头像时为 null")
 
     def get_nickname(self, user) -> str:
         return user.full_name or user.username
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_avatar(self, user):
-        return avatar_url(user.pk, user.avatar and user.avatar.name, request=self.context.get("request"))
 
 
 class ChatUserPresenceSerializer(ChatUserSerializer):

@@ -6,10 +6,13 @@ backend); the database and Redis are the real ones the settings point at.
 
 import contextlib
 import email
+import itertools
 import socket
+import uuid
 
 import pytest
 import responses
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -18,6 +21,7 @@ from official.tests.wechat_side import OFFICIAL_APP_ID, OFFICIAL_TOKEN
 from wechathhu.celery import app as celery_app
 
 PASSWORD = "pass-word-123"
+_throttle_prefixes = (f"{uuid.uuid4().hex[:8]}-{n}" for n in itertools.count())
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +41,10 @@ def _test_defaults(settings, tmp_path):
     # the broker's behaviour switch this off themselves.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = False
+    # The throttles count in a cache of their own (a database table without Redis, which a
+    # transactional test's flush does not empty): each test counts under its own prefix.
+    throttle = {**django_settings.CACHES["throttle"], "KEY_PREFIX": f"test-{next(_throttle_prefixes)}"}
+    settings.CACHES = {**django_settings.CACHES, "throttle": throttle}
     _clear_cache()
     yield
     _clear_cache()

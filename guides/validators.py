@@ -27,6 +27,9 @@ CONTENT_TYPES = {
     "webp": "image/webp",
 }
 
+# A stored file's extension, by its (checked) content type: one per type (.jpg for JPEG).
+STORED_EXTENSIONS = {content_type: f".{ext}" for ext, content_type in CONTENT_TYPES.items() if ext != "jpeg"}
+
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of legacy .doc/.xls/.ppt
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 OOXML_PART = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}

@@ -244,6 +244,7 @@ class MessageDelivery(OutboxDelivery):
     )
 
     outbox_select_related = ("message__sender", "message__category", "recipient")
+    outbox_at_most_once = True  # a push is never made twice (a dead worker's call: "interrupted")
 
     class Meta(OutboxDelivery.Meta):
         verbose_name = _("消息投递")
@@ -275,5 +276,7 @@ class MessageDelivery(OutboxDelivery):
         delivery_send(self)
 
 
-# Pushes that are not messages, the daily digest and its curated item.
+# Attachments, the search index, templates and per-recipient text (issue 20 items 4, 6, 8); pushes
+# that are not messages, the daily digest and its curated item.
+from .content_models import *  # noqa: E402, F403
 from .delivery_models import *  # noqa: E402, F403

@@ -44,7 +44,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "wechathhu.admin_apps.WechathhuAdminConfig",  # admin.site is the project's (wechathhu.admin_site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.PortalHeadersMiddleware",
     "portal.middleware.PortalGZipMiddleware",
+    "accounts.middleware.KnownDeviceCookieMiddleware",
 ]
 
 if not DEBUG:
@@ -173,6 +174,20 @@ else:
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
+# The throttles' counters (login attempts, sends, mails): a cache every process shares, or each
+# gunicorn worker would count on its own and a limit would mean N times what it says. With Redis,
+# Redis; without, a table of the database (created at every migrate: wechathhu/apps.py).
+THROTTLE_CACHE_TABLE = "wechathhu_throttle_cache"
+CACHES["throttle"] = (
+    {**CACHES["default"]}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": THROTTLE_CACHE_TABLE,
+        "KEY_PREFIX": CACHE_KEY_PREFIX,
+        "OPTIONS": {"MAX_ENTRIES": 20000, "CULL_FREQUENCY": 4},
+    }
+)
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None  # tasks record their outcome on the rows they touch
@@ -311,6 +326,14 @@ TOKEN_CACHE_ALIAS = "default"  # noqa: S105 - a cache name
 # Every login is a token of its own (unless the client sends a device_id); a user keeps at most
 # this many, the least recently used being revoked beyond it.
 ACCOUNTS_MAX_TOKENS_PER_USER = env.int("ACCOUNTS_MAX_TOKENS_PER_USER", default=10)
+# A browser that logged in with the right password keeps a random key in this cookie (an app
+# proves its device with its device_id): when an account's login limit is reached by someone
+# guessing its password, its known devices still get in (accounts/services/login.py).
+ACCOUNTS_KNOWN_DEVICE_COOKIE = "wh_device"
+ACCOUNTS_KNOWN_DEVICE_DAYS = env.int("ACCOUNTS_KNOWN_DEVICE_DAYS", default=365)
+# The browsable API's own login page (/api-auth/login/): another door to password guessing, off in
+# production unless enabled (the browsable API itself works with an admin session either way).
+API_AUTH_ENABLED = env.bool("API_AUTH_ENABLED", default=DEBUG)
 
 # --- WeChat -------------------------------------------------------------------------------------
 
@@ -456,6 +479,17 @@ MESSAGING_OFFICIAL_TEMPLATE_FIELDS = env.dict(
 MESSAGING_PAGE_PATH = env("MESSAGING_PAGE_PATH", default="/m/messages/{id}/")
 # Daily digest: missed minutes (a restart, a slow beat) are caught up this far back.
 MESSAGING_DIGEST_CATCHUP_MINUTES = env.int("MESSAGING_DIGEST_CATCHUP_MINUTES", default=10)
+# Message attachments (issue 20): files per message, the largest file in bytes, and the types
+# accepted (recognised by their bytes, never their name): pdf, doc, docx, xls, xlsx, ppt, pptx,
+# zip, png, jpg, gif, webp.
+MESSAGING_ATTACHMENT_MAX_COUNT = env.int("MESSAGING_ATTACHMENT_MAX_COUNT", default=9)
+MESSAGING_ATTACHMENT_MAX_BYTES = env.int("MESSAGING_ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+MESSAGING_ATTACHMENT_TYPES = env.list(
+    "MESSAGING_ATTACHMENT_TYPES",
+    default=["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "zip", "png", "jpg", "gif", "webp"],
+)
+# The hot list (GET /api/v1/messages/hot?days=N): the longest window allowed, in days.
+MESSAGING_HOT_MAX_DAYS = env.int("MESSAGING_HOT_MAX_DAYS", default=90)
 
 # reservations
 # Bookings start and end on this grid (minutes from local midnight) and last MIN..MAX minutes.
@@ -494,6 +528,9 @@ ACTIVITIES_CLOCKIN_CODE_RATE = env.rate("ACTIVITIES_CLOCKIN_CODE_RATE", default=
 # Photos on a repair request: at most this many, each at most this many bytes (JPEG/PNG/GIF/WebP).
 REPAIRS_PHOTO_MAX_COUNT = env.int("REPAIRS_PHOTO_MAX_COUNT", default=4)
 REPAIRS_PHOTO_MAX_BYTES = env.int("REPAIRS_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+# Pixels (width x height) a repair photo may have: a small file can decode to gigabytes. Default: the
+# avatars' limit.
+REPAIRS_PHOTO_MAX_PIXELS = env.int("REPAIRS_PHOTO_MAX_PIXELS", default=AVATAR_MAX_PIXELS)
 # Time to solve a request that has no category (categories carry their own).
 REPAIRS_DEFAULT_RESPONSE_HOURS = env.int("REPAIRS_DEFAULT_RESPONSE_HOURS", default=48)
 # New requests per user (each one mails the category's recipients), DRF rate syntax.

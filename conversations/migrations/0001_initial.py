@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0006_user_presence_and_login_ip'),
+        ('accounts', '0007_user_presence_and_login_ip'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

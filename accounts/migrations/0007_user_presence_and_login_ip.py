@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_authtoken_device_id'),
+        ('accounts', '0006_known_devices'),
     ]
 
     operations = [

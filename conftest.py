@@ -64,6 +64,9 @@ def _test_defaults(settings, tmp_path):
     # The token cache is on by default with Redis; the query counts the tests assert include the
     # token's read on every engine. accounts/tests/test_token_cache.py turns it on itself.
     settings.TOKEN_CACHE_SECONDS = 0
+    # The conversations' events long-poll answers at once (a fuzzed request must not wait 25 s);
+    # conversations/tests/test_push_and_events.py turns it on itself.
+    settings.CONVERSATIONS_LONGPOLL_SECONDS = 0
     # Tasks run in-process in tests, whatever broker the settings name; tests that need
     # the broker's behaviour switch this off themselves.
     celery_app.conf.task_always_eager = True

@@ -182,6 +182,15 @@ class User(AbstractUser):
         _("微信号可见范围"), max_length=16, choices=Visibility.choices, default=Visibility.COLLEAGUES
     )
 
+    # Who may see whether I am online and when I was last seen (issue 14; the card fields' rule).
+    presence_visibility = models.CharField(
+        _("在线状态可见范围"), max_length=16, choices=Visibility.choices, default=Visibility.COLLEAGUES
+    )
+    # Written at most every CONVERSATIONS_LAST_SEEN_PERSIST_SECONDS (the live state is in Redis).
+    last_seen_at = models.DateTimeField(_("最近在线"), null=True, blank=True)
+    # The address of the last login (seed 004's ``login_ip``), shown to the user only.
+    last_login_ip = models.GenericIPAddressField(_("最近登录地址"), null=True, blank=True)
+
     # Search and sort keys derived from the name (see accounts.pinyin), kept by the services.
     name_pinyin = models.CharField(_("姓名拼音"), max_length=255, blank=True, db_index=True)
     name_initials = models.CharField(_("姓名首字母"), max_length=64, blank=True, db_index=True)

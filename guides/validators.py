@@ -69,6 +69,18 @@ def _looks_like(ext: str, head: bytes, file) -> bool:
     return False
 
 
+def content_matches(ext: str, file) -> bool:
+    """Whether the bytes of ``file`` (an open file, rewound afterwards) really are a ``ext`` file
+    (shared with conversations' file messages)."""
+    try:
+        file.seek(0)
+        head = file.read(16)
+        file.seek(0)
+        return _looks_like(ext, head, file)
+    finally:
+        file.seek(0)
+
+
 def validate_guide_file(value) -> None:
     """Refuse a file of a type not allowed, too large, or whose content does not match its name.
 

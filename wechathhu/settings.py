@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "repairs",
     "guides",
     "official",
+    "conversations",
     "portal",
 ]
 
@@ -577,3 +578,35 @@ WECHAT_OFFICIAL_REPLY_TEMPLATE_FIELDS = env.dict(
 WECHAT_OFFICIAL_FETCH_UNIONID = env.bool("WECHAT_OFFICIAL_FETCH_UNIONID", default=False)
 # The hot-topics list counts posts of this many days.
 WECHAT_OFFICIAL_HOT_TOPIC_DAYS = env.int("WECHAT_OFFICIAL_HOT_TOPIC_DAYS", default=7)
+
+# conversations (issue 14: direct and group chat)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ConversationKindEnum"] = "conversations.models.ConversationKind"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ConversationMemberRoleEnum"] = "conversations.models.MemberRole"
+# Who may start a conversation with whom; drop a rule to restrict. colleagues: teachers and staff of
+# one department; friends: the other person added me as a friend; audiences: a counsellor or head
+# teacher and their class's students, a group manager and the group's members (both ways);
+# staff: staff with anyone. An existing conversation stays usable.
+CONVERSATIONS_START_RULES = env.list(
+    "CONVERSATIONS_START_RULES", default=["colleagues", "friends", "audiences", "staff"]
+)
+CONVERSATIONS_GROUP_MAX_MEMBERS = env.int("CONVERSATIONS_GROUP_MAX_MEMBERS", default=200)
+CONVERSATIONS_MESSAGE_MAX_LENGTH = env.int("CONVERSATIONS_MESSAGE_MAX_LENGTH", default=5000)
+# Largest picture and file (bytes); file types allowed (extensions, each also checked by content).
+CONVERSATIONS_PICTURE_MAX_BYTES = env.int("CONVERSATIONS_PICTURE_MAX_BYTES", default=10 * 1024 * 1024)
+CONVERSATIONS_FILE_MAX_BYTES = env.int("CONVERSATIONS_FILE_MAX_BYTES", default=20 * 1024 * 1024)
+CONVERSATIONS_FILE_EXTENSIONS = env.list(
+    "CONVERSATIONS_FILE_EXTENSIONS",
+    default=["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "zip", "png", "jpg", "jpeg", "gif", "webp"],
+)
+# A sender may recall their message for this many seconds.
+CONVERSATIONS_RECALL_SECONDS = env.int("CONVERSATIONS_RECALL_SECONDS", default=120)
+# POST /api/v1/conversations/send: at most this many recipients at once.
+CONVERSATIONS_SEND_MAX_RECIPIENTS = env.int("CONVERSATIONS_SEND_MAX_RECIPIENTS", default=50)
+# Presence: online for this many seconds after a ping (clients ping every 60 s); last_seen_at is
+# written to the database at most once per CONVERSATIONS_LAST_SEEN_PERSIST_SECONDS per user.
+CONVERSATIONS_PRESENCE_ONLINE_SECONDS = env.int("CONVERSATIONS_PRESENCE_ONLINE_SECONDS", default=140)
+CONVERSATIONS_LAST_SEEN_PERSIST_SECONDS = env.int("CONVERSATIONS_LAST_SEEN_PERSIST_SECONDS", default=300)
+# GET /api/v1/conversations/events waits at most this long for news (long-poll). It holds a worker
+# thread meanwhile: with Redis, run gunicorn with the gthread worker class (GUNICORN_WORKER_CLASS,
+# GUNICORN_THREADS). 0 = answer at once (plain polling; the default without Redis).
+CONVERSATIONS_LONGPOLL_SECONDS = env.int("CONVERSATIONS_LONGPOLL_SECONDS", default=25 if REDIS_URL else 0)

@@ -67,10 +67,12 @@ urlpatterns = [
     path("bench/ceiling", bench_ceiling, name="bench-ceiling"),
     path("api/v1/", include("messaging.api.urls")),
     path("api/v1/", include("accounts.api.urls_v1")),
+    path("api/v1/", include("conversations.api.urls")),
     # The WeChat official account: its webhook and the page login (/wechat/…).
     path("", include("official.api.urls")),
     # Mini-program contract, at the root.
     path("", include("accounts.api.urls")),
+    path("", include("conversations.api.urls_root")),
     path("", include("reservations.api.urls")),
     path("", include("activities.api.urls")),
     path("", include("repairs.api.urls")),

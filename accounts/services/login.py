@@ -132,9 +132,17 @@ def user_check_password(
         if pending is not None and pending.check_password(password):
             raise ApplicationError(AWAITING_APPROVAL, field=NON_FIELD_ERRORS, code=Code.AWAITING_APPROVAL)
         raise ApplicationError(LOGIN_FAILED, field=NON_FIELD_ERRORS, code=Code.LOGIN_FAILED)
-    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now(), last_login_ip=client_ip(request))
     _device_remember(user=user, request=request, device_id=device_id, browser=browser)
     return user
+
+
+def client_ip(request) -> str | None:
+    """The address a login comes from (seed 004's ``login_ip``); the proxy in front of the site
+    sets ``REMOTE_ADDR`` (deploy/)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def user_login_with_password(
@@ -145,11 +153,13 @@ def user_login_with_password(
     return token_issue(user=user, device=device, device_id=device_id)
 
 
-def user_login_with_wechat_code(*, code: str, device: str, device_id: str = "") -> tuple[AuthToken, bool]:
+def user_login_with_wechat_code(
+    *, code: str, device: str, device_id: str = "", request=None
+) -> tuple[AuthToken, bool]:
     """Log in with a ``wx.login()`` code; the WeChat account must be bound to an active user."""
     session = wechat_session(code)
     user = User.objects.filter(wechat_openid=session.openid, is_active=True).first()
     if user is None:
         raise ApplicationError(WECHAT_NOT_BOUND, code=Code.WECHAT_NOT_BOUND)
-    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now(), last_login_ip=client_ip(request))
     return token_issue(user=user, device=device, device_id=device_id)

@@ -68,6 +68,9 @@ class WeChatCodeToTokenView(LoginThrottleMixin, APIView):
     def post(self, request):
         data = WeChatCodeSerializer.validated(request.data)
         token, created = user_login_with_wechat_code(
-            code=data["code"], device=request_device(request, data), device_id=data.get("device_id", "")
+            code=data["code"],
+            device=request_device(request, data),
+            device_id=data.get("device_id", ""),
+            request=request,
         )
         return token_response(token, created)

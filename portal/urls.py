@@ -7,6 +7,7 @@ from .views import (
     auth,
     claim,
     contacts,
+    conversations,
     discussion,
     guides,
     home,
@@ -47,6 +48,16 @@ urlpatterns = [
         "sent/<int:pk>/questions/<int:comment_id>/answer/",
         discussion.SentAnswerPage.as_view(),
         name="sent-answer",
+    ),
+    # 会话
+    path("conversations/", conversations.ConversationsPage.as_view(), name="conversations"),
+    path(
+        "conversations/<int:conversation_id>/", conversations.ConversationPage.as_view(), name="conversation"
+    ),
+    path(
+        "conversations/start/<int:user_id>/",
+        conversations.StartConversationPage.as_view(),
+        name="conversation-start",
     ),
     # 通讯录
     path("contacts/", contacts.ContactsPage.as_view(), name="contacts"),

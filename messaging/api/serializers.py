@@ -239,13 +239,6 @@ class GlobalMessageInputSerializer(serializers.Serializer):
     )
     poll = PollInputSerializer(required=False, allow_null=True, help_text="扩展：随消息发起投票")
 
-    def validate(self, attrs):
-        published_at = attrs.get("published_at") or timezone.now()
-        expires_at = attrs.get("expires_at")
-        if expires_at is not None and expires_at <= published_at:
-            raise serializers.ValidationError({"expires_at": ["过期时间必须晚于发布时间。"]})
-        return attrs
-
 
 def remind_field() -> serializers.IntegerField:
     """The read-aware reminder's hours, as the sender sets them on create and update."""
@@ -296,14 +289,6 @@ class MessageUpdateInputSerializer(serializers.Serializer):
     )
     remind_unread_after_hours = remind_field()
     comments_open = serializers.BooleanField(required=False, help_text="扩展：开放或关闭评论和私密提问")
-
-    def validate(self, attrs):
-        message = self.context["message"]
-        published_at = attrs.get("published_at", message.published_at)
-        expires_at = attrs.get("expires_at", message.expires_at)
-        if expires_at is not None and expires_at <= published_at:
-            raise serializers.ValidationError({"expires_at": ["过期时间必须晚于发布时间。"]})
-        return attrs
 
 
 class RecipientsInputSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ from guides.models import Guide
 from wechathhu.core.downloads import content_disposition
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+MAX_RANGE_DIGITS = 18  # a byte position of 19 digits is past any file this site serves
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
@@ -28,6 +29,10 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
     if not match or match.groups() == ("", ""):
         return None
     first, last = match.groups()
+    if len(first) > MAX_RANGE_DIGITS or len(last) > MAX_RANGE_DIGITS:
+        # Beyond any file (and beyond what int() converts at all past 4300 digits): refused as
+        # unsatisfiable before any conversion.
+        return False
     if first == "":  # suffix: the last N bytes
         length = int(last)
         if length == 0 or size == 0:

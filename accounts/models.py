@@ -70,7 +70,7 @@ class Visibility(models.TextChoices):
     """Who may see one field of a user's directory card (staff and the owner always may)."""
 
     EVERYONE = "everyone", _("所有登录用户")
-    COLLEAGUES = "colleagues", _("同系所同事和我的好友")
+    COLLEAGUES = "colleagues", _("同系所同事（同系所的教师和职工，不含学生）和我的好友")
     NOBODY = "nobody", _("仅自己")
 
 

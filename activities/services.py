@@ -279,7 +279,9 @@ def _insert_record(**fields) -> ClockinResult:
         return ClockinResult(existing, False)
 
 
-def clockin_scan(*, user, key, latitude=None, longitude=None) -> ClockinResult:
+def clockin_scan(
+    *, user, key, latitude=None, longitude=None, activity_id: int | None = None
+) -> ClockinResult:
     """Clock ``user`` in with a scanned QR text (the bare key, or the URL the QR code shows).
 
     Refusals are ``ApplicationError`` with the original's messages. A repeated scan after success
@@ -290,7 +292,8 @@ def clockin_scan(*, user, key, latitude=None, longitude=None) -> ClockinResult:
     if not verdict.valid:
         raise ApplicationError(QR_INVALID, code=Code.QR_INVALID)
     item = ClockinItem.objects.select_related("activity").filter(pk=verdict.item_id).first()
-    if item is None:
+    if item is None or (activity_id is not None and item.activity_id != activity_id):
+        # (seed 002's POST /activities/clockins/<activity_id>/: a code of another activity is refused)
         raise ApplicationError(QR_INVALID, code=Code.QR_INVALID)
     if not verdict.fresh:
         raise ApplicationError(QR_EXPIRED, code=Code.QR_EXPIRED)

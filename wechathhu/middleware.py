@@ -6,6 +6,7 @@ from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
 from django.db import connections
 from django.middleware import locale
+from django.urls import is_valid_path
 
 
 class QueryCountHeaderMiddleware:
@@ -86,3 +87,30 @@ class AuthenticationMiddleware(BrowserOnlyMiddleware, auth.AuthenticationMiddlew
 
 class MessageMiddleware(BrowserOnlyMiddleware, messages.MessageMiddleware):
     pass
+
+
+class TrailingSlashMiddleware:
+    """Every path answers the same with or without its trailing slash (issue 16 item 4).
+
+    Django's ``APPEND_SLASH`` redirects a path that only resolves with the slash: a 301 that
+    drops a POST's body (and a RuntimeError, a 500, under DEBUG). Here such a request is served
+    by the slashed path directly, and a path that only resolves without its slash (seed 001's
+    ``/api/v1/…``) by the bare one. Browser pages (the admin, the portal) keep Django's redirect
+    for GET, so their relative links stay right.
+    """
+
+    BROWSER_PREFIXES = ("/admin/", "/m/", "/static/", "/media/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if not (
+            request.method in ("GET", "HEAD") and (path + "/").startswith(self.BROWSER_PREFIXES)
+        ) and not is_valid_path(path, getattr(request, "urlconf", None)):
+            other = path[:-1] if path.endswith("/") else path + "/"
+            if other != "" and is_valid_path(other, getattr(request, "urlconf", None)):
+                request.path_info = other
+                request.path = request.path.removesuffix(path) + other
+        return self.get_response(request)

@@ -426,6 +426,7 @@ ROWS = [
         },
         note="own: an activity open to me; other: one not for me (400 under `activity`)",
     ),
+    Row("activities:enrollment-create", "GET", expect(200)),
     Row(
         "activities:enrollment-detail",
         "GET",
@@ -450,6 +451,14 @@ ROWS = [
         expect(200, other=400),
         data=lambda c: {"key": qr.make_key(c.obj["clockin_item"])},
         note="other: the QR of an activity I am not enrolled in",
+    ),
+    Row(
+        "activities:clockin-list",
+        "POST",
+        expect(200, other=400),
+        kwargs=lambda c: {"activity_id": c.obj["activity"]},
+        data=lambda c: {"key": qr.make_key(c.obj["clockin_item"])},
+        note="seed 002's spelling of the scan; other: an activity I am not enrolled in",
     ),
     Row(
         "activities:clockin-code",

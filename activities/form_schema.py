@@ -25,6 +25,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from wechathhu.core import jsonsafe
+
 FIELD_TYPES = {
     "text": "单行文本",
     "textarea": "多行文本",
@@ -100,7 +102,7 @@ def form_schema_validate(raw: str | dict) -> dict:
         if not raw.strip():
             return {}
         try:
-            schema = json.loads(raw)
+            schema = jsonsafe.loads(raw)
         except ValueError as exc:
             raise ValidationError(f"报名表单不是合法的 JSON：{exc}") from exc
     else:
@@ -246,7 +248,7 @@ def answers_parse(raw: Any) -> dict:
     """``participating_metas`` as sent: a JSON string (the mini-program) or an object."""
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw) if raw.strip() else None
+            raw = jsonsafe.loads(raw) if raw.strip() else None
         except ValueError:
             raw = None
     if not isinstance(raw, dict):
@@ -282,7 +284,7 @@ def answers_validate(schema: dict, answers: dict) -> dict:
 def answers_load(text: str) -> dict:
     """Stored answers (JSON text) as a dict; anything unreadable reads as no answers."""
     try:
-        value = json.loads(text or "{}")
+        value = jsonsafe.loads(text or "{}")
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}

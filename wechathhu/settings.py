@@ -260,6 +260,12 @@ REST_FRAMEWORK = {
         "wechathhu.api.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # JSON bodies with a nesting limit (a 1 000-deep body is a 400, not a RecursionError).
+    "DEFAULT_PARSER_CLASSES": [
+        "wechathhu.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "wechathhu.api.negotiation.PortalContentNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

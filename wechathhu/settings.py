@@ -470,6 +470,8 @@ RESERVATION_MIN_MINUTES = env.int("RESERVATION_MIN_MINUTES", default=30)
 RESERVATION_MAX_MINUTES = env.int("RESERVATION_MAX_MINUTES", default=180)
 # How far ahead a booking may start (days).
 RESERVATION_MAX_ADVANCE_DAYS = env.int("RESERVATION_MAX_ADVANCE_DAYS", default=60)
+# How many bookings that have not ended yet one user may hold (staff are exempt; 0: no limit).
+RESERVATION_MAX_ACTIVE_PER_USER = env.int("RESERVATION_MAX_ACTIVE_PER_USER", default=20)
 # Staff may override the rules above from the admin, but no booking ever exceeds this (minutes).
 RESERVATION_HARD_MAX_MINUTES = env.int("RESERVATION_HARD_MAX_MINUTES", default=24 * 60)
 # Longest window the availability search accepts (days), and the step between offered slots.

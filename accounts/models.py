@@ -2,7 +2,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -137,7 +137,9 @@ class User(AbstractUser):
     tel = models.CharField(_("办公电话"), max_length=32, blank=True)
     qq = models.CharField(_("QQ"), max_length=32, blank=True)
     wechat = models.CharField(_("微信号"), max_length=255, blank=True)
-    description = models.TextField(_("简介"), blank=True)
+    description = models.TextField(
+        _("简介"), blank=True, max_length=500, validators=[MaxLengthValidator(500)]
+    )
 
     # Who may see each card field (see accounts.privacy.ContactVisibility). Plain columns, so
     # a directory row carries its own rules and no join is needed to apply them.
@@ -213,7 +215,9 @@ class CampusGroup(TimestampedModel):
     """A named group that messages and activities can target: 班干部, 学生会, a 协会 …"""
 
     name = models.CharField(_("名称"), max_length=100, unique=True)
-    description = models.TextField(_("说明"), blank=True)
+    description = models.TextField(
+        _("说明"), blank=True, max_length=500, validators=[MaxLengthValidator(500)]
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("成员"),

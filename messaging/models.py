@@ -10,7 +10,7 @@ Two status axes (DESIGN.md):
 """
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -41,6 +41,10 @@ class MessagePriority(models.TextChoices):
     URGENT = "urgent", _("紧急")
 
 
+# The longest message text (an announcement of a few pages; seed 001 names no limit).
+CONTENT_MAX_LENGTH = 20000
+
+
 class Message(TimestampedModel):
     """One message, targeted (recipient rows) or global (no rows until users act on it).
 
@@ -50,7 +54,12 @@ class Message(TimestampedModel):
     """
 
     title = models.CharField(_("标题"), max_length=200)
-    content = models.TextField(_("内容"), blank=True)
+    content = models.TextField(
+        _("内容"),
+        blank=True,
+        max_length=CONTENT_MAX_LENGTH,
+        validators=[MaxLengthValidator(CONTENT_MAX_LENGTH)],
+    )
     type = models.CharField(
         _("类型"), max_length=16, choices=MessageType.choices, default=MessageType.NOTIFICATION
     )

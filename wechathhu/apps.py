@@ -13,6 +13,9 @@ class WechathhuConfig(AppConfig):
         from django.conf import settings
 
         from . import checks
+        from .admin_fields import bound_admin_datetimes
+
+        bound_admin_datetimes()
 
         if not settings.DEBUG:
             problem = checks.site_url_problem()

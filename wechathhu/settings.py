@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.PortalHeadersMiddleware",
     "portal.middleware.PortalGZipMiddleware",
+    # An id or a date beyond any column or calendar is a 400 wherever it surfaces (admin filters …).
+    "wechathhu.middleware.OutOfRangeMiddleware",
 ]
 
 if not DEBUG:

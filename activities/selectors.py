@@ -448,3 +448,35 @@ def activities_enrolled_in_span(*, user, start, end) -> QuerySet[Activity]:
         .prefetch_related(Prefetch("clockin_items", queryset=ClockinItem.objects.order_by("from_time", "id")))
         .order_by("time_start", "id")
     )
+
+
+# --- The admin's 今日概览 -------------------------------------------------------------------------
+
+
+def activity_overview(*, start, end) -> QuerySet[Activity]:
+    """The activities taking place within ``[start, end)``, earliest first, each with
+    ``enrolled_total`` (people holding a place) and ``clocked_total`` (of those, how many have
+    clocked in to at least one item): one query, however many activities and people."""
+    clocked = ClockinRecord.objects.filter(enrollment_id=OuterRef("pk"))
+    clocked_people = (
+        Enrollment.objects.filter(activity_id=OuterRef("pk"), status=EnrollmentStatus.ENROLLED)
+        .filter(Exists(clocked))
+        .order_by()
+        .values("activity_id")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    return (
+        Activity.objects.filter(time_start__lt=end, time_end__gt=start)
+        .annotate(
+            enrolled_total=_count_of(EnrollmentStatus.ENROLLED),
+            clocked_total=Coalesce(Subquery(clocked_people, output_field=IntegerField()), Value(0)),
+        )
+        .only("id", "name", "location", "time_start", "time_end")
+        .order_by("time_start", "id")
+    )
+
+
+def clockin_rate(*, clocked: int, enrolled: int) -> float | None:
+    """Clocked-in people ÷ people holding a place (at most 1); ``None`` when nobody holds one."""
+    return min(1.0, clocked / enrolled) if enrolled else None

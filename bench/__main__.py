@@ -240,6 +240,8 @@ def run(args, env: dict, started: datetime) -> int:
                 checks.targeted_send,
                 lambda: checks.same_slot(base_url, tokens),
                 checks.clockin_filter,
+                checks.message_search,
+                checks.hot_list,
                 lambda: pages.page_weight(base_url, pages.session_cookies([tokens[0][0]])[0]),
             ):
                 extra.append(check())

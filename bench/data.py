@@ -243,9 +243,10 @@ DIRECT_PER_USER = 1  # messages to 1–19 named users, as many as there are user
 
 
 def _message_tables_clear() -> None:
-    from messaging.models import Message, MessageDelivery, MessageRecipient
+    from messaging.models import Message, MessageDelivery, MessageRecipient, MessageSearchTerm
 
     models = [
+        MessageSearchTerm,
         MessageDelivery,
         MessageRecipient,
         Message.audience_departments.through,
@@ -422,6 +423,27 @@ def build_messages(scale: dict, rng: random.Random) -> None:
             cursor.execute("SET SESSION unique_checks=1, foreign_key_checks=1")
     progress.close()
     Message.objects.create(title=MESSAGES_DONE, is_active=False, sender=staff)
+
+
+def build_search_index(scale: dict, rng: random.Random) -> None:
+    """The messages' full-text index (``messaging.search``), as the services would have written it
+    (the messages above are inserted in bulk); skipped once every message has its terms."""
+    from messaging import search
+    from messaging.models import Message, MessageSearchTerm
+
+    last = Message.objects.exclude(title=MESSAGES_DONE).order_by("-pk").values_list("pk", flat=True).first()
+    if last is None or MessageSearchTerm.objects.filter(message_id=last).exists():
+        return
+    total = Message.objects.count()
+    progress = Progress("message search index", total)
+    done = [0]
+
+    def advance(n: int) -> None:
+        progress.advance(n - done[0])
+        done[0] = n
+
+    search.rebuild(batch=2000, progress=advance)
+    progress.close()
 
 
 # --- Reservations: 500 rooms, 200 000 bookings ----------------------------------------------------
@@ -734,6 +756,7 @@ def build_guides(scale: dict, rng: random.Random) -> None:
 BUILDERS = [
     build_users,
     build_messages,
+    build_search_index,
     build_rooms,
     build_bookings,
     build_activities,

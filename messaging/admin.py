@@ -25,7 +25,17 @@ from accounts.selectors import audience_user_ids
 from wechathhu.core.admin import OUTBOX_FIELDS, OUTBOX_LIST_DISPLAY, OutboxAdminMixin
 from wechathhu.core.errors import ApplicationError
 
-from . import admin_delivery, admin_report, audiences, exports, selectors, services
+from . import (
+    admin_content,
+    admin_delivery,
+    admin_report,
+    attachments,
+    audiences,
+    compose,
+    exports,
+    selectors,
+    services,
+)
 from .models import (
     Category,
     DeliveryPreference,
@@ -34,6 +44,7 @@ from .models import (
     Message,
     MessageDelivery,
     MessageRecipient,
+    MessageTemplate,
     PushDelivery,
 )
 
@@ -57,6 +68,7 @@ class MessageAdminForm(forms.ModelForm):
     kinds = forms.MultipleChoiceField(
         label=_("按身份"), choices=UserKind.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
+    files = admin_content.files_field()
     add_recipients = forms.ModelMultipleChoiceField(
         label=_("追加接收者"),
         queryset=User.objects.filter(is_active=True),
@@ -64,6 +76,9 @@ class MessageAdminForm(forms.ModelForm):
         widget=_user_picker(),
         help_text=_("把这条定向消息再发给这些用户（已是接收者的会被跳过）"),
     )
+
+    def clean_files(self):
+        return admin_content.clean_files(self.cleaned_data.get("files") or [])
 
     class Meta:
         model = Message
@@ -223,6 +238,7 @@ class MessageAdmin(admin.ModelAdmin):
     date_hierarchy = "published_at"
     autocomplete_fields = ("audience_departments", "audience_classes", "audience_groups")
     actions = ("withdraw", "republish", "copy_as_new", "delete_selected")
+    inlines = (admin_content.MessageAttachmentInline,)
     ordering = ("-published_at", "-id")
     list_per_page = 50
 
@@ -286,7 +302,7 @@ class MessageAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return (
-                (None, {"fields": ("title", "content", ("type", "priority"), "category")}),
+                (None, {"fields": ("title", "content", ("type", "priority"), "category", "files")}),
                 (
                     _("接收范围"),
                     {
@@ -306,7 +322,7 @@ class MessageAdmin(admin.ModelAdmin):
                 (_("发布"), {"fields": ("published_at", "expires_at", "remind_unread_after_hours")}),
             )
         fieldsets = [
-            (None, {"fields": ("title", "content", ("type", "priority"), "category")}),
+            (None, {"fields": ("title", "content", ("type", "priority"), "category", "files")}),
             (_("发布"), {"fields": ("published_at", "expires_at", "remind_unread_after_hours", "is_active")}),
             (
                 _("接收与阅读"),
@@ -334,6 +350,7 @@ class MessageAdmin(admin.ModelAdmin):
     def get_changeform_initial_data(self, request):
         """``?copy_from=<id>``: start a new message from one the user may manage ("copy as new")."""
         initial = super().get_changeform_initial_data(request)
+        initial.update(admin_content.template_initial(request, request.user))  # ?template=<id>
         source_id = request.GET.get("copy_from")
         if source_id and source_id.isdigit():
             source = self.get_queryset(request).filter(pk=int(source_id)).first()
@@ -357,7 +374,8 @@ class MessageAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         try:
             if not change:
-                return services.message_create(
+                return compose.message_compose(
+                    uploads=data.get("files") or (),
                     sender=request.user,
                     title=data["title"],
                     content=data.get("content", ""),
@@ -383,6 +401,8 @@ class MessageAdmin(admin.ModelAdmin):
                 services.message_add_recipients(
                     message=message, recipient_ids=[u.pk for u in data["add_recipients"]], by=request.user
                 )
+            if data.get("files"):
+                attachments.attachments_add(message=message, uploads=data["files"], user=request.user)
             return message
         except ApplicationError as exc:
             raise PermissionDenied(exc.message) if exc.status == 403 else ValidationError(exc.message)
@@ -391,7 +411,9 @@ class MessageAdmin(admin.ModelAdmin):
         """Already saved by ``save_form``."""
 
     def save_related(self, request, form, formsets, change):
-        """Audiences are written by ``message_send``; nothing else is related."""
+        """Audiences are written by ``message_send``; attachments ticked for removal go through the
+        service (``admin_content``)."""
+        admin_content.save_attachment_deletions(request, formsets)
 
     def delete_model(self, request, obj):
         services.message_delete(message=obj)
@@ -635,3 +657,6 @@ class DigestItemAdmin(admin.ModelAdmin):
     search_fields = ("title", "body")
     date_hierarchy = "date"
     ordering = ("-date",)
+
+
+admin.site.register(MessageTemplate, admin_content.MessageTemplateAdmin)

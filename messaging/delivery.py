@@ -42,6 +42,7 @@ from .models import (
     MessageRecipient,
     PushDelivery,
 )
+from .personal_text import personal_content
 from .preferences import DeliveryPreferences, delivery_preferences_for_users
 
 PRIORITY_RANK = {p: i for i, p in enumerate(MessagePriority.values)}
@@ -393,7 +394,10 @@ def delivery_send(delivery: MessageDelivery) -> None:
         ).exists()
     ):
         raise outbox.Skip(SKIP_TEXT["read"], reason="read")
-    send_to_user(channel=delivery.channel, user=delivery.recipient, content=message_content(message))
+    content = personal_content(
+        message_content(message), message_id=message.pk, recipient_id=delivery.recipient_id
+    )
+    send_to_user(channel=delivery.channel, user=delivery.recipient, content=content)
 
 
 def push_send(push: PushDelivery) -> None:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Department, User, UserKind
 
-from . import demo_delivery
+from . import demo_content, demo_delivery
 from .models import Message, MessagePriority, MessageRecipient, MessageType
 
 DEMO_MESSAGES = 300
@@ -80,7 +80,7 @@ def _state(rng: random.Random, published, priority, now):
 
 
 def seed(out) -> list[str]:
-    return [*_seed_messages(), *demo_delivery.seed(out)]
+    return [*_seed_messages(), *demo_delivery.seed(out), *demo_content.seed(out)]
 
 
 def _seed_messages() -> list[str]:

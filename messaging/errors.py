@@ -16,3 +16,10 @@ class MessagingErrorCode(StrEnum):
     REMINDER_NOT_ALLOWED = "reminder_not_allowed"
     NOT_THE_SENDER = "not_the_sender"
     AUDIENCE_NOT_ALLOWED = "audience_not_allowed"
+    # Attachments, the hot list, templates (issue 20 items 4, 6, 8).
+    ATTACHMENT_REFUSED = "attachment_refused"
+    ATTACHMENT_TOO_LARGE = "attachment_too_large"
+    TOO_MANY_ATTACHMENTS = "too_many_attachments"
+    INVALID_HOT_WINDOW = "invalid_hot_window"
+    UNKNOWN_PLACEHOLDERS = "unknown_placeholders"
+    PLACEHOLDERS_NEED_RECIPIENTS = "placeholders_need_recipients"

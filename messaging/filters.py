@@ -9,9 +9,10 @@ from datetime import datetime, time, timedelta
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from . import search
 from .models import Message, MessagePriority, MessageRecipient, MessageType
 
 MAX_ID = 2**63 - 1  # ids are BIGINT: a larger number is a 400, not a database error
@@ -46,10 +47,11 @@ class ChoiceFilter(django_filters.ChoiceFilter):
 
 
 def _search(queryset, name, value):
+    """Full-text search over title and content, ranked by relevance (``messaging.search``)."""
     value = value.strip()
     if not value:
         return queryset
-    return queryset.filter(Q(title__icontains=value) | Q(content__icontains=value))
+    return search.search_filter(queryset, value)
 
 
 class UserMessageFilterSet(django_filters.FilterSet):

@@ -284,5 +284,7 @@ class MessageDelivery(OutboxDelivery):
         delivery_send(self)
 
 
-# Pushes that are not messages, the daily digest and its curated item.
+# Attachments, the search index, templates and per-recipient text (issue 20 items 4, 6, 8); pushes
+# that are not messages, the daily digest and its curated item.
+from .content_models import *  # noqa: E402, F403
 from .delivery_models import *  # noqa: E402, F403

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -82,6 +82,16 @@ def _with_user_state(queryset: QuerySet[Message], *, user: User) -> QuerySet[Mes
     )
 
 
+def with_personal_text(queryset: QuerySet[Message]) -> QuerySet[Message]:
+    """On a queryset carrying the user's state: the title and content filled for that user when the
+    message was sent from a template with placeholders (``RecipientText``), and the attachments
+    (one query for the page). ``personal_title`` is ``None`` for other messages."""
+    return queryset.annotate(
+        personal_title=F("state__personal_text__title"),
+        personal_content=F("state__personal_text__content"),
+    ).prefetch_related("attachments")
+
+
 def _inbox_halves(*, user: User, now=None) -> tuple[QuerySet[Message], QuerySet[Message]]:
     visible = _with_user_state(Message.objects.filter(visible_q(now=now)), user=user)
     targeted = visible.filter(is_global=False, state_id__isnull=False)
@@ -101,11 +111,17 @@ class Inbox:
         self.targeted = targeted
         self.everyone = everyone
 
+    @property
+    def ranked(self) -> bool:
+        """Searching: the halves carry ``search_rank`` and the page is ordered by it first."""
+        return "search_rank" in self.targeted.query.annotations
+
     def _ids(self):
+        columns = ("id", "published_at", "search_rank") if self.ranked else ("id", "published_at")
         return (
             self.targeted.order_by()
-            .values_list("id", "published_at")
-            .union(self.everyone.order_by().values_list("id", "published_at"), all=True)
+            .values_list(*columns)
+            .union(self.everyone.order_by().values_list(*columns), all=True)
         )
 
     def count(self) -> int:
@@ -117,15 +133,16 @@ class Inbox:
     def __getitem__(self, item):
         if not isinstance(item, slice):
             raise TypeError("Inbox supports slicing only.")
-        page = list(self._ids().order_by("-published_at", "-id")[item])
+        ordering = ("-search_rank", "-published_at", "-id") if self.ranked else ("-published_at", "-id")
+        page = list(self._ids().order_by(*ordering)[item])
         ids = [row[0] for row in page]
         if not ids:
             return []
         rows = {
             m.pk: m
-            for m in _with_user_state(Message.objects.filter(pk__in=ids), user=self.user).select_related(
-                "sender", "category"
-            )
+            for m in with_personal_text(
+                _with_user_state(Message.objects.filter(pk__in=ids), user=self.user)
+            ).select_related("sender", "category")
         }
         return [rows[pk] for pk in ids if pk in rows]
 
@@ -148,7 +165,7 @@ def message_inbox(*, user: User, filters=None) -> Inbox:
 def message_get_for_user(*, user: User, message_id: int) -> Message:
     """One visible message addressed to ``user`` (or global), with the user's state; else 404."""
     message = (
-        _with_user_state(Message.objects.filter(visible_q(), pk=message_id), user=user)
+        with_personal_text(_with_user_state(Message.objects.filter(visible_q(), pk=message_id), user=user))
         .filter(Q(is_global=True) | Q(state_id__isnull=False))
         .select_related("sender", "category")
         .first()
@@ -244,7 +261,10 @@ def message_list_for_sender(*, user: User, filters=None) -> QuerySet[Message]:
     """seed 001's admin list: every message for a message-center administrator, a sender's own
     otherwise, newest first."""
     queryset = (
-        messages_of_sender(user=user).select_related("sender", "category").order_by("-published_at", "-id")
+        messages_of_sender(user=user)
+        .select_related("sender", "category")
+        .prefetch_related("attachments")
+        .order_by("-published_at", "-id")
     )
     return apply_filterset(SenderMessageFilterSet, filters or {}, queryset)
 
@@ -513,3 +533,34 @@ def message_report(*, user: User, date_from: date, date_to: date, granularity: s
             for m in rows
         ],
     )
+
+
+# --- The admin's 今日概览 -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MessageOverview:
+    published: int  # messages published in the span (withdrawn ones left out)
+    audience: int  # their recipients, summed
+    read: int  # of those, how many have read
+    latest: list  # the latest few, each with ``read_total``
+
+    @property
+    def rate(self) -> float | None:
+        return read_rate(read=self.read, audience=self.audience)
+
+
+def message_overview(*, start: datetime, end: datetime, latest: int = 5) -> MessageOverview:
+    """The messages published within ``[start, end)`` with their read rate, overall and for the
+    latest few: three queries, however many messages and readers."""
+    published = Message.objects.filter(published_at__gte=start, published_at__lt=end, is_active=True)
+    totals = published.aggregate(n=Count("id"), audience=Coalesce(Sum("audience_size"), 0))
+    read = MessageRecipient.objects.filter(message__in=published.values("pk"), read_at__isnull=False).count()
+    rows = list(
+        with_read_total(published.only("id", "title", "published_at", "audience_size")).order_by(
+            "-published_at", "-id"
+        )[:latest]
+    )
+    for row in rows:
+        row.read_rate = read_rate(read=row.read_total, audience=row.audience_size)
+    return MessageOverview(published=totals["n"], audience=totals["audience"], read=read, latest=rows)

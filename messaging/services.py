@@ -22,7 +22,7 @@ from wechathhu.core.errors import ApplicationError, ForbiddenError
 from wechathhu.core.services import model_update
 from wechathhu.core.tasks import enqueue_on_commit as enqueue_task_on_commit
 
-from . import audiences, categories, selectors
+from . import attachments, audiences, categories, personal_text, search, selectors
 from .delivery import deliveries_queue_for_message, deliveries_queue_reminders
 from .errors import MessagingErrorCode
 from .models import Message, MessagePriority, MessageRecipient, MessageType
@@ -125,6 +125,7 @@ def message_send(
     _arm_reminder(message)
     message.full_clean()
     message.save()
+    search.message_index(message=message)
     if not is_global:
         if department_ids:
             message.audience_departments.set(department_ids)
@@ -260,7 +261,11 @@ def message_update(*, message: Message, data: dict) -> Message:
     if "category_id" in data:
         categories.category_for_message(category_id=data["category_id"], current_id=message.category_id)
     old_reminder = message.remind_unread_after_hours
+    old_text = (message.title, message.content)
     changed = model_update(instance=message, fields=UPDATABLE_FIELDS, data=data)
+    if changed and (message.title, message.content) != old_text:
+        search.message_index(message=message)
+        personal_text.personal_texts_refresh(message=message)
     if changed and (message.published_at, message.remind_unread_after_hours) != (
         old_published_at,
         old_reminder,
@@ -276,7 +281,8 @@ def message_update(*, message: Message, data: dict) -> Message:
 
 @transaction.atomic
 def message_delete(*, message: Message) -> None:
-    """Delete a message with its recipient and delivery rows."""
+    """Delete a message with its recipient and delivery rows, and its attachments' files."""
+    attachments.attachment_files_delete_on_commit(message=message)
     message.delete()
 
 
@@ -307,6 +313,7 @@ def message_add_recipients(*, message: Message, recipient_ids, by: User | None =
                     code=MessagingErrorCode.GLOBAL_NOT_ALLOWED,
                 )
     _write_recipients(message=message, user_ids=list(audience_user_ids(user_ids=recipient_ids)))
+    personal_text.personal_texts_add(message=message)
     size = MessageRecipient.objects.filter(message=message).count()
     added = size - message.audience_size
     message.audience_size = size

@@ -66,6 +66,17 @@ def page_session_revoke(*, user, session_id: int) -> bool:
     return True
 
 
+@transaction.atomic
+def page_session_revoke_others(*, user, keep_key: str | None) -> int:
+    """Sign every browser of ``user`` out except this one (``keep_key``); returns how many."""
+    rows = list(PageSession.objects.select_for_update().filter(user=user).exclude(session_key=keep_key or ""))
+    store_class = import_string(_session_engine() + ".SessionStore")
+    for row in rows:
+        store_class(session_key=row.session_key).delete(row.session_key)
+    PageSession.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return len(rows)
+
+
 def _session_engine() -> str:
     from django.conf import settings
 

@@ -22,6 +22,7 @@ urlpatterns = [
     # 消息
     path("messages/", messages.InboxPage.as_view(), name="inbox"),
     path("messages/preferences/", messages.PreferencesPage.as_view(), name="preferences"),
+    path("messages/hot/", messages.HotPage.as_view(), name="hot"),
     path("messages/<int:pk>/", messages.MessagePage.as_view(), name="message"),
     path("messages/<int:pk>/archive/", messages.MessageArchivePage.as_view(), name="message-archive"),
     path("compose/", sending.ComposePage.as_view(), name="compose"),
@@ -31,12 +32,17 @@ urlpatterns = [
     path("contacts/", contacts.ContactsPage.as_view(), name="contacts"),
     path("contacts/<int:user_id>/", contacts.PersonPage.as_view(), name="person"),
     path("contacts/<int:user_id>/friend/", contacts.FriendPage.as_view(), name="friend"),
+    path("groups/", contacts.GroupsPage.as_view(), name="groups"),
+    path("groups/<int:group_id>/", contacts.GroupPage.as_view(), name="group"),
     # 会议室
     path("rooms/", rooms.RoomsDayPage.as_view(), name="rooms"),
     path("rooms/search/", rooms.RoomsSearchPage.as_view(), name="rooms-search"),
     path("rooms/book/", rooms.RoomBookPage.as_view(), name="room-book"),
     path("rooms/mine/", rooms.MyBookingsPage.as_view(), name="my-bookings"),
     path("rooms/mine/<int:pk>/cancel/", rooms.BookingCancelPage.as_view(), name="booking-cancel"),
+    path("rooms/series/", rooms.SeriesListPage.as_view(), name="series-list"),
+    path("rooms/series/new/", rooms.SeriesNewPage.as_view(), name="series-new"),
+    path("rooms/series/<int:pk>/", rooms.SeriesPage.as_view(), name="series"),
     # 活动
     path("activities/", activities.ActivitiesPage.as_view(), name="activities"),
     path("activities/<int:pk>/", activities.ActivityPage.as_view(), name="activity"),

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, F, Q, QuerySet, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -350,3 +350,34 @@ def reservation_list_for_user_in_span(*, user: User, start: datetime, end: datet
         .select_related("meetingroom")
         .order_by("reserve_from", "id")
     )
+
+
+# --- The admin's 今日概览 -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookingOverview:
+    bookings: int  # bookings starting in the span
+    conflicts: int  # of those, the ones overlapping another booking of the same room
+
+
+def reservation_clashes() -> Exists:
+    """True for a booking that overlaps another booking of its room (staff may book over a clash;
+    the service refuses it to everyone else): a filter or a conditional count."""
+    return Exists(
+        Reservation.objects.filter(
+            meetingroom_id=OuterRef("meetingroom_id"),
+            reserve_from__lt=OuterRef("reserve_to"),
+            reserve_to__gt=OuterRef("reserve_from"),
+            reserve_from__gt=OuterRef("reserve_from") - hard_max_duration(),
+        ).exclude(pk=OuterRef("pk"))
+    )
+
+
+def reservation_overview(*, start: datetime, end: datetime) -> BookingOverview:
+    """Bookings starting within ``[start, end)`` and how many of them clash with another booking of
+    their room, in one query."""
+    row = Reservation.objects.filter(reserve_from__gte=start, reserve_from__lt=end).aggregate(
+        bookings=Count("id"), conflicts=Count("id", filter=reservation_clashes())
+    )
+    return BookingOverview(bookings=row["bookings"], conflicts=row["conflicts"])

@@ -44,7 +44,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "wechathhu.admin_apps.WechathhuAdminConfig",  # admin.site is the project's (wechathhu.admin_site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -464,6 +464,17 @@ MESSAGING_OFFICIAL_TEMPLATE_FIELDS = env.dict(
 MESSAGING_PAGE_PATH = env("MESSAGING_PAGE_PATH", default="/m/messages/{id}/")
 # Daily digest: missed minutes (a restart, a slow beat) are caught up this far back.
 MESSAGING_DIGEST_CATCHUP_MINUTES = env.int("MESSAGING_DIGEST_CATCHUP_MINUTES", default=10)
+# Message attachments (issue 20): files per message, the largest file in bytes, and the types
+# accepted (recognised by their bytes, never their name): pdf, doc, docx, xls, xlsx, ppt, pptx,
+# zip, png, jpg, gif, webp.
+MESSAGING_ATTACHMENT_MAX_COUNT = env.int("MESSAGING_ATTACHMENT_MAX_COUNT", default=9)
+MESSAGING_ATTACHMENT_MAX_BYTES = env.int("MESSAGING_ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+MESSAGING_ATTACHMENT_TYPES = env.list(
+    "MESSAGING_ATTACHMENT_TYPES",
+    default=["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "zip", "png", "jpg", "gif", "webp"],
+)
+# The hot list (GET /api/v1/messages/hot?days=N): the longest window allowed, in days.
+MESSAGING_HOT_MAX_DAYS = env.int("MESSAGING_HOT_MAX_DAYS", default=90)
 
 # reservations
 # Bookings start and end on this grid (minutes from local midnight) and last MIN..MAX minutes.

@@ -48,3 +48,9 @@ def token_issue(*, user: User, device: str, device_id: str = "") -> tuple[AuthTo
 def token_revoke(*, token: AuthToken) -> None:
     """Sign one device out: its token stops working."""
     AuthToken.objects.filter(pk=token.pk).delete()
+
+
+def token_revoke_all(*, user: User) -> int:
+    """Sign every device (mini-program, client) of ``user`` out; returns how many there were."""
+    _, deleted = AuthToken.objects.filter(user=user).delete()  # each one's post_delete: the cache forgets it
+    return deleted.get(AuthToken._meta.label, 0)

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -52,9 +51,27 @@ def test_the_cached_user_is_the_whole_user_with_the_department(cached, make_clie
     assert count == 0
 
 
-def test_off_by_default_without_redis(make_client, user):
-    if django_settings.REDIS_URL:
-        pytest.skip("on by default with Redis")
+@pytest.mark.parametrize(("redis_url", "seconds"), [("", "0"), ("redis://127.0.0.1:6379/15", "60")])
+def test_on_by_default_only_with_redis(redis_url, seconds, tmp_path):
+    """The default as a deployment reads it: a cache every process shares (Redis) or none."""
+    env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/dev/null", "DEBUG": "true", "VAR_DIR": str(tmp_path)}
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    code = (
+        "import django; django.setup(); from django.conf import settings; print(settings.TOKEN_CACHE_SECONDS)"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter with a fixed argument list
+        [sys.executable, "-c", code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "wechathhu.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.strip() == seconds, result.stderr
+
+
+def test_off_the_token_costs_its_query(settings, make_client, user):
+    settings.TOKEN_CACHE_SECONDS = 0
     assert not token_cache.enabled()
     client = make_client(user)
     client.get("/api/v1/ping")

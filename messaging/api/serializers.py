@@ -21,6 +21,7 @@ from messaging.models import (
 )
 from wechathhu.api.fields import PortalDateTimeField
 
+from .content_serializers import AttachmentSerializer
 from .engagement_serializers import MessageCategoryBriefSerializer
 
 # Direct recipients per request (larger audiences: department_ids, class_ids, group_ids, kinds).
@@ -85,6 +86,7 @@ SEED_MESSAGE_FIELDS = (
 )
 # Added to every message shape (issue 20); seed 001's fields stay as they are.
 ADDED_MESSAGE_FIELDS = ("category",)
+ADDED_MESSAGE_FIELDS += ("attachments",)  # item 4: listed with name, size, type and URL
 # Added to the shapes a sender reads (the admin endpoints), not to the recipients' shapes.
 SENDER_MESSAGE_FIELDS = ("remind_unread_after_hours",)
 
@@ -100,6 +102,9 @@ class MessageSerializer(serializers.ModelSerializer):
     is_published = serializers.BooleanField(read_only=True)
     category = MessageCategoryBriefSerializer(
         read_only=True, allow_null=True, help_text="扩展：消息分类；无分类为 null"
+    )
+    attachments = AttachmentSerializer(
+        many=True, read_only=True, help_text="扩展：附件（名称、大小、类型、下载地址）"
     )
 
     class Meta:
@@ -128,6 +133,14 @@ class UserMessageSerializer(MessageSerializer):
             *ADDED_MESSAGE_FIELDS,
         )
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # A message sent from a template with placeholders: the text filled for this recipient.
+        if getattr(instance, "personal_title", None) is not None:
+            data["title"] = instance.personal_title
+            data["content"] = instance.personal_content
+        return data
 
     def get_is_read(self, obj) -> bool:
         return obj.state_read_at is not None

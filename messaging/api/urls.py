@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import delivery_views, engagement_views, views
+from . import content_views, delivery_views, engagement_views, views
 
 app_name = "messaging"
 
@@ -34,5 +34,34 @@ urlpatterns = [
         "admin/messages/<int:pk>/recipients",
         views.AdminMessageRecipientsView.as_view(),
         name="admin-message-recipients",
+    ),
+    # --- issue 20 items 4, 6, 8: attachments, the hot list, templates ---
+    path("messages/hot", content_views.HotMessageListView.as_view(), name="message-hot"),
+    path(
+        "messages/<int:pk>/attachments/<int:attachment_id>",
+        content_views.AttachmentDownloadView.as_view(),
+        name="message-attachment-download",
+    ),
+    path(
+        "admin/messages/<int:pk>/attachments",
+        content_views.AdminAttachmentListView.as_view(),
+        name="admin-message-attachments",
+    ),
+    path(
+        "admin/messages/<int:pk>/attachments/<int:attachment_id>",
+        content_views.AdminAttachmentDetailView.as_view(),
+        name="admin-message-attachment-detail",
+    ),
+    path("admin/templates", content_views.TemplateListView.as_view(), name="admin-template-list"),
+    path(
+        "admin/templates/from-message",
+        content_views.TemplateFromMessageView.as_view(),
+        name="admin-template-from-message",
+    ),
+    path(
+        "admin/templates/<int:pk>", content_views.TemplateDetailView.as_view(), name="admin-template-detail"
+    ),
+    path(
+        "admin/templates/<int:pk>/send", content_views.TemplateSendView.as_view(), name="admin-template-send"
     ),
 ]

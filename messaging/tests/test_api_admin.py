@@ -45,7 +45,7 @@ SEED_MESSAGE_FIELDS = {
     "updated_at",
 }
 # Added to every message shape by issue 20 (seed 001's fields above stay exactly).
-MESSAGE_FIELDS = SEED_MESSAGE_FIELDS | {"category", "remind_unread_after_hours"}
+MESSAGE_FIELDS = SEED_MESSAGE_FIELDS | {"category", "attachments", "remind_unread_after_hours"}
 RECIPIENT_FIELDS = {
     "id",
     "message_id",
@@ -341,13 +341,13 @@ def test_list_pagination_edges(staff_client, staff_user):
 
 def test_list_query_count_is_constant(superuser_client, django_assert_num_queries):
     MessageFactory()
-    # token, count, page (with senders)
-    with django_assert_num_queries(3):
+    # token, count, page (with senders), attachments
+    with django_assert_num_queries(4):
         assert len(ids(superuser_client.get(LIST))) == 1
     for _ in range(5):
         MessageFactory(sender=UserFactory())
         GlobalMessageFactory(sender=None)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         assert len(ids(superuser_client.get(LIST))) == 10
 
 
@@ -474,11 +474,11 @@ def test_detail_of_a_global_message_lists_who_acted(superuser_client, make_clien
 def test_detail_query_count_is_constant(superuser_client, django_assert_num_queries):
     message = MessageFactory()
     MessageRecipientFactory(message=message)
-    with django_assert_num_queries(3):  # token, message with sender, recipients with users
+    with django_assert_num_queries(4):  # token, message with sender, recipients with users, attachments
         superuser_client.get(full(message.pk))
     for _ in range(5):
         MessageRecipientFactory(message=message)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         assert len(superuser_client.get(full(message.pk)).json()["data"]["recipients"]) == 6
 
 

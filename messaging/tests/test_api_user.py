@@ -42,7 +42,7 @@ USER_MESSAGE_FIELDS = {
     "updated_at",
 }
 # Added to every message shape by issue 20 (seed 001's fields above stay exactly).
-ADDED_FIELDS = {"category"}
+ADDED_FIELDS = {"category", "attachments"}
 
 
 def detail(pk):
@@ -194,8 +194,8 @@ def test_second_page_and_page_size_over_the_maximum(api_client, user):
 
 def test_list_query_count_is_constant(api_client, user, django_assert_num_queries):
     to(user)
-    # token, count, page ids, page rows (with sender and my state)
-    with django_assert_num_queries(4):
+    # token, count, page ids, page rows (with sender and my state), attachments
+    with django_assert_num_queries(5):
         assert len(ids(api_client.get(LIST))) == 1
     for _ in range(6):
         to(user, sender=UserFactory())
@@ -204,7 +204,7 @@ def test_list_query_count_is_constant(api_client, user, django_assert_num_querie
     services.message_mark_read(
         user=user, message_ids=list(user.message_states.values_list("message_id", flat=True))
     )
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         assert len(ids(api_client.get(LIST))) == 10
 
 

@@ -86,3 +86,12 @@ def filesize(value) -> str:
             return f"{size:g} {unit}" if unit == "B" else f"{size:.1f} {unit}".replace(".0 ", " ")
         size /= 1024
     return f"{size:.1f} GB"
+
+
+WEEKDAY_NAMES = "一二三四五六日"
+
+
+@register.filter
+def weekday_names(days) -> str:
+    """ISO weekdays (1 = Monday) as 周一、周三."""
+    return "、".join(f"周{WEEKDAY_NAMES[day - 1]}" for day in days if 1 <= day <= 7)

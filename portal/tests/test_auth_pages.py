@@ -86,6 +86,33 @@ def test_signing_another_browser_out_from_devices(student):
     assert second.get("/m/").status_code == 200
 
 
+def test_signing_every_other_device_out_at_once(student):
+    from accounts.models import AuthToken
+    from accounts.services.tokens import token_issue
+
+    bystander = StudentFactory()
+    token_issue(user=bystander, device="别人的手机")
+    other_tokens = [token_issue(user=student, device=f"手机{i}")[0] for i in range(2)]
+    first, second, here = Client(), Client(), Client()
+    for client in (first, second, here):
+        login(client, student.username)
+    page = here.get("/m/me/devices/").content.decode()
+    assert "让其他所有设备退出登录" in page
+    response = here.post("/m/me/devices/", {"kind": "others"}, follow=True)
+    assert "已让其他 4 台设备退出登录" in response.content.decode()
+    assert first.get("/m/").status_code == 302 and second.get("/m/").status_code == 302
+    assert here.get("/m/").status_code == 200  # this browser stays
+    assert not AuthToken.objects.filter(pk__in=[t.pk for t in other_tokens]).exists()
+    assert PageSession.objects.filter(user=student).count() == 1
+    # The API refuses the revoked tokens; someone else's devices are untouched.
+    api = Client(HTTP_AUTHORIZATION=f"Token {other_tokens[0].key}")
+    assert api.get("/api/v1/messages").status_code == 401
+    assert AuthToken.objects.filter(user=bystander).count() == 1
+    # Nothing left to sign out: said so, and the button is gone.
+    again = here.post("/m/me/devices/", {"kind": "others"}, follow=True).content.decode()
+    assert "没有其他设备在登录。" in again and "让其他所有设备退出登录" not in again
+
+
 def test_someone_elses_session_cannot_be_signed_out(student, browser_for):
     victim = Client()
     login(victim, student.username)

@@ -87,7 +87,46 @@ FIELDS = [
     "post",
     "phone",
     "post_visibility",
+    "frequency",
+    "weekdays",
+    "start_date",
+    "until",
+    "count",
+    "start_time",
+    "end_time",
+    "on_conflict",
+    "from_date",
+    "user_id",
 ]
+
+
+def _series(user):
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+
+    from reservations.services import series_create
+
+    return series_create(
+        user=user,
+        meetingroom=MeetingroomFactory(),
+        description="例会",
+        frequency="weekly",
+        weekdays=[1, 3],
+        start_date=timezone.localdate() + timedelta(days=1),
+        until=None,
+        count=4,
+        start_time=time(9, 0),
+        end_time=time(10, 0),
+    ).series
+
+
+def _group(user):
+    from accounts.tests.factories import CampusGroupFactory, GroupMembershipFactory
+
+    group = CampusGroupFactory()
+    GroupMembershipFactory(group=group, user=user, is_manager=True)
+    return group
 
 
 def portal_urls(student) -> list[str]:
@@ -100,10 +139,12 @@ def portal_urls(student) -> list[str]:
         "user_id": student.pk,
         "item_id": item.pk,
         "key": "HHUCK1.1.1.x",
+        "group_id": _group(student).pk,
     }
     special = {
         "repair": RepairRequestFactory(user=student).pk,
         "guide": GuideFactory().pk,
+        "series": _series(student).pk,
     }
     MeetingroomFactory()
     urls = []

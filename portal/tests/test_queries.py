@@ -1,7 +1,7 @@
 """No page's query count grows with its list length: each list page is requested with one row and
 with several, and both cost the same number of queries."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.db import connection
@@ -87,6 +87,73 @@ def make_tokens(user, n):
         token_issue(user=user, device=f"phone {i}")
 
 
+def make_series(user, n):
+    from reservations.services import series_create
+
+    for i in range(n):
+        series_create(
+            user=user,
+            meetingroom=MeetingroomFactory(),
+            description=f"例会{i}",
+            frequency="daily",
+            weekdays=[],
+            start_date=_tomorrow() + timedelta(days=1),
+            until=None,
+            count=3,
+            start_time=time(9, 0),
+            end_time=time(10, 0),
+        )
+
+
+def make_series_occurrences(user, n):
+    from reservations.models import ReservationSeries
+
+    series = ReservationSeries.objects.filter(pk=9003).first()
+    if series is None:
+        series = ReservationSeries.objects.create(
+            pk=9003,
+            user=user,
+            meetingroom=MeetingroomFactory(),
+            description="例会",
+            frequency="daily",
+            start_date=_tomorrow(),
+            count=100,
+            start_time=time(9, 0),
+            end_time=time(10, 0),
+        )
+    start = series.occurrences.count()
+    for i in range(start, start + n):
+        day = _tomorrow() + timedelta(days=i)
+        ReservationFactory(
+            user=user,
+            meetingroom=series.meetingroom,
+            series=series,
+            reserve_from=local(day, "09:00"),
+            reserve_to=local(day, "10:00"),
+        )
+
+
+def make_groups(user, n):
+    from accounts.tests.factories import CampusGroupFactory, GroupMembershipFactory
+
+    for _ in range(n):
+        group = CampusGroupFactory()
+        GroupMembershipFactory(group=group, user=user, is_manager=True)
+        GroupMembershipFactory(group=group)
+
+
+def make_group_members(user, n):
+    from accounts.models import CampusGroup
+    from accounts.tests.factories import CampusGroupFactory, GroupMembershipFactory
+
+    group = CampusGroup.objects.filter(pk=9004).first()
+    if group is None:
+        group = CampusGroupFactory(pk=9004)
+        GroupMembershipFactory(group=group, user=user, is_manager=True)
+    for _ in range(n):
+        GroupMembershipFactory(group=group, user=UserFactory(last_name="张"))
+
+
 def make_officer_items(user, n):
     for _ in range(n):
         ClockinItemFactory().officers.add(user)
@@ -103,6 +170,11 @@ CASES = [
         make_rooms,
     ),
     ("/m/rooms/mine/", make_rooms),
+    ("/m/groups/", make_groups),
+    ("/m/groups/9004/", make_group_members),
+    ("/m/groups/9004/?q=张", make_group_members),
+    ("/m/rooms/series/", make_series),
+    ("/m/rooms/series/9003/", make_series_occurrences),
     ("/m/activities/", make_activities),
     ("/m/activities/?tab=mine", make_activities),
     ("/m/activities/9001/", make_activity_items),

@@ -1,15 +1,18 @@
 """通讯录: search the directory, my colleagues and friends, a person's card (with call and mail
-links, as their privacy allows), add or remove a friend."""
+links, as their privacy allows), add or remove a friend; my groups and their members (managed by
+the groups' managers)."""
 
+from django import forms
 from django.contrib import messages as flash
 from django.http import Http404
 
 from accounts import selectors
 from accounts.privacy import ContactVisibility
 from accounts.services import friends as friend_services
+from accounts.services import groups as group_services
 
 from ..forms import ContactSearchForm
-from .base import Page, PortalError, paginate, redirect_back, service_errors
+from .base import Page, PortalError, not_found_as_404, paginate, redirect_back, service_errors
 
 CONTACTS_PER_PAGE = 50
 
@@ -89,3 +92,99 @@ class FriendPage(Page):
         except PortalError:
             return self.invalid({"person": person, "form": form, "back": "/m/contacts/"})
         return redirect_back(request, f"/m/contacts/{user_id}/")
+
+
+# --- 分组 (groups): mine, their members; managers add, retitle and remove members --------------
+
+
+class MemberForm(forms.Form):
+    action = forms.ChoiceField(choices=[("add", "add"), ("title", "title"), ("remove", "remove")])
+    user_id = forms.IntegerField(min_value=1, max_value=2**62)
+    title = forms.CharField(label="职务", required=False, max_length=50)
+
+
+class GroupsPage(Page):
+    template_name = "portal/contacts/groups.html"
+    title = "我的分组"
+    tab = "contacts"
+
+    def get(self, request):
+        page_obj = paginate(request, selectors.group_list_for_user(user=request.user))
+        return self.render({"page_obj": page_obj, "back": "/m/contacts/"})
+
+
+class GroupPage(Page):
+    """A group's members (members and staff may look). Its managers (and staff) find people to
+    add by number, name or pinyin, change a member's title and remove members — the API's
+    services and their rules."""
+
+    template_name = "portal/contacts/group.html"
+    title = "分组成员"
+    tab = "contacts"
+
+    def _context(self, request, group_id: int, form=None) -> dict:
+        with not_found_as_404():
+            group = selectors.group_get_for_user(user=request.user, group_id=group_id)
+        can_manage = selectors.group_can_manage(group=group, user=request.user)
+        page_obj = paginate(request, selectors.group_member_list(group=group), per_page=CONTACTS_PER_PAGE)
+        search_form = ContactSearchForm(request.GET or None)
+        found = []
+        if can_manage and search_form.is_bound and search_form.is_valid() and search_form.cleaned_data["q"]:
+            people = list(
+                selectors.user_search(query=search_form.cleaned_data["q"]).select_related("department")[
+                    :FOUND_LIMIT
+                ]
+            )
+            present = set(
+                selectors.group_member_list(group=group)
+                .filter(user_id__in=[person.pk for person in people])
+                .values_list("user_id", flat=True)
+            )
+            found = [{"user": person, "member": person.pk in present} for person in people]
+        return {
+            "group": group,
+            "can_manage": can_manage,
+            "page_obj": page_obj,
+            "search_form": search_form,
+            "found": found,
+            "form": form or MemberForm(),
+            "back": "/m/groups/",
+        }
+
+    def get(self, request, group_id: int):
+        return self.render(self._context(request, group_id))
+
+    def post(self, request, group_id: int):
+        form = MemberForm(request.POST)
+        context = self._context(request, group_id, form)
+        group = context["group"]
+        if not form.is_valid():
+            return self.invalid(context)
+        data = form.cleaned_data
+        try:
+            with service_errors(form):
+                if data["action"] == "add":
+                    with not_found_as_404():
+                        user = selectors.user_get_active(user_id=data["user_id"])
+                    group_services.group_member_add(
+                        group=group, user=user, by=request.user, title=data["title"]
+                    )
+                    flash.success(request, f"已将{user.last_name}{user.first_name}加入{group.name}。")
+                else:
+                    with not_found_as_404():
+                        membership = selectors.group_membership_get(group=group, user_id=data["user_id"])
+                    name = f"{membership.user.last_name}{membership.user.first_name}"
+                    if data["action"] == "title":
+                        group_services.group_member_update(
+                            membership=membership, by=request.user, title=data["title"]
+                        )
+                        flash.success(request, f"已更新{name}的职务。")
+                    else:
+                        group_services.group_member_remove(membership=membership, by=request.user)
+                        flash.success(request, f"已将{name}移出{group.name}。")
+        except PortalError:
+            return self.invalid(context)
+        return redirect_back(request, f"/m/groups/{group.pk}/")
+
+
+FOUND_LIMIT = 20

@@ -1,5 +1,6 @@
 """我的: my profile and password, my directory card and who sees each field, my avatar, and
-the devices (API tokens) and browsers (sessions) signed in to my account, each with sign-out."""
+the devices (API tokens) and browsers (sessions) signed in to my account, each with sign-out,
+or all of them but this browser at once."""
 
 from django import forms
 from django.contrib import messages as flash
@@ -218,6 +219,15 @@ class DevicesPage(Page):
         kind, raw = request.POST.get("kind"), request.POST.get("id", "")
         pk = int(raw) if raw.isdigit() and len(raw) < 19 else None
         done = False
+        if kind == "others":
+            count = tokens.token_revoke_all(user=request.user) + services.page_session_revoke_others(
+                user=request.user, keep_key=request.session.session_key
+            )
+            if count:
+                flash.success(request, f"已让其他 {count} 台设备退出登录，只有本浏览器仍在登录。")
+            else:
+                flash.info(request, "没有其他设备在登录。")
+            return redirect("portal:devices")
         if kind == "token" and pk is not None:
             token = account_selectors.token_list_for_user(user=request.user).filter(pk=pk).first()
             if token is not None:

@@ -3,7 +3,7 @@
 from django.contrib import messages as flash
 from django.shortcuts import redirect
 
-from messaging import preferences, selectors, services
+from messaging import hot, preferences, selectors, services
 
 from ..forms import InboxFilterForm, PreferencesForm
 from .base import Page, PortalError, not_found_as_404, paginate, service_errors
@@ -30,6 +30,20 @@ class InboxPage(Page):
         except PortalError:
             return self.invalid(context)
         return self.render(context)
+
+
+class HotPage(Page):
+    """热门: the hot list's own selector (``messaging.hot``), the last week."""
+
+    template_name = "portal/messages/inbox.html"
+    fragment_template = "portal/messages/_list.html"
+    title = "热门消息"
+    tab = "messages"
+    days = 7
+
+    def get(self, request):
+        page_obj = paginate(request, hot.message_hot_list(user=request.user, days=self.days))
+        return self.render({"form": InboxFilterForm(), "page_obj": page_obj, "hot": True, "days": self.days})
 
 
 class MessagePage(Page):

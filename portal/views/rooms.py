@@ -17,9 +17,9 @@ from django.utils.http import urlencode
 
 from accounts.privacy import ContactVisibility
 from reservations import selectors, services
-from reservations.models import Meetingroom
+from reservations.models import Meetingroom, SeriesFrequency
 
-from .base import Page, PortalError, not_found_as_404, paginate, service_errors
+from .base import Page, PortalError, not_found_as_404, paginate, redirect_back, service_errors
 
 SLOTS_SHOWN_PER_ROOM = 12
 ROOMS_PER_SEARCH_PAGE = 10
@@ -358,4 +358,176 @@ class BookingCancelPage(Page):
             reservation = selectors.reservation_get_for_user(user=request.user, reservation_id=pk)
         services.reservation_cancel(reservation=reservation, by=request.user)
         flash.success(request, f"已取消 {reservation.meetingroom.name} 的预约。")
-        return redirect("portal:my-bookings")
+        return redirect_back(request, reverse("portal:my-bookings"))
+
+
+# --- 重复预约 (recurring bookings) ------------------------------------------------------------------
+
+WEEKDAY_CHOICES = [(1, "周一"), (2, "周二"), (3, "周三"), (4, "周四"), (5, "周五"), (6, "周六"), (7, "周日")]
+
+
+class SeriesForm(forms.Form):
+    room = forms.TypedChoiceField(label="会议室", coerce=int)
+    description = forms.CharField(
+        label="会议主题",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="如 课题组周例会",
+    )
+    frequency = forms.ChoiceField(
+        label="重复方式",
+        choices=SeriesFrequency.choices,
+        initial=SeriesFrequency.WEEKLY,
+        widget=forms.RadioSelect,
+    )
+    weekdays = forms.TypedMultipleChoiceField(
+        label="每周的哪几天",
+        coerce=int,
+        choices=WEEKDAY_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="每周重复时选择",
+    )
+    start_time = forms.TimeField(
+        label="开始时间", widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M")
+    )
+    end_time = forms.TimeField(
+        label="结束时间", widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M")
+    )
+    start_date = forms.DateField(
+        label="首次日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    until = forms.DateField(
+        label="截止日期（含）",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="截止日期和次数至少填一项",
+    )
+    count = forms.IntegerField(label="或共几次", required=False, min_value=1, max_value=10000)
+    on_conflict = forms.ChoiceField(
+        label="遇到已被占用的日期",
+        choices=[
+            (services.OnConflict.ABORT, "先不预约，告诉我哪些日期冲突"),
+            (services.OnConflict.SKIP, "跳过这些日期，预约其余日期"),
+        ],
+        initial=services.OnConflict.ABORT,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, rooms=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rooms = {room.pk: room for room in rooms}
+        self.fields["room"].choices = [
+            (room.pk, f"{room.name}（{room.location or '未填写位置'}，{room.seats_count} 座）")
+            for room in rooms
+        ]
+
+    def _day(self, name):
+        day = self.cleaned_data[name]
+        if day is not None and not 1900 <= day.year <= 9998:
+            raise forms.ValidationError("日期超出范围。")
+        return day
+
+    def clean_start_date(self):
+        return self._day("start_date")
+
+    def clean_until(self):
+        return self._day("until")
+
+
+def _series_rooms():
+    return list(selectors.meetingroom_list())
+
+
+class SeriesListPage(Page):
+    template_name = "portal/rooms/series_list.html"
+    title = "重复预约"
+    tab = "services"
+
+    def get(self, request):
+        page_obj = paginate(request, selectors.series_list_for_user(user=request.user))
+        return self.render({"page_obj": page_obj, "back": "/m/rooms/mine/"})
+
+
+class SeriesNewPage(Page):
+    template_name = "portal/rooms/series_new.html"
+    title = "新建重复预约"
+    tab = "services"
+
+    def get(self, request):
+        rooms = _series_rooms()
+        raw = request.GET.get("room", "")
+        initial = {"start_date": timezone.localdate() + timedelta(days=1), "weekdays": []}
+        if raw.isdigit() and len(raw) < 19 and int(raw) in {room.pk for room in rooms}:
+            initial["room"] = int(raw)
+        form = SeriesForm(initial=initial, rooms=rooms)
+        return self.render({"form": form, "back": "/m/rooms/series/"})
+
+    def post(self, request):
+        form = SeriesForm(request.POST, rooms=_series_rooms())
+        context = {"form": form, "back": "/m/rooms/series/"}
+        if not form.is_valid():
+            return self.invalid(context)
+        data = form.cleaned_data
+        try:
+            with service_errors(form):
+                plan = services.series_create(
+                    user=request.user,
+                    meetingroom=form.rooms[data["room"]],
+                    description=data["description"],
+                    frequency=data["frequency"],
+                    weekdays=data["weekdays"],
+                    start_date=data["start_date"],
+                    until=data["until"],
+                    count=data["count"],
+                    start_time=data["start_time"],
+                    end_time=data["end_time"],
+                    on_conflict=data["on_conflict"],
+                )
+        except PortalError:
+            return self.invalid(context)
+        skipped = f"，跳过了 {len(plan.conflicts)} 个已被占用的日期" if plan.conflicts else ""
+        flash.success(request, f"已预约 {len(plan.booked)} 次{skipped}。")
+        return redirect("portal:series", pk=plan.series.pk)
+
+
+class SeriesPage(Page):
+    """One of my series with its occurrences still to come; POST cancels them (from a date on)."""
+
+    template_name = "portal/rooms/series.html"
+    title = "重复预约"
+    tab = "services"
+
+    def _series(self, request, pk: int):
+        with not_found_as_404():
+            return selectors.series_get_for_user(user=request.user, series_id=pk)
+
+    def get(self, request, pk: int):
+        series = self._series(request, pk)
+        occurrences = list(selectors.series_upcoming_occurrences(series=series)[:200])
+        return self.render({"series": series, "occurrences": occurrences, "back": "/m/rooms/series/"})
+
+    def post(self, request, pk: int):
+        series = self._series(request, pk)
+        raw = request.POST.get("from_date", "")
+        form = SeriesCancelForm(request.POST)
+        from_date = form.cleaned_data["from_date"] if form.is_valid() else None
+        if raw and from_date is None:
+            flash.error(request, "日期不正确，没有取消任何一次。")
+            return redirect("portal:series", pk=pk)
+        cancelled = services.series_cancel(series=series, from_date=from_date)
+        if cancelled:
+            flash.success(request, f"已取消 {cancelled} 次预约。")
+        else:
+            flash.info(request, "没有可以取消的预约。")
+        return redirect("portal:series", pk=pk)
+
+
+class SeriesCancelForm(forms.Form):
+    from_date = forms.DateField(required=False)
+
+    def clean_from_date(self):
+        day = self.cleaned_data["from_date"]
+        if day is not None and not 1900 <= day.year <= 9998:
+            raise forms.ValidationError("日期超出范围。")
+        return day

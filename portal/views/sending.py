@@ -3,18 +3,29 @@ read rate, and who has not read one. The rules (who may send, to whom, the read 
 message center's own (``messaging.services`` / ``messaging.selectors``)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from messaging import audiences, selectors, services
+from messaging import audiences, compose, selectors, templates_service
 from messaging.categories import category_list
 from messaging.models import MessagePriority, MessageType
+from wechathhu.core.forms import MultipleFileField
 
 from .base import Page, PortalError, not_found_as_404, paginate, service_errors
 
 AUDIENCE_OPTIONS_SHOWN = 100
+TEMPLATES_SHOWN = 50
+
+
+def _int(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
 
 
 def audiences_for(user, *, search: str = "") -> dict:
@@ -51,6 +62,11 @@ class ComposeForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         help_text="留空立即发送",
     )
+    files = MultipleFileField(
+        label="附件",
+        required=False,
+        help_text=f"最多 {settings.MESSAGING_ATTACHMENT_MAX_COUNT} 个；PDF、Office 文档、压缩包或图片（按文件内容识别）",
+    )
 
     def __init__(self, *args, audiences=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,29 +98,49 @@ class ComposePage(Page):
         search = (request.GET.get("audience") or "")[:50]
         return audiences_for(request.user, search=search)
 
+    def _templates(self, request) -> list:
+        return list(templates_service.template_list(user=request.user)[:TEMPLATES_SHOWN])
+
+    def _initial(self, request, templates) -> dict:
+        """Start from a template (``?template=<id>``): its text, type, priority and category."""
+        chosen = {t.pk: t for t in templates}.get(_int(request.GET.get("template")))
+        if chosen is None:
+            return {}
+        return {
+            "title": chosen.title,
+            "content": chosen.content,
+            "type": chosen.type,
+            "priority": chosen.priority,
+            "category_id": chosen.category_id,
+        }
+
     def get(self, request):
         options = self._audiences(request)
-        form = ComposeForm(audiences=options)
+        templates = self._templates(request)
+        form = ComposeForm(audiences=options, initial=self._initial(request, templates))
         return self.render(
             {
                 "form": form,
                 "back": "/m/sent/",
                 "truncated": options["truncated"],
                 "audience": request.GET.get("audience", ""),
+                "templates": templates,
+                "template_id": _int(request.GET.get("template")),
             }
         )
 
     def post(self, request):
         options = self._audiences(request)
-        form = ComposeForm(request.POST, audiences=options)
+        form = ComposeForm(request.POST, request.FILES, audiences=options)
         context = {"form": form, "back": "/m/sent/", "truncated": options["truncated"]}
         if not form.is_valid():
             return self.invalid(context)
         data = form.cleaned_data
         try:
             with service_errors(form):
-                message = services.message_create(
+                message = compose.message_compose(
                     sender=request.user,
+                    uploads=data.get("files") or (),
                     title=data["title"],
                     content=data["content"],
                     type=data["type"],

@@ -28,6 +28,8 @@ from accounts.tests.factories import (
 from activities.tests.factories import ActivityFactory, ClockinItemFactory, EnrollmentFactory
 from guides import links
 from guides.tests.factories import GuideFactory
+from messaging import attachments
+from messaging.models import Message, MessageTemplate
 from messaging.tests.factories import MessageFactory, MessageRecipientFactory
 from repairs import services as repair_services
 from repairs.models import RepairStatus
@@ -129,6 +131,11 @@ def _build_owned(world: World, owner: str) -> dict:
     sent = MessageFactory(sender=user)
     MessageRecipientFactory(message=sent, recipient=postman)
     objs["sent_message"] = sent.pk
+    # Attachments and templates (issue 20 items 4, 8): a file on each message, a template of theirs.
+    inbox = Message.objects.get(pk=objs["inbox_message"])
+    objs["inbox_attachment"] = attachments.attachments_add(message=inbox, uploads=[png()], user=postman)[0].pk
+    objs["sent_attachment"] = attachments.attachments_add(message=sent, uploads=[png()], user=user)[0].pk
+    objs["template"] = MessageTemplate.objects.create(owner=user, name="矩阵模板", title="{姓名}：通知").pk
 
     # Meeting rooms: their own room (so nobody's bookings clash), a booking and a series.
     room = MeetingroomFactory()

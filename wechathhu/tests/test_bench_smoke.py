@@ -135,9 +135,13 @@ def test_in_process_checks_and_the_report(built):
         checks.global_send(runs=2),
         checks.targeted_send(recipients=20, runs=1),
         checks.clockin_filter(runs=1),
+        checks.message_search(runs=1),
+        checks.hot_list(runs=1),
     ]
     assert rows[1]["rows_written"] == [20]
     assert rows[2]["queries"] == 1
+    assert rows[3]["queries"] == 4 and rows[4]["queries"] == 4  # search and hot list: constant
+    assert sum(rows[3]["matches"].values()) > 0  # the bench's titles are indexed and found
     assert not Message.objects.filter(title__startswith="[bench]").exclude(title=data.MESSAGES_DONE).exists()
     table = render_checks(rows)
     assert table.count("\n") == 2 + len(rows) - 1

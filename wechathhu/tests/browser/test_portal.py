@@ -314,3 +314,45 @@ def test_pages_reflow_at_320_css_pixels(browser, live_server, settings, password
             check(page, "320-" + url.strip("/").replace("/", "-"))
     finally:
         context.close()
+
+
+def test_a_student_searches_for_a_meeting_and_downloads_its_attachment(phone, password):
+    """Issue 20 items 4 and 6 on the phone: 「会议」 found by the full-text search (no spaces in
+    Chinese), the 热门 tab, and the attachment downloaded with its Chinese name."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from messaging import attachments
+    from messaging.demo_content import demo_pdf
+
+    student = StudentFactory(last_name="王", first_name="五")
+    meeting = MessageFactory(title="全院教职工大会", content="本周五下午召开会议，议程见附件。")
+    MessageRecipientFactory(recipient=student, message=meeting)
+    MessageRecipientFactory(recipient=student, message=MessageFactory(title="食堂菜单", content="本周菜单"))
+    pdf = demo_pdf("Agenda")
+    attachments.attachments_add(
+        message=meeting, uploads=[SimpleUploadedFile("会议议程.pdf", pdf)], user=meeting.sender
+    )
+
+    page = phone
+    sign_in(page, student, password)
+    page.goto("/m/messages/")
+    page.get_by_label("搜索消息").fill("会议")
+    page.get_by_role("button", name="搜索").click()
+    expect(page.get_by_role("link", name=re.compile("食堂菜单"))).to_have_count(0)
+    expect(page.get_by_role("link", name=re.compile("全院教职工大会"))).to_be_visible()
+    check(page, "inbox-search")
+
+    page.get_by_role("link", name="热门").click()
+    page.wait_for_url(re.compile(r"/m/messages/hot/"))
+    expect(page.get_by_role("link", name=re.compile("全院教职工大会"))).to_be_visible()
+    check(page, "inbox-hot")
+
+    page.get_by_role("link", name=re.compile("全院教职工大会")).click()
+    page.wait_for_url(re.compile(r"/m/messages/\d+/"))
+    check(page, "message-attachments")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="会议议程.pdf").click()
+    download = info.value
+    assert download.suggested_filename == "会议议程.pdf"
+    with open(download.path(), "rb") as fh:
+        assert fh.read() == pdf

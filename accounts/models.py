@@ -210,6 +210,11 @@ class User(AbstractUser):
     def full_name(self) -> str:
         return f"{self.last_name}{self.first_name}"
 
+    def get_short_name(self) -> str:
+        """How the admin greets the user: the whole Chinese name (姓 + 名), never the given name
+        alone (「欢迎，理员」 for 管理员), else the number."""
+        return self.full_name or self.username
+
 
 class CampusGroup(TimestampedModel):
     """A named group that messages and activities can target: 班干部, 学生会, a 协会 …"""

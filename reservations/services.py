@@ -229,8 +229,8 @@ def reservation_update(
         notify_booker(
             user_id=reservation.user_id,
             title="会议室预约已被调整",
-            content=f"您预约的{_booking_text(old)}已被管理员{notify_by.full_name or notify_by.username}"
-            f"调整为{_booking_text(reservation)}。如有疑问请联系管理员。",
+            content=f"您预约的{_booking_text(old)}已被管理员调整为{_booking_text(reservation)}"
+            f"（操作人：{notify_by.full_name or notify_by.username}）。如有疑问请联系管理员。",
         )
     return reservation
 
@@ -248,7 +248,7 @@ def reservation_cancel(*, reservation: Reservation, by: User, notify: bool = Fal
         notify_booker(
             user_id=booker_id,
             title="会议室预约已被取消",
-            content=f"您预约的{text}已被管理员{by.full_name or by.username}取消。如有疑问请联系管理员。",
+            content=f"您预约的{text}已被管理员取消（操作人：{by.full_name or by.username}）。如有疑问请联系管理员。",
         )
 
 

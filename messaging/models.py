@@ -20,6 +20,8 @@ from accounts.models import CampusGroup, Department, SchoolClass
 from wechathhu.core.models import TimestampedModel
 from wechathhu.core.outbox import OutboxDelivery
 
+from .content_models import CONTENT_MAX_LENGTH  # the longest message text (seed 001 names no limit)
+
 # Categories, preferences, comments, attachments, polls, search, templates (issue 20).
 from .engagement_models import *  # noqa: F403
 from .engagement_models import Category
@@ -39,10 +41,6 @@ class MessagePriority(models.TextChoices):
     NORMAL = "normal", _("普通")
     HIGH = "high", _("高")
     URGENT = "urgent", _("紧急")
-
-
-# The longest message text (an announcement of a few pages; seed 001 names no limit).
-CONTENT_MAX_LENGTH = 20000
 
 
 class Message(TimestampedModel):

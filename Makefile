@@ -14,6 +14,11 @@ PORT ?= 8000
 TEST_MYSQL_URL ?= mysql://root@127.0.0.1:3306/wechathhu
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
+# Both passes run in parallel, one pytest-xdist worker per core; tests that share something costly
+# (the browser suite, the deployment smoke test, the bench's data set) stay together on one worker
+# (xdist_group, root conftest). Each worker has its own test database (pytest-django suffixes its
+# name) and its own cache keys. PYTEST_XDIST="-n 0" runs everything in one process.
+PYTEST_XDIST ?= -n auto --dist loadgroup
 # Settings for the checks and the tests: the embedded defaults, whatever a local .env says.
 CLEAN_ENV := env -u DATABASE_URL -u REDIS_URL -u EMAIL_URL -u WECHAT_APP_ID -u WECHAT_APP_SECRET \
 	ENV_FILE=/dev/null DEBUG=true CELERY_TASK_ALWAYS_EAGER=true
@@ -94,12 +99,12 @@ schema: install-dev
 	$(CLEAN_ENV) $(MANAGE) spectacular --validate --fail-on-warn --file schema/openapi.yaml
 
 test-sqlite: install-dev browserdeps
-	$(CLEAN_ENV) $(BIN)/pytest -m "not mariadb and not redis" $(PYTEST_ARGS)
+	$(CLEAN_ENV) $(BIN)/pytest $(PYTEST_XDIST) -m "not mariadb and not redis" $(PYTEST_ARGS)
 
 test-mariadb: install-dev services browserdeps
 	@if scripts/services.sh --check || [[ "$${CI:-}" == "true" ]]; then \
 		$(CLEAN_ENV) DATABASE_URL=$(TEST_MYSQL_URL) REDIS_URL=$(TEST_REDIS_URL) CACHE_KEY_PREFIX=wechathhu-test \
-			$(BIN)/pytest $(PYTEST_ARGS); \
+			$(BIN)/pytest $(PYTEST_XDIST) $(PYTEST_ARGS); \
 	else \
 		echo "MariaDB or Redis is not installed here: the MariaDB + Redis pass is skipped (CI runs it)."; \
 	fi

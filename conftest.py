@@ -6,11 +6,17 @@ backend); the database and Redis are the real ones the settings point at.
 
 import contextlib
 import email
+import ipaddress
+import itertools
+import os
 import socket
+import threading
+import uuid
 
 import pytest
 import responses
-from django.core.cache import cache
+from django.conf import settings as django_settings
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
@@ -18,6 +24,34 @@ from official.tests.wechat_side import OFFICIAL_APP_ID, OFFICIAL_TOKEN
 from wechathhu.celery import app as celery_app
 
 PASSWORD = "pass-word-123"
+_throttle_prefixes = (f"{uuid.uuid4().hex[:8]}-{n}" for n in itertools.count())
+
+
+# --- One worker's own share of the shared services (pytest-xdist: ``make test`` runs ``-n auto``) ---
+
+
+def worker_id() -> str:
+    """The xdist worker running this process ("gw0", "gw1", …), or "" when the run is not split."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def pytest_configure(config):
+    """Each xdist worker keeps its cache keys under a prefix of its own (``<CACHE_KEY_PREFIX>-gwN``),
+    so one worker's clearing, throttles, token cache and worker heartbeat never touch another's.
+    The environment carries the prefix to the processes a test starts (a second process revoking a
+    token, a real Celery worker). The databases are per worker already (pytest-django suffixes
+    ``test_<name>`` with the worker id)."""
+    worker = worker_id()
+    if not worker:
+        return
+    from django.conf import settings
+    from django.test.signals import clear_cache_handlers
+
+    prefix = f"{settings.CACHE_KEY_PREFIX}-{worker}"
+    os.environ["CACHE_KEY_PREFIX"] = settings.CACHE_KEY_PREFIX = prefix
+    for options in settings.CACHES.values():
+        options["KEY_PREFIX"] = prefix
+    clear_cache_handlers(setting="CACHES")  # caches made before this point forget their prefix
 
 
 @pytest.fixture(autouse=True)
@@ -30,23 +64,123 @@ def _test_defaults(settings, tmp_path):
     # The token cache is on by default with Redis; the query counts the tests assert include the
     # token's read on every engine. accounts/tests/test_token_cache.py turns it on itself.
     settings.TOKEN_CACHE_SECONDS = 0
+    # The conversations' events long-poll answers at once (a fuzzed request must not wait 25 s);
+    # conversations/tests/test_push_and_events.py turns it on itself.
+    settings.CONVERSATIONS_LONGPOLL_SECONDS = 0
     # Tasks run in-process in tests, whatever broker the settings name; tests that need
     # the broker's behaviour switch this off themselves.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = False
+    # The throttles count in a cache of their own (a database table without Redis, which a
+    # transactional test's flush does not empty): each test counts under its own prefix.
+    throttle = {**django_settings.CACHES["throttle"], "KEY_PREFIX": f"test-{next(_throttle_prefixes)}"}
+    settings.CACHES = {**django_settings.CACHES, "throttle": throttle}
     _clear_cache()
     yield
     _clear_cache()
 
 
 def _clear_cache():
+    """Empty the test's cache: on Redis only this run's keys (its prefix), never ``FLUSHDB``, which
+    would also empty the other xdist workers' keys (and anything else in that Redis database)."""
+    from django.core.cache.backends.redis import RedisCache
+
     from wechathhu.api.exceptions import is_cache_outage
 
     try:
-        cache.clear()
+        target = caches["default"]
+        if isinstance(target, RedisCache):
+            client = target._cache.get_client(None, write=True)
+            pattern = _redis_glob(target.key_prefix) + ":*"
+            keys = list(client.scan_iter(match=pattern, count=1000))
+            for start in range(0, len(keys), 1000):
+                client.unlink(*keys[start : start + 1000])
+        else:
+            target.clear()
     except Exception as exc:  # a test that simulates a Redis outage
         if not is_cache_outage(exc):
             raise
+
+
+def _redis_glob(text: str) -> str:
+    """``text`` matched literally in a Redis ``SCAN MATCH`` pattern."""
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
+
+
+# --- No network outside this machine ----------------------------------------------------------------
+
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+
+
+def _is_loopback(host) -> bool:
+    if not isinstance(host, str):
+        return False
+    host = host.strip("[]").lower()
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+class NetworkAccessBlocked(RuntimeError):
+    """A test tried to reach a host other than this machine."""
+
+
+_blocked_lock = threading.Lock()
+_blocked: list[str] = []
+
+
+def _check_address(sock_family, address) -> None:
+    if sock_family == getattr(socket, "AF_UNIX", object()) or isinstance(address, str | bytes):
+        return  # a unix socket
+    host = address[0] if isinstance(address, tuple) and address else address
+    if _is_loopback(host):
+        return
+    what = f"{host}:{address[1]}" if isinstance(address, tuple) and len(address) > 1 else repr(address)
+    with _blocked_lock:
+        _blocked.append(what)
+    raise NetworkAccessBlocked(
+        f"tests may only connect to this machine (127.0.0.1, ::1, localhost, unix sockets): {what}. "
+        "Fake the outside world (responses, official/tests/fake_wechat.py, the SMTP fixtures)."
+    )
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_create_connection = socket.create_connection
+
+
+def _guarded_connect(self, address):
+    _check_address(self.family, address)
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    _check_address(self.family, address)
+    return _real_connect_ex(self, address)
+
+
+def _guarded_create_connection(address, *args, **kwargs):
+    _check_address(socket.AF_INET, address)  # before the name is looked up (no DNS query either)
+    return _real_create_connection(address, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _no_network_outside_loopback(monkeypatch):
+    """Fail any test that opens a connection to a host other than this machine, even where the code
+    under test catches the error (the attempt is recorded and the test fails at its end)."""
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+    monkeypatch.setattr(socket, "create_connection", _guarded_create_connection)
+    with _blocked_lock:
+        _blocked.clear()
+    yield
+    with _blocked_lock:
+        attempts, _blocked[:] = list(_blocked), []
+    if attempts:
+        pytest.fail(f"the test tried to connect outside this machine: {', '.join(attempts)}")
 
 
 @pytest.fixture
@@ -330,10 +464,26 @@ def pytest_collection_modifyitems(config, items):
     on_mysql = "mysql" in engine
     has_redis = bool(settings.REDIS_URL)
     for item in items:
+        group = _xdist_group(item)
+        if group and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(group))
         if "mariadb" in item.keywords and not on_mysql:
             item.add_marker(pytest.mark.skip(reason="needs MariaDB/MySQL (run with DATABASE_URL=mysql://…)"))
         if "redis" in item.keywords and not has_redis:
             item.add_marker(pytest.mark.skip(reason="needs a Redis server (run with REDIS_URL=redis://…)"))
+
+
+def _xdist_group(item) -> str | None:
+    """Tests that share something costly run one after another on one worker (``--dist loadgroup``):
+    the browser suite (one Chromium per package), the deployment smoke test (a fresh virtualenv and
+    a whole stack) and the bench's builders (a data set built once per module, a server setting)."""
+    if "browser" in item.keywords:
+        return "browser"
+    if "deploy" in item.keywords:
+        return "deploy"
+    if item.module is not None and item.module.__name__.endswith("test_bench_smoke"):
+        return "bench"
+    return None
 
 
 _skipped = []

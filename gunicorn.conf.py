@@ -26,6 +26,11 @@ _env = Env()
 wsgi_app = "wechathhu.wsgi:application"
 bind = _env.list("BIND", default=["127.0.0.1:8000"])
 workers = _env.int("WEB_CONCURRENCY", default=2 * (os.cpu_count() or 1) + 1)
+# Long-polling (GET /api/v1/conversations/events, up to CONVERSATIONS_LONGPOLL_SECONDS) holds a worker
+# for its wait: with it on, use threaded workers (GUNICORN_WORKER_CLASS=gthread, GUNICORN_THREADS=8),
+# or set CONVERSATIONS_LONGPOLL_SECONDS=0 so clients poll plainly.
+worker_class = _env("GUNICORN_WORKER_CLASS", default="sync")
+threads = _env.int("GUNICORN_THREADS", default=1)
 # A request taking longer than this is killed (its worker restarted); a stop lets running requests
 # finish for graceful_timeout seconds.
 timeout = 30

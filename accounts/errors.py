@@ -5,6 +5,8 @@ from enum import StrEnum
 
 class AccountsErrorCode(StrEnum):
     LOGIN_FAILED = "login_failed"
+    LOGIN_THROTTLED = "throttled"  # 429: too many attempts from this address
+    LOCKED_FOR_UNKNOWN_DEVICES = "locked_for_unknown_devices"  # 429: the account's limit; known devices pass
     AWAITING_APPROVAL = "awaiting_approval"  # signed up, not yet approved by staff
     WECHAT_CODE_MISSING = "wechat_code_missing"
     WECHAT_NOT_BOUND = "wechat_not_bound"  # no account is bound to this WeChat user

@@ -13,6 +13,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from wechathhu.core.spreadsheets import row_safe
+
 from .models import Department, SchoolClass, User, UserKind, Visibility
 from .privacy import PRIVATE_FIELDS
 from .selectors import directory_order
@@ -63,7 +65,7 @@ def _workbook(sections: Iterable[tuple[str, list[User]]]) -> bytes:
             sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.freeze_panes = "A2"
         for user in users:
-            sheet.append([_cell(user, attribute) for _, attribute, _ in COLUMNS])
+            sheet.append(row_safe(_cell(user, attribute) for _, attribute, _ in COLUMNS))
     if not book.sheetnames:
         book.create_sheet("通讯录").append([label for label, _, _ in COLUMNS])
     buffer = io.BytesIO()
@@ -119,7 +121,7 @@ def claim_code_sheet(*, issued: list[tuple[User, str]]) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for user, code in issued:
-        sheet.append([user.username, user.full_name, code, f"{expires:%Y-%m-%d %H:%M}"])
+        sheet.append(row_safe([user.username, user.full_name, code, f"{expires:%Y-%m-%d %H:%M}"]))
     for column, width in zip("ABCD", (14, 12, 14, 18), strict=True):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()

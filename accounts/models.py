@@ -2,11 +2,14 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from wechathhu.core.models import TimestampedModel
+
+from .usernames import username_is_well_formed, username_normalize
 
 
 class Department(TimestampedModel):
@@ -82,7 +85,26 @@ DIRECTORY_ORDER = ("alpha_last", "alpha", "name_pinyin", "username")
 
 class PortalUserManager(UserManager):
     def get_by_natural_key(self, username):
-        return self.get(username=username)
+        """The account a typed 工号/学号 means (``accounts/usernames.py``): normalised, compared
+        without case; a spelling that is not a well-formed number matches nothing (MariaDB's
+        collation would take ``Ť1001`` for ``T1001``)."""
+        name = username_normalize(username)
+        if not username_is_well_formed(name):
+            raise self.model.DoesNotExist
+        found = list(self.filter(username__iexact=name)[:2])
+        if len(found) == 1:
+            return found[0]
+        exact = [user for user in found if user.username == name]
+        if exact:  # two spellings stored before names were compared without case
+            return exact[0]
+        raise self.model.DoesNotExist
+
+    def username_taken(self, username, *, exclude_pk=None) -> bool:
+        """Whether another account already has this 工号/学号 in any case or width."""
+        others = self.filter(username__iexact=username_normalize(username))
+        if exclude_pk is not None:
+            others = others.exclude(pk=exclude_pk)
+        return others.exists()
 
 
 username_validator = RegexValidator(
@@ -162,6 +184,15 @@ class User(AbstractUser):
         _("微信号可见范围"), max_length=16, choices=Visibility.choices, default=Visibility.COLLEAGUES
     )
 
+    # Who may see whether I am online and when I was last seen (issue 14; the card fields' rule).
+    presence_visibility = models.CharField(
+        _("在线状态可见范围"), max_length=16, choices=Visibility.choices, default=Visibility.COLLEAGUES
+    )
+    # Written at most every CONVERSATIONS_LAST_SEEN_PERSIST_SECONDS (the live state is in Redis).
+    last_seen_at = models.DateTimeField(_("最近在线"), null=True, blank=True)
+    # The address of the last login (seed 004's ``login_ip``), shown to the user only.
+    last_login_ip = models.GenericIPAddressField(_("最近登录地址"), null=True, blank=True)
+
     # Search and sort keys derived from the name (see accounts.pinyin), kept by the services.
     name_pinyin = models.CharField(_("姓名拼音"), max_length=255, blank=True, db_index=True)
     name_initials = models.CharField(_("姓名首字母"), max_length=64, blank=True, db_index=True)
@@ -190,6 +221,29 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.label(self.username, self.last_name, self.first_name)
+
+    @classmethod
+    def normalize_username(cls, username):
+        return username_normalize(username)
+
+    def clean_fields(self, exclude=None):
+        # Normalised before the format is checked: a full-width ``Ｔ１００１`` is ``T1001``.
+        if isinstance(self.username, str):
+            self.username = username_normalize(self.username)
+        super().clean_fields(exclude=exclude)
+
+    def clean(self):
+        super().clean()
+        if self.username and User.objects.username_taken(self.username, exclude_pk=self.pk):
+            # MariaDB's collation refuses it at the unique index (or finds the other account at
+            # login); SQLite would store a second account that looks the same.
+            raise ValidationError(
+                {
+                    "username": ValidationError(
+                        _("该工号/学号已存在（不区分大小写和全角半角）。"), code="unique"
+                    )
+                }
+            )
 
     def save(self, *args, **kwargs):
         # A new password (``set_password`` on an existing account, whoever changes it: the owner,
@@ -344,3 +398,24 @@ class AuthToken(models.Model):
 
     def __str__(self):
         return f"{self.user.username} @ {self.device or '未知设备'}"
+
+
+class KnownDevice(models.Model):
+    """A device its user logged in from with the right password: a browser (by the random key of
+    its long-lived cookie) or an app (by the ``device_id`` it sends). When the account's login limit
+    is reached (someone guessing its password), a known device still gets in with the right
+    password; only the hash of the key is stored."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="known_devices"
+    )
+    key_hash = models.CharField(_("设备密钥摘要"), max_length=64, editable=False)
+    last_login_at = models.DateTimeField(_("最近登录"))
+
+    class Meta:
+        verbose_name = _("已知设备")
+        verbose_name_plural = _("已知设备")
+        constraints = [models.UniqueConstraint(fields=["user", "key_hash"], name="known_device_unique")]
+
+    def __str__(self):
+        return f"{self.user.username} 的已知设备"

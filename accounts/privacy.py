@@ -97,6 +97,17 @@ class ContactVisibility:
             return self.is_colleague(owner)
         return False
 
+    def allows(self, owner: User, rule: str) -> bool:
+        """Whether the viewer passes ``rule`` (a ``Visibility`` value) set by ``owner``: the same rule
+        as the card fields, for settings that are not card fields (presence, issue 14)."""
+        if self.sees_everything or owner.pk == self.viewer.pk:
+            return True
+        if rule == Visibility.EVERYONE:
+            return True
+        if rule == Visibility.COLLEAGUES:
+            return self.is_colleague(owner)
+        return False
+
     def value(self, owner: User, field: str) -> str | None:
         """The owner's ``field`` when the viewer may see it, else ``None``."""
         return getattr(owner, field) if self.can_see(owner, field) else None

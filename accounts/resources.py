@@ -15,8 +15,11 @@ import re
 
 from import_export import fields, resources, widgets
 
+from wechathhu.core.spreadsheets import safe_export_resource
+
 from .models import Department, SchoolClass, User, UserKind
 from .services.names import user_refresh_name_keys
+from .usernames import username_key, username_normalize
 
 KIND_BY_LABEL = {str(label): value for value, label in UserKind.choices}
 
@@ -67,9 +70,23 @@ class UserByNumberWidget(widgets.ForeignKeyWidget):
         if not text:
             return None
         try:
-            return User.objects.get(username=text)
+            return User.objects.get_by_natural_key(text)
         except User.DoesNotExist:
             raise ValueError(f"{self.label}工号“{text}”不存在。")
+
+
+# Every exported cell is safe to open in a spreadsheet program (wechathhu/core/spreadsheets.py).
+SafeModelResource = safe_export_resource(resources.ModelResource)
+
+
+def _stored_spellings(keys: dict) -> list[str]:
+    """How the accounts behind these normalised numbers are stored (any case)."""
+    from django.db.models import Q
+
+    query = Q()
+    for key in keys:
+        query |= Q(username__iexact=key)
+    return list(User.objects.filter(query).values_list("username", flat=True)) if keys else []
 
 
 class UsersByNumberWidget(widgets.ManyToManyWidget):
@@ -85,14 +102,16 @@ class UsersByNumberWidget(widgets.ManyToManyWidget):
         numbers = [n for n in self.SPLIT.split(str(value or "").strip()) if n]
         if not numbers:
             return User.objects.none()
-        found = User.objects.filter(username__in=numbers)
-        missing = sorted(set(numbers) - set(found.values_list("username", flat=True)))
+        keys = {username_key(n): n for n in numbers}
+        found = User.objects.filter(username__in=_stored_spellings(keys))
+        missing = sorted(set(keys) - {username_key(u) for u in found.values_list("username", flat=True)})
+        missing = [keys[k] for k in missing]
         if missing:
             raise ValueError(f"{self.label}工号“{'、'.join(missing)}”不存在。")
         return found
 
 
-class UserResource(resources.ModelResource):
+class UserResource(SafeModelResource):
     username = fields.Field(attribute="username", column_name="工号/学号")
     last_name = fields.Field(attribute="last_name", column_name="姓")
     first_name = fields.Field(attribute="first_name", column_name="名")
@@ -132,10 +151,12 @@ class UserResource(resources.ModelResource):
         use_bulk = False
 
     def before_import_row(self, row, **kwargs):
-        username = str(row.get("工号/学号") or "").strip()
+        username = username_normalize(row.get("工号/学号"))
         if not username:
             raise ValueError("工号/学号不能为空。")
-        row["工号/学号"] = username
+        # Another spelling of an existing account's number (t1001 for T1001) updates that account.
+        existing = User.objects.filter(username__iexact=username).values_list("username", flat=True).first()
+        row["工号/学号"] = existing or username
         for column in ("姓", "名", "电子邮箱", "职位", "手机", "办公电话"):
             if column in row and row[column] is None:
                 row[column] = ""
@@ -164,7 +185,7 @@ class UserResource(resources.ModelResource):
         return User.objects.select_related("department", "school_class").order_by("username")
 
 
-class SchoolClassResource(resources.ModelResource):
+class SchoolClassResource(SafeModelResource):
     name = fields.Field(attribute="name", column_name="班级")
     grade = fields.Field(attribute="grade", column_name="年级", widget=widgets.IntegerWidget())
     major = fields.Field(attribute="major", column_name="专业")

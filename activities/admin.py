@@ -7,7 +7,7 @@ import segno
 from django import forms as djforms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -132,19 +132,13 @@ class ActivityAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .defer("description", "form_metas")
-            .annotate(
-                n_enrolled=Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.ENROLLED)),
-                n_waiting=Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.WAITING)),
-            )
+        return selectors.with_enrollment_counts(
+            super().get_queryset(request).defer("description", "form_metas")
         )
 
     @admin.display(description="报名 / 候补")
     def enrolled_column(self, obj):
-        return f"{obj.n_enrolled} / {obj.n_waiting}"
+        return f"{obj.enrollment_count} / {obj.waiting_count}"
 
     @admin.display(description="")
     def links_column(self, obj):

@@ -7,6 +7,8 @@ from io import BytesIO
 from django.utils import timezone
 from openpyxl import Workbook
 
+from wechathhu.core.spreadsheets import row_safe
+
 from . import form_schema
 from .models import Activity, ClockinSource
 
@@ -64,7 +66,7 @@ def enrollments_workbook(*, queryset, activity: Activity | None) -> bytes:
                 line.append(
                     _local(record.created_at) + ("（补录）" if record.source == ClockinSource.MANUAL else "")
                 )
-        sheet.append(line)
+        sheet.append(row_safe(line))
     out = BytesIO()
     book.save(out)
     return out.getvalue()

@@ -86,15 +86,26 @@ def _count_of(status: str):
     )
 
 
+def with_enrollment_counts(queryset: QuerySet[Activity]) -> QuerySet[Activity]:
+    """Each activity with ``enrollment_count`` and ``waiting_count`` (one subquery each), the
+    counts every list of activities shows (the API, the admin)."""
+    return queryset.annotate(
+        enrollment_count=_count_of(EnrollmentStatus.ENROLLED),
+        waiting_count=_count_of(EnrollmentStatus.WAITING),
+    )
+
+
 def activity_queryset_for_user(*, user) -> QuerySet[Activity]:
     """What ``user`` may see: open activities of their audience, plus every activity they enrolled in
     (closed or ended ones included, so their history and clock-ins stay visible)."""
     mine = Enrollment.objects.filter(activity_id=OuterRef("pk"), user_id=user.pk)
     return (
-        Activity.objects.filter((Q(open_for_enrollment=True) & activity_audience_q(user)) | Q(Exists(mine)))
+        with_enrollment_counts(
+            Activity.objects.filter(
+                (Q(open_for_enrollment=True) & activity_audience_q(user)) | Q(Exists(mine))
+            )
+        )
         .annotate(
-            enrollment_count=_count_of(EnrollmentStatus.ENROLLED),
-            waiting_count=_count_of(EnrollmentStatus.WAITING),
             my_enrollment_status=Subquery(mine.values("status")[:1]),
             my_enrollment_id=Subquery(mine.values("pk")[:1]),
         )

@@ -214,7 +214,6 @@ def _notify_promoted(*, activity: Activity, user_id: int) -> None:
 
 
 @transaction.atomic
-@transaction.atomic
 def activity_save(*, activity: Activity) -> list[Enrollment]:
     """Create or change an activity (the admin fills the instance from its form).
 

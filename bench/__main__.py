@@ -10,7 +10,7 @@ import random
 import secrets
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -176,7 +176,10 @@ def run(args, env: dict, started: datetime) -> int:
     call_command("collectstatic", interactive=False, verbosity=0)  # served by whitenoise, as deployed
     scale = {key: max(1, int(value * args.scale)) for key, value in FULL_SCALE.items()}
     rng = random.Random(42)
-    for builder in data.BUILDERS:
+    # The delivery family (bench/delivery.py) runs only when asked for; alone, it needs only users.
+    delivery_family = bool(args.only) and any(part in "delivery" for part in args.only)
+    only_delivery = delivery_family and all(part in "delivery" for part in args.only)
+    for builder in [data.build_users] if only_delivery else data.BUILDERS:
         builder(scale, rng)
     if args.build_only:
         return 0
@@ -198,8 +201,12 @@ def run(args, env: dict, started: datetime) -> int:
 
     fake_wechat = FakeWeChat().start()
     env = {**env, "WECHAT_API_BASE_URL": fake_wechat.url}
-    with server.running(env, port=args.port, workers=args.workers) as base_url:
-        for scenario in SCENARIOS:
+    with (
+        server.running(env, port=args.port, workers=args.workers)
+        if not only_delivery
+        else nullcontext() as base_url
+    ):
+        for scenario in SCENARIOS if not only_delivery else ():
             if args.only and not any(part in scenario.name for part in args.only):
                 continue
             if scenario.runner is not None:
@@ -234,7 +241,7 @@ def run(args, env: dict, started: datetime) -> int:
             )
             print(f"  done: {scenario.name}", file=sys.stderr)
             time.sleep(1)
-        if not args.only or "checks" in args.only:
+        if not only_delivery and (not args.only or "checks" in args.only):
             for check in (
                 checks.global_send,
                 checks.targeted_send,
@@ -248,6 +255,8 @@ def run(args, env: dict, started: datetime) -> int:
                 print(f"  done: {extra[-1]['check']}", file=sys.stderr)
 
     fake_wechat.stop()
+    if delivery_family:
+        extra += run_delivery_family(args, env)
     # A scenario may carry its own check (the clock-in burst's integrity): listed with the others.
     extra = [row["check"] for row in rows if isinstance(row.get("check"), dict)] + extra
     add_ratios(rows)
@@ -276,6 +285,25 @@ def run(args, env: dict, started: datetime) -> int:
         print(render_checks(extra))
     print(f"\nwritten to {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     return 0
+
+
+def run_delivery_family(args, env: dict) -> list[dict]:
+    """The delivery family on a stack of its own: both WeChat channels on, against a fake WeChat
+    in this process that counts every push (bench/delivery.py)."""
+    from official.tests.fake_wechat import FakeWeChat
+
+    from . import delivery, server
+
+    fake = FakeWeChat().start()
+    env = {**env, **delivery.DELIVERY_ENV, "WECHAT_API_BASE_URL": fake.url}
+    try:
+        with server.stack(env, port=args.port, workers=args.workers) as (base_url, worker):
+            results = delivery.run_family(base_url, worker, fake, args.scale)
+    finally:
+        fake.stop()
+    for row in results:
+        print(f"  done: {row['check']}", file=sys.stderr)
+    return results
 
 
 def add_ratios(rows: list[dict]) -> None:

@@ -20,52 +20,98 @@ def log_path(port: int) -> Path:
     return Path(tempfile.gettempdir()) / f"wechathhu-bench-server-{port}.log"
 
 
+class Worker:
+    """The Celery worker as deployed (``celery -A wechathhu worker``), in its own process group, which
+    the bench may kill outright (SIGKILL: no shutdown, no ack — a crash) and start again."""
+
+    def __init__(self, env: dict, log, *, concurrency: int = 2):
+        self.env, self.log, self.concurrency = env, log, concurrency
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Worker":
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "wechathhu",
+                "worker",
+                "--loglevel=WARNING",
+                "--concurrency",
+                str(self.concurrency),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=self.log,
+            start_new_session=True,
+        )
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes at once, as a power cut would."""
+        if self.alive:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=20)
+
+    def stop(self, timeout: float = 20) -> None:
+        """A warm shutdown (SIGTERM), then SIGKILL if it takes longer than ``timeout``."""
+        if not self.alive:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
 @contextmanager
-def running(env: dict, *, port: int, workers: int):
+def stack(env: dict, *, port: int, workers: int):
+    """gunicorn and a Celery worker as deployed; yields ``(base URL, Worker)``."""
     path = log_path(port)
     log = path.open("w")
     print(f"  server log: {path}", file=sys.stderr)
-    procs = [
-        subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "wechathhu.wsgi",
-                "--workers",
-                str(workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--timeout",
-                "60",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        ),
-        subprocess.Popen(
-            [str(BIN / "celery"), "-A", "wechathhu", "worker", "--loglevel=WARNING", "--concurrency", "2"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        ),
-    ]
+    web = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "wechathhu.wsgi",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "60",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    worker = Worker(env, log).start()
     try:
         _wait_until_up(f"http://127.0.0.1:{port}/health/")
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", worker
     finally:
-        for proc in procs:
-            os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(web.pid, signal.SIGTERM)
+        worker.stop()
+        try:
+            web.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(web.pid, signal.SIGKILL)
         log.close()
+
+
+@contextmanager
+def running(env: dict, *, port: int, workers: int):
+    """gunicorn and a Celery worker as deployed; yields the base URL."""
+    with stack(env, port=port, workers=workers) as (base_url, _worker):
+        yield base_url
 
 
 def _wait_until_up(url: str, timeout: float = 60) -> None:

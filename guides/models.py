@@ -1,6 +1,5 @@
 """服务指南: downloadable guides (forms, rules, how-tos) in categories, and mail requests for them."""
 
-import os
 import uuid
 
 from django.conf import settings
@@ -12,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from wechathhu.core.models import TimestampedModel
 from wechathhu.core.outbox import OutboxDelivery
 
-from .validators import validate_guide_file
+from .validators import STORED_EXTENSIONS, content_type_for, validate_guide_file
 
 
 class GuideCategory(TimestampedModel):
@@ -30,9 +29,12 @@ class GuideCategory(TimestampedModel):
 def guide_upload_to(instance: "Guide", filename: str) -> str:
     """A fresh opaque path per upload: no collisions, no user-chosen names in the storage.
 
-    The name the uploader gave is kept in ``Guide.file_name`` and used for downloads.
+    The name the uploader gave is kept in ``Guide.file_name`` and used for downloads; the stored
+    file's extension is its type's (``content_type``, which ``guide_save`` takes from the checked
+    type: the validator refuses content that is not of that type), never the uploaded name's.
     """
-    ext = os.path.splitext(filename)[1].lower()[:10]
+    content_type = getattr(instance, "content_type", "") or content_type_for(filename)
+    ext = STORED_EXTENSIONS.get(content_type, "")
     return f"guides/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{ext}"
 
 

@@ -4,6 +4,8 @@ import io
 import zipfile
 from xml.sax.saxutils import escape
 
+from wechathhu.core.spreadsheets import row_safe
+
 
 def build_pdf(lines: list[str]) -> bytes:
     """A one-page PDF 1.4 showing ``lines`` (ASCII, Helvetica), with a correct cross-reference table."""
@@ -85,7 +87,7 @@ def build_xlsx(title: str, rows: list[list]) -> bytes:
     sheet = workbook.active
     sheet.title = title[:31]
     for row in rows:
-        sheet.append(row)
+        sheet.append(row_safe(row))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -27,6 +27,9 @@ CONTENT_TYPES = {
     "webp": "image/webp",
 }
 
+# A stored file's extension, by its (checked) content type: one per type (.jpg for JPEG).
+STORED_EXTENSIONS = {content_type: f".{ext}" for ext, content_type in CONTENT_TYPES.items() if ext != "jpeg"}
+
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of legacy .doc/.xls/.ppt
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 OOXML_PART = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}
@@ -64,6 +67,18 @@ def _looks_like(ext: str, head: bytes, file) -> bool:
             return False
         return "[Content_Types].xml" in names and any(n.startswith(OOXML_PART[ext]) for n in names)
     return False
+
+
+def content_matches(ext: str, file) -> bool:
+    """Whether the bytes of ``file`` (an open file, rewound afterwards) really are a ``ext`` file
+    (shared with conversations' file messages)."""
+    try:
+        file.seek(0)
+        head = file.read(16)
+        file.seek(0)
+        return _looks_like(ext, head, file)
+    finally:
+        file.seek(0)
 
 
 def validate_guide_file(value) -> None:

@@ -9,8 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -21,7 +20,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import CampusGroup, Department, SchoolClass, User, UserKind
-from accounts.selectors import audience_user_ids
 from wechathhu.core.admin import OUTBOX_FIELDS, OUTBOX_LIST_DISPLAY, OutboxAdminMixin
 from wechathhu.core.errors import ApplicationError
 
@@ -43,7 +41,6 @@ from .models import (
     DigestItem,
     Message,
     MessageDelivery,
-    MessageRecipient,
     MessageTemplate,
     PushDelivery,
 )
@@ -133,33 +130,24 @@ class MessageAdminForm(forms.ModelForm):
         data = super().clean()
         if self.instance.pk:
             return data
-        scope = audiences.sender_scope(user=self.request.user)
-        if data.get("is_global"):
-            if not scope.can_send_global:
-                raise ValidationError({"is_global": _("您没有发送全局消息的权限。")})
-            return data
+        is_global = bool(data.get("is_global"))
         audience = {
-            "user_ids": [u.pk for u in data.get("recipients") or ()],
+            "recipient_ids": [u.pk for u in data.get("recipients") or ()],
             "department_ids": [d.pk for d in data.get("audience_departments") or ()],
             "class_ids": [c.pk for c in data.get("audience_classes") or ()],
             "group_ids": [g.pk for g in data.get("audience_groups") or ()],
             "kinds": data.get("kinds") or (),
         }
-        if not any(audience.values()):
+        if not is_global and not any(audience.values()):  # the form's own words for its fields
             raise ValidationError(_("请选择接收者、系所、班级、分组或身份，或勾选“全局消息”。"))
-        try:  # the one rule of who may send to what (the API applies the same)
-            audiences.audience_check(
-                scope=scope,
-                recipient_ids=audience["user_ids"],
-                department_ids=audience["department_ids"],
-                class_ids=audience["class_ids"],
-                group_ids=audience["group_ids"],
-                kinds=audience["kinds"],
+        try:  # the service's rules, shown on the form (save_form cannot show an error)
+            services.message_create_check(
+                sender=self.request.user, is_global=is_global, **(audience if not is_global else {})
             )
         except ApplicationError as exc:
-            raise ValidationError(exc.message) from exc
-        if not audience_user_ids(**audience).exists():
-            raise ValidationError(_("所选范围内没有可接收消息的用户。"))
+            raise ValidationError({"is_global": exc.message} if is_global else exc.message) from exc
+        if not is_global and services.message_audience_reaches_nobody(**audience):
+            raise ValidationError(services.NO_ACTIVE_RECIPIENTS)
         return data
 
 
@@ -199,9 +187,8 @@ def _state_label(message: Message) -> str:
 
 
 def _rate(read: int, audience: int) -> str:
-    if not audience:
-        return "—"
-    return f"{min(100.0, read * 100 / audience):.1f}%"
+    """The read rate (``selectors.read_rate``, the one formula) as the admin shows it."""
+    return admin_report.percent(selectors.read_rate(read=read, audience=audience))
 
 
 # --- Message admin -----------------------------------------------------------------------------------
@@ -271,19 +258,7 @@ class MessageAdmin(admin.ModelAdmin):
         return obj is None or obj.sender_id == request.user.pk
 
     def get_queryset(self, request):
-        reads = (
-            MessageRecipient.objects.filter(message=OuterRef("pk"), read_at__isnull=False)
-            .order_by()
-            .values("message")
-            .annotate(n=Count("id"))
-            .values("n")
-        )
-        queryset = (
-            super()
-            .get_queryset(request)
-            .defer("content")
-            .annotate(read_total=Coalesce(Subquery(reads, output_field=IntegerField()), 0))
-        )
+        queryset = selectors.with_read_total(super().get_queryset(request).defer("content"))
         if not selectors.message_center_admin(user=request.user):
             queryset = queryset.filter(sender=request.user)
         return queryset

@@ -13,6 +13,7 @@ from openpyxl.styles import Font
 
 from wechathhu.core import outbox
 from wechathhu.core.downloads import content_disposition, xlsx_response
+from wechathhu.core.spreadsheets import row_safe
 
 from .delivery_report import message_delivery_report, reason_label, undelivered_rows
 from .models import DeliveryKind, MessageDelivery
@@ -72,7 +73,7 @@ def delivery_view(model_admin, request, message_id: int):
 
 
 def _export(message, kind: str) -> HttpResponse:
-    rows = undelivered_rows(message=message)
+    rows = [row_safe(row) for row in undelivered_rows(message=message)]
     name = f"未送达名单-{message.pk}"
     if kind == "csv":
         buffer = io.StringIO()

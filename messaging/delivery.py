@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from wechathhu.core import outbox
+from wechathhu.core.bulk import db_datetime, insert_ignore
 from wechathhu.integrations import wechat
 
 from .models import (
@@ -86,8 +87,10 @@ class Addresses:
         return bool({C.WECHAT: self.openid_mp, C.WECHAT_OA: self.openid_oa, C.EMAIL: self.email}[channel])
 
 
-def _official_openids(user_ids: list[int]) -> dict[int, str]:
-    if not official_account_enabled() or not user_ids:
+def _official_openids(user_ids: list[int] | QuerySet) -> dict[int, str]:
+    if not official_account_enabled():
+        return {}
+    if not isinstance(user_ids, QuerySet) and not user_ids:
         return {}
     from official.selectors import official_openids_for_users
 
@@ -96,11 +99,12 @@ def _official_openids(user_ids: list[int]) -> dict[int, str]:
 
 def recipient_addresses(*, user_ids: Iterable[int] | QuerySet) -> dict[int, Addresses]:
     """``{user id: Addresses}`` for the active users given (a list or a queryset of ids); two
-    queries whatever their number (the users, the official account's followers)."""
+    queries whatever their number (the users, the official account's followers). A queryset is
+    used as a subquery by both (a fan-out's ten thousand ids never travel as a list)."""
     rows = list(
         User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", "wechat_openid", "email")
     )
-    followers = _official_openids([pk for pk, _openid, _email in rows])
+    followers = _official_openids(user_ids if isinstance(user_ids, QuerySet) else [pk for pk, _o, _e in rows])
     return {
         pk: Addresses(openid_mp=openid or "", openid_oa=followers.get(pk, ""), email=(email or "").strip())
         for pk, openid, email in rows
@@ -171,6 +175,26 @@ def row_state(plan: Plan, now: dt.datetime) -> dict:
     return {"next_attempt_at": now}
 
 
+# The outbox fields of a new row as plain values, for ``wechathhu.core.bulk.insert_ignore``.
+ROW_FIELDS = ("created_at", "updated_at", "status", "attempts", "next_attempt_at", "reason", "last_error")
+
+
+def row_values(plan: Plan, now: dt.datetime, stamp) -> tuple:
+    """``row_state(plan)`` as the values of ``ROW_FIELDS`` (``stamp``: ``now`` adapted for the
+    database, shared by every row of the batch)."""
+    state = row_state(plan, now)
+    due = state["next_attempt_at"]
+    return (
+        stamp,
+        stamp,
+        state.get("status", outbox.DeliveryStatus.QUEUED),
+        0,
+        stamp if due is now else db_datetime(due),
+        state.get("reason", ""),
+        state.get("last_error", ""),
+    )
+
+
 SKIP_TEXT = {
     "not_bound": "未绑定任何推送渠道（小程序、公众号或邮箱）。",
     "unfollowed": "接收者未关注该分类。",
@@ -192,11 +216,14 @@ def _queue_message_deliveries(*, message: Message, user_ids: QuerySet | list[int
         return 0
     now = timezone.now()
     addresses = recipient_addresses(user_ids=user_ids)
-    prefs = delivery_preferences_for_users(user_ids=addresses.keys())
+    prefs = delivery_preferences_for_users(
+        user_ids=addresses.keys(), rows_of=user_ids if isinstance(user_ids, QuerySet) else None
+    )
+    # Plain tuples through one INSERT IGNORE per batch (wechathhu.core.bulk): bulk_create spent most
+    # of a 10 000-recipient publishing step turning model instances into SQL.
+    stamp = db_datetime(now)
     rows = [
-        MessageDelivery(
-            message=message, recipient_id=pk, channel=plan.channel, kind=kind, **row_state(plan, now)
-        )
+        row_values(plan, now, stamp) + (message.pk, pk, plan.channel, kind)
         for pk, address in addresses.items()
         for plan in plan_channels(
             priority=message.priority,
@@ -209,8 +236,11 @@ def _queue_message_deliveries(*, message: Message, user_ids: QuerySet | list[int
     ]
     if not rows:
         return 0
-    MessageDelivery.objects.bulk_create(
-        rows, batch_size=settings.MESSAGING_RECIPIENT_BATCH_SIZE, ignore_conflicts=True
+    insert_ignore(
+        MessageDelivery,
+        (*ROW_FIELDS, "message", "recipient", "channel", "kind"),
+        rows,
+        batch_size=settings.MESSAGING_RECIPIENT_BATCH_SIZE,
     )
     # Read back: MySQL (unlike MariaDB and SQLite) returns no ids from a bulk insert.
     due = MessageDelivery.objects.filter(

@@ -36,6 +36,7 @@ class PushDelivery(OutboxDelivery):
     )
 
     outbox_select_related = ("recipient",)
+    outbox_at_most_once = True  # a push is never made twice (a dead worker's call: "interrupted")
 
     class Meta(OutboxDelivery.Meta):
         verbose_name = _("推送")
@@ -91,6 +92,7 @@ class DigestDelivery(OutboxDelivery):
     channel = models.CharField(_("渠道"), max_length=16, choices=DeliveryChannel.choices)
 
     outbox_select_related = ("user",)
+    outbox_at_most_once = True  # a push is never made twice (a dead worker's call: "interrupted")
 
     class Meta(OutboxDelivery.Meta):
         verbose_name = _("每日播报投递")

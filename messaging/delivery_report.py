@@ -41,6 +41,8 @@ REASON_LABELS = {
     "rejected": "邮件被拒收",
     "smtp_busy": "邮件服务器暂时拒绝",
     "error": "程序错误",
+    "interrupted": "发送中断（对方可能已收到，未自动重发）",
+    "in_flight": "发送中",
 }
 
 

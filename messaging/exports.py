@@ -7,6 +7,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from wechathhu.core.downloads import xlsx_response
+from wechathhu.core.spreadsheets import row_safe
 
 from .selectors import MessageReport
 
@@ -35,7 +36,7 @@ def message_report_xlsx_response(report: MessageReport) -> HttpResponse:
         ws.title = title
         ws.append(BREAKDOWN_HEADER)
         for row in rows:
-            ws.append([row.label, row.messages, row.audience, row.read, row.rate])
+            ws.append(row_safe([row.label, row.messages, row.audience, row.read, row.rate]))
             ws.cell(ws.max_row, 5).number_format = "0.0%"
         for cell in ws[1]:
             cell.font = Font(bold=True)
@@ -52,19 +53,21 @@ def message_report_xlsx_response(report: MessageReport) -> HttpResponse:
     ws.append(MESSAGE_HEADER)
     for m in report.messages:
         ws.append(
-            [
-                m.id,
-                m.title,
-                m.type,
-                m.priority,
-                "是" if m.is_global else "否",
-                m.sender,
-                m.published_at.replace(tzinfo=None),
-                m.audience,
-                m.read,
-                m.rate,
-                m.category,
-            ]
+            row_safe(
+                [
+                    m.id,
+                    m.title,
+                    m.type,
+                    m.priority,
+                    "是" if m.is_global else "否",
+                    m.sender,
+                    m.published_at.replace(tzinfo=None),
+                    m.audience,
+                    m.read,
+                    m.rate,
+                    m.category,
+                ]
+            )
         )
         ws.cell(ws.max_row, 10).number_format = "0.0%"
     for cell in ws[1]:

@@ -10,6 +10,7 @@ Two status axes (DESIGN.md):
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -25,6 +26,8 @@ from .content_models import CONTENT_MAX_LENGTH  # the longest message text (seed
 # Categories, preferences, comments, attachments, polls, search, templates (issue 20).
 from .engagement_models import *  # noqa: F403
 from .engagement_models import Category
+
+EXPIRES_AFTER_PUBLISH = _("过期时间必须晚于发布时间。")
 
 REMIND_MAX_HOURS = 7 * 24
 
@@ -149,12 +152,23 @@ class Message(TimestampedModel):
             models.CheckConstraint(
                 condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("published_at")),
                 name="message_expires_after_publish",
-                violation_error_message=_("过期时间必须晚于发布时间。"),
+                violation_error_message=EXPIRES_AFTER_PUBLISH,
             ),
         ]
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        """The expiry rule on its field (``full_clean``: the services, the admin's form); the
+        ``message_expires_after_publish`` constraint is the database's guard of the same rule."""
+        super().clean()
+        if (
+            self.expires_at is not None
+            and self.published_at is not None
+            and self.expires_at <= self.published_at
+        ):
+            raise ValidationError({"expires_at": ValidationError(EXPIRES_AFTER_PUBLISH, code="invalid")})
 
     @property
     def is_expired(self) -> bool:
@@ -251,6 +265,7 @@ class MessageDelivery(OutboxDelivery):
     )
 
     outbox_select_related = ("message__sender", "message__category", "recipient")
+    outbox_at_most_once = True  # a push is never made twice (a dead worker's call: "interrupted")
 
     class Meta(OutboxDelivery.Meta):
         verbose_name = _("消息投递")

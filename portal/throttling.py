@@ -4,6 +4,10 @@ request comes through (a page's login attempts count against the API's limit, an
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 
+from wechathhu.api.throttling import wait_text
+
+__all__ = ["throttle_wait", "wait_text"]
+
 
 def throttle_wait(request, *throttle_classes) -> float | None:
     """Record this request against each throttle; ``None`` when allowed, else the seconds to wait."""
@@ -14,10 +18,3 @@ def throttle_wait(request, *throttle_classes) -> float | None:
         if not throttle.allow_request(api_request, None):
             return throttle.wait() or 1
     return None
-
-
-def wait_text(seconds: float | None) -> str:
-    if not seconds:
-        return "稍后"
-    seconds = int(seconds + 0.999)
-    return f"{seconds} 秒后" if seconds < 120 else f"{(seconds + 59) // 60} 分钟后"

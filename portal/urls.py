@@ -2,7 +2,20 @@
 
 from django.urls import path
 
-from .views import activities, auth, claim, contacts, guides, home, me, messages, repairs, rooms, sending
+from .views import (
+    activities,
+    auth,
+    claim,
+    contacts,
+    conversations,
+    guides,
+    home,
+    me,
+    messages,
+    repairs,
+    rooms,
+    sending,
+)
 
 app_name = "portal"
 
@@ -28,6 +41,16 @@ urlpatterns = [
     path("compose/", sending.ComposePage.as_view(), name="compose"),
     path("sent/", sending.SentPage.as_view(), name="sent"),
     path("sent/<int:pk>/", sending.SentMessagePage.as_view(), name="sent-message"),
+    # 会话
+    path("conversations/", conversations.ConversationsPage.as_view(), name="conversations"),
+    path(
+        "conversations/<int:conversation_id>/", conversations.ConversationPage.as_view(), name="conversation"
+    ),
+    path(
+        "conversations/start/<int:user_id>/",
+        conversations.StartConversationPage.as_view(),
+        name="conversation-start",
+    ),
     # 通讯录
     path("contacts/", contacts.ContactsPage.as_view(), name="contacts"),
     path("contacts/<int:user_id>/", contacts.PersonPage.as_view(), name="person"),

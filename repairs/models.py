@@ -7,7 +7,6 @@ that have no category. A category that still has recipients or requests cannot b
 recipients into catch-all ones (the original's W20).
 """
 
-import os
 import uuid
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from wechathhu.core.images import IMAGE_EXTENSIONS
 from wechathhu.core.models import TimestampedModel
 from wechathhu.core.outbox import OutboxDelivery
 
@@ -168,9 +168,9 @@ class RepairRequest(TimestampedModel):
 
 
 def repair_photo_path(instance, filename):
-    # The stored name never carries the uploader's file name (only its extension).
-    ext = os.path.splitext(filename)[1].lower()[:10]
-    return f"repairs/photos/{uuid.uuid4().hex}{ext}"
+    # The stored name never carries the uploader's file name, nor its extension: the extension of
+    # the type detected from the bytes (``content_type``, set by the create service).
+    return f"repairs/photos/{uuid.uuid4().hex}{IMAGE_EXTENSIONS.get(instance.content_type, '')}"
 
 
 class RepairPhoto(TimestampedModel):

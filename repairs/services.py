@@ -19,6 +19,7 @@ from messaging.models import MessageType
 from messaging.services import message_send
 from wechathhu.core import outbox
 from wechathhu.core.errors import ApplicationError
+from wechathhu.core.images import IMAGE_EXTENSIONS
 
 from . import selectors
 from .errors import RepairsErrorCode as E
@@ -132,7 +133,22 @@ def fault_category_save(*, category: FaultCategory, changed: Iterable[str] = ())
 # --- Creating a request and routing its mail ---------------------------------------------------
 
 
-@transaction.atomic
+def _photos_checked(photos: Sequence) -> list[str]:
+    """Each photo's real content type, from its bytes (decoded once, with the size and pixel limits);
+    a 400 ``{"photos": [...]}`` naming what is wrong with the first bad one. Each upload is renamed
+    after its detected type (``photo.png``): the name the uploader gave is never stored."""
+    try:
+        validate_photo_count(len(photos))
+        content_types = [photo_content_type(photo) for photo in photos]
+    except ValidationError as exc:
+        raise ApplicationError(
+            exc.messages[0], field="photos", code=exc.error_list[0].code or E.INVALID_PHOTO
+        )
+    for upload, content_type in zip(photos, content_types, strict=True):
+        upload.name = f"photo{IMAGE_EXTENSIONS[content_type]}"
+    return content_types
+
+
 def repair_request_create(
     *,
     user,
@@ -143,18 +159,25 @@ def repair_request_create(
 ) -> RepairRequest:
     """Save a request (with its photos and first history line) and route its mail.
 
-    One ``RepairNotification`` row per routed address is written in the same transaction; the
-    mails are queued after the commit. If the broker is down the request is still saved and
-    answered: the periodic re-send picks the unsent rows up once it is back.
+    The photos are checked (decoded) before the transaction starts, so no lock waits on them. One
+    ``RepairNotification`` row per routed address is written in the same transaction; the mails
+    are queued after the commit. If the broker is down the request is still saved and answered:
+    the periodic re-send picks the unsent rows up once it is back.
     """
+    content_types = _photos_checked(photos)
+    return _repair_request_save(
+        user=user,
+        location=location,
+        description=description,
+        category=category,
+        photos=list(zip(photos, content_types, strict=True)),
+    )
+
+
+@transaction.atomic
+def _repair_request_save(*, user, location, description, category, photos) -> RepairRequest:
     if category is not None and not category.is_active:
         raise ApplicationError("该故障分类已停用，请重新选择。", field="category", code=E.CATEGORY_INACTIVE)
-    try:
-        validate_photo_count(len(photos))
-        content_types = [photo_content_type(photo) for photo in photos]
-    except ValidationError as exc:
-        raise ApplicationError(exc.messages[0], field="photos", code=E.INVALID_PHOTO)
-
     now = timezone.now()
     repair = RepairRequest(
         user=user,
@@ -166,7 +189,7 @@ def repair_request_create(
     )
     repair.full_clean()
     repair.save()
-    for upload, content_type in zip(photos, content_types, strict=True):
+    for upload, content_type in photos:
         photo = RepairPhoto(request=repair, image=upload, content_type=content_type, size=upload.size)
         photo.full_clean()
         photo.save()

@@ -1,4 +1,5 @@
-"""Photo checks shared by the API serializer and the create service."""
+"""Photo checks: the count (also checked by the API serializer, cheaply) and each photo's bytes
+(by the create service only: every photo is decoded once, before the transaction)."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,9 +17,11 @@ def photo_content_type(upload) -> str:
     name = getattr(upload, "name", "") or "图片"
     limit = settings.REPAIRS_PHOTO_MAX_BYTES
     try:
-        with open_image(upload, max_bytes=limit) as image:
+        with open_image(upload, max_bytes=limit, max_pixels=settings.REPAIRS_PHOTO_MAX_PIXELS) as image:
             return ACCEPTED_IMAGE_FORMATS[image.format]
     except InvalidImage as exc:
+        if exc.code == "too_many_pixels":
+            raise ValidationError(f"照片“{name}”的尺寸过大，请上传较小的图片。", code="photo_too_many_pixels")
         if exc.code == "too_large":
             raise ValidationError(
                 f"照片“{name}”过大（{filesizeformat(upload.size)}），每张不能超过 {filesizeformat(limit)}。",

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "repairs",
     "guides",
     "official",
+    "conversations",
     "portal",
 ]
 
@@ -85,6 +86,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.PortalHeadersMiddleware",
     "portal.middleware.PortalGZipMiddleware",
+    "accounts.middleware.KnownDeviceCookieMiddleware",
     # An id or a date beyond any column or calendar is a 400 wherever it surfaces (admin filters …).
     "wechathhu.middleware.OutOfRangeMiddleware",
 ]
@@ -175,6 +177,20 @@ else:
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
+# The throttles' counters (login attempts, sends, mails): a cache every process shares, or each
+# gunicorn worker would count on its own and a limit would mean N times what it says. With Redis,
+# Redis; without, a table of the database (created at every migrate: wechathhu/apps.py).
+THROTTLE_CACHE_TABLE = "wechathhu_throttle_cache"
+CACHES["throttle"] = (
+    {**CACHES["default"]}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": THROTTLE_CACHE_TABLE,
+        "KEY_PREFIX": CACHE_KEY_PREFIX,
+        "OPTIONS": {"MAX_ENTRIES": 20000, "CULL_FREQUENCY": 4},
+    }
+)
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None  # tasks record their outcome on the rows they touch
@@ -319,6 +335,14 @@ TOKEN_CACHE_ALIAS = "default"  # noqa: S105 - a cache name
 # Every login is a token of its own (unless the client sends a device_id); a user keeps at most
 # this many, the least recently used being revoked beyond it.
 ACCOUNTS_MAX_TOKENS_PER_USER = env.int("ACCOUNTS_MAX_TOKENS_PER_USER", default=10)
+# A browser that logged in with the right password keeps a random key in this cookie (an app
+# proves its device with its device_id): when an account's login limit is reached by someone
+# guessing its password, its known devices still get in (accounts/services/login.py).
+ACCOUNTS_KNOWN_DEVICE_COOKIE = "wh_device"
+ACCOUNTS_KNOWN_DEVICE_DAYS = env.int("ACCOUNTS_KNOWN_DEVICE_DAYS", default=365)
+# The browsable API's own login page (/api-auth/login/): another door to password guessing, off in
+# production unless enabled (the browsable API itself works with an admin session either way).
+API_AUTH_ENABLED = env.bool("API_AUTH_ENABLED", default=DEBUG)
 
 # --- WeChat -------------------------------------------------------------------------------------
 
@@ -515,6 +539,9 @@ ACTIVITIES_CLOCKIN_CODE_RATE = env.rate("ACTIVITIES_CLOCKIN_CODE_RATE", default=
 # Photos on a repair request: at most this many, each at most this many bytes (JPEG/PNG/GIF/WebP).
 REPAIRS_PHOTO_MAX_COUNT = env.int("REPAIRS_PHOTO_MAX_COUNT", default=4)
 REPAIRS_PHOTO_MAX_BYTES = env.int("REPAIRS_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+# Pixels (width x height) a repair photo may have: a small file can decode to gigabytes. Default: the
+# avatars' limit.
+REPAIRS_PHOTO_MAX_PIXELS = env.int("REPAIRS_PHOTO_MAX_PIXELS", default=AVATAR_MAX_PIXELS)
 # Time to solve a request that has no category (categories carry their own).
 REPAIRS_DEFAULT_RESPONSE_HOURS = env.int("REPAIRS_DEFAULT_RESPONSE_HOURS", default=48)
 # New requests per user (each one mails the category's recipients), DRF rate syntax.
@@ -562,3 +589,35 @@ WECHAT_OFFICIAL_REPLY_TEMPLATE_FIELDS = env.dict(
 WECHAT_OFFICIAL_FETCH_UNIONID = env.bool("WECHAT_OFFICIAL_FETCH_UNIONID", default=False)
 # The hot-topics list counts posts of this many days.
 WECHAT_OFFICIAL_HOT_TOPIC_DAYS = env.int("WECHAT_OFFICIAL_HOT_TOPIC_DAYS", default=7)
+
+# conversations (issue 14: direct and group chat)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ConversationKindEnum"] = "conversations.models.ConversationKind"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["ConversationMemberRoleEnum"] = "conversations.models.MemberRole"
+# Who may start a conversation with whom; drop a rule to restrict. colleagues: teachers and staff of
+# one department; friends: the other person added me as a friend; audiences: a counsellor or head
+# teacher and their class's students, a group manager and the group's members (both ways);
+# staff: staff with anyone. An existing conversation stays usable.
+CONVERSATIONS_START_RULES = env.list(
+    "CONVERSATIONS_START_RULES", default=["colleagues", "friends", "audiences", "staff"]
+)
+CONVERSATIONS_GROUP_MAX_MEMBERS = env.int("CONVERSATIONS_GROUP_MAX_MEMBERS", default=200)
+CONVERSATIONS_MESSAGE_MAX_LENGTH = env.int("CONVERSATIONS_MESSAGE_MAX_LENGTH", default=5000)
+# Largest picture and file (bytes); file types allowed (extensions, each also checked by content).
+CONVERSATIONS_PICTURE_MAX_BYTES = env.int("CONVERSATIONS_PICTURE_MAX_BYTES", default=10 * 1024 * 1024)
+CONVERSATIONS_FILE_MAX_BYTES = env.int("CONVERSATIONS_FILE_MAX_BYTES", default=20 * 1024 * 1024)
+CONVERSATIONS_FILE_EXTENSIONS = env.list(
+    "CONVERSATIONS_FILE_EXTENSIONS",
+    default=["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "zip", "png", "jpg", "jpeg", "gif", "webp"],
+)
+# A sender may recall their message for this many seconds.
+CONVERSATIONS_RECALL_SECONDS = env.int("CONVERSATIONS_RECALL_SECONDS", default=120)
+# POST /api/v1/conversations/send: at most this many recipients at once.
+CONVERSATIONS_SEND_MAX_RECIPIENTS = env.int("CONVERSATIONS_SEND_MAX_RECIPIENTS", default=50)
+# Presence: online for this many seconds after a ping (clients ping every 60 s); last_seen_at is
+# written to the database at most once per CONVERSATIONS_LAST_SEEN_PERSIST_SECONDS per user.
+CONVERSATIONS_PRESENCE_ONLINE_SECONDS = env.int("CONVERSATIONS_PRESENCE_ONLINE_SECONDS", default=140)
+CONVERSATIONS_LAST_SEEN_PERSIST_SECONDS = env.int("CONVERSATIONS_LAST_SEEN_PERSIST_SECONDS", default=300)
+# GET /api/v1/conversations/events waits at most this long for news (long-poll). It holds a worker
+# thread meanwhile: with Redis, run gunicorn with the gthread worker class (GUNICORN_WORKER_CLASS,
+# GUNICORN_THREADS). 0 = answer at once (plain polling; the default without Redis).
+CONVERSATIONS_LONGPOLL_SECONDS = env.int("CONVERSATIONS_LONGPOLL_SECONDS", default=25 if REDIS_URL else 0)

@@ -112,6 +112,7 @@ class UserCardSerializer(serializers.ModelSerializer):
             "phone_visibility",
             "qq_visibility",
             "wechat_visibility",
+            "presence_visibility",
         )
         read_only_fields = fields
 
@@ -137,6 +138,9 @@ class UserCardUpdateSerializer(serializers.Serializer):
     phone_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
     qq_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
     wechat_visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    presence_visibility = serializers.ChoiceField(
+        choices=Visibility.choices, required=False, help_text="谁可以看到我是否在线、最近在线时间"
+    )
 
 
 class CredentialsSerializer(serializers.Serializer):
@@ -197,6 +201,26 @@ class PublicUserSerializer(api_serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ("id", "username", "real_name")
+
+
+class MeSerializer(PublicUserSerializer):
+    """seed 001's ``UserResponse`` plus (additive) my avatar and my last login's time and address
+    (seed 004's ``login_ip``): shown to me only."""
+
+    avatar = AvatarUrlField()
+
+    class Meta:
+        model = User
+        fields = (
+            "id",
+            "username",
+            "real_name",
+            "avatar",
+            "last_login",
+            "last_login_ip",
+            "presence_visibility",
+        )
+        read_only_fields = fields
 
 
 # --- Directory ------------------------------------------------------------------------------------

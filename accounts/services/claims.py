@@ -17,6 +17,7 @@ from wechathhu.core.errors import NON_FIELD_ERRORS, ApplicationError
 
 from ..errors import AccountsErrorCode as Code
 from ..models import AuthToken, ClaimCode, User
+from ..usernames import username_is_well_formed, username_normalize
 from .tokens import token_issue
 from .wechat import openid_move, wechat_session
 
@@ -123,7 +124,12 @@ def user_claim_account(
     ``openid``; the H5 portal claims without one and opens a browser session. Returns the user;
     every mismatch is the same ``CLAIM_FAILED``."""
     claim_proof_check(password=password, claim_code=claim_code)
-    user = User.objects.select_for_update().filter(username=(username or "").strip()).first()
+    name_typed = username_normalize(username)
+    user = (
+        User.objects.select_for_update().filter(username__iexact=name_typed).first()
+        if username_is_well_formed(name_typed)
+        else None
+    )
     # The proof is always checked, and against a stand-in when there is no account, so every
     # answer costs the same work (one password hash when a password is given): the time taken
     # tells nothing about which part was wrong.

@@ -9,6 +9,7 @@ from wechathhu.core.errors import ApplicationError
 
 from ..errors import AccountsErrorCode as Code
 from ..models import User, UserKind
+from ..usernames import username_normalize
 from .users import user_create
 
 REGISTRATION_CLOSED = "本系统未开放自助注册，请使用账号认领或联系管理员。"
@@ -41,7 +42,8 @@ def user_register(
         raise ApplicationError("只有学生可以选择班级。", field="school_class", code=Code.CLASS_NOT_ALLOWED)
     if school_class is not None and department is None:
         department = school_class.department
-    if User.objects.filter(username=username).exists():
+    username = username_normalize(username)
+    if User.objects.username_taken(username):
         raise ApplicationError(
             "该工号/学号已存在。如果这是您的账号，请使用账号认领。",
             field="username",

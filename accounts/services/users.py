@@ -13,7 +13,7 @@ from .names import user_refresh_name_keys
 PROFILE_FIELDS = ("first_name", "last_name", "email", "department")
 CARD_FIELDS = ("post", "qq", "wechat", "tel", "phone", "description")
 VISIBILITY_FIELDS = tuple(
-    f"{field}_visibility" for field in ("post", "tel", "email", "phone", "qq", "wechat")
+    f"{field}_visibility" for field in ("post", "tel", "email", "phone", "qq", "wechat", "presence")
 )
 
 
@@ -38,8 +38,8 @@ def user_update(*, user: User, data: dict, fields=PROFILE_FIELDS + CARD_FIELDS +
     for field in fields:
         if field in data:
             value = data[field]
-            if value is None and field in VISIBILITY_FIELDS:
-                continue
+            if value in (None, "") and field in VISIBILITY_FIELDS:
+                continue  # not given (an older form or client): unchanged
             if value is None and field != "department":
                 value = ""
             setattr(user, field, value)

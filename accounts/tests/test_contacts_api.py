@@ -264,6 +264,7 @@ def test_visibility_is_chosen_on_the_card_page(client, me):
         "phone_visibility": "colleagues",
         "qq_visibility": "colleagues",
         "wechat_visibility": "colleagues",
+        "presence_visibility": "colleagues",  # issue 14: who sees whether I am online
     }
     # the client echoes the whole object back with its edits (C7)
     response = client.put(

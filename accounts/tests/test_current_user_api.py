@@ -121,6 +121,7 @@ META_KEYS = {
     "phone_visibility",
     "qq_visibility",
     "wechat_visibility",
+    "presence_visibility",  # issue 14: who sees whether I am online
 }
 
 

@@ -239,13 +239,6 @@ class GlobalMessageInputSerializer(serializers.Serializer):
         required=False, allow_null=True, min_value=1, max_value=MAX_ID, help_text="扩展：消息分类ID"
     )
 
-    def validate(self, attrs):
-        published_at = attrs.get("published_at") or timezone.now()
-        expires_at = attrs.get("expires_at")
-        if expires_at is not None and expires_at <= published_at:
-            raise serializers.ValidationError({"expires_at": ["过期时间必须晚于发布时间。"]})
-        return attrs
-
 
 def remind_field() -> serializers.IntegerField:
     """The read-aware reminder's hours, as the sender sets them on create and update."""
@@ -295,14 +288,6 @@ class MessageUpdateInputSerializer(serializers.Serializer):
         help_text="扩展：修改分类；null 表示无分类",
     )
     remind_unread_after_hours = remind_field()
-
-    def validate(self, attrs):
-        message = self.context["message"]
-        published_at = attrs.get("published_at", message.published_at)
-        expires_at = attrs.get("expires_at", message.expires_at)
-        if expires_at is not None and expires_at <= published_at:
-            raise serializers.ValidationError({"expires_at": ["过期时间必须晚于发布时间。"]})
-        return attrs
 
 
 class RecipientsInputSerializer(serializers.Serializer):

@@ -3,15 +3,21 @@ so that the real wechatpy code runs, over a real socket, against it. Used by the
 the benchmark (whose Celery worker sends the robot's follow-ups to it).
 
 It keeps the state the portal's calls change — tags and their members, menus, QR codes, mass
-sends, customer-service and template messages — and records every call. ``refuse`` makes an
-endpoint answer a WeChat error; ``refuse_openid`` does so for one recipient.
+sends, customer-service and template messages, the mini-program's subscribe messages — and records
+every call. ``refuse`` makes an endpoint answer a WeChat error; ``refuse_openid`` does so for one
+recipient, ``script_openid`` for one recipient's next calls only (WeChat errcodes, or HTTP
+statuses), and ``push_limit_per_second`` answers 45009 beyond a rate. Each app id (the official
+account, the mini-program) has its own access token, as on WeChat. ``pushes_per_openid()`` counts
+the pushes that went through (template and subscribe messages) per recipient; ``push_delay``
+makes each push take that long (a slow WeChat, or time to stop a worker mid-send).
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +27,8 @@ class FakeWeChat:
         self.lock = threading.Lock()
         self.token_ttl = token_ttl
         self.token_fetches = 0
-        self.token = "FAKE-TOKEN-0"
+        self.token = "FAKE-TOKEN-0"  # the latest token handed out
+        self.tokens: dict[str, str] = {}  # app id -> its current access token
         self.calls: list[tuple[str, dict, object]] = []
         self.tags: dict[int, str] = {2: "星标组"}
         self.tag_members: dict[int, set[str]] = defaultdict(set)
@@ -31,6 +38,11 @@ class FakeWeChat:
         self.mass: list[dict] = []
         self.custom: list[dict] = []
         self.templates: list[dict] = []
+        self.subscribe: list[dict] = []  # mini-program subscribe messages sent
+        self.pushes: list[tuple[float, str, str]] = []  # (time.time(), kind, openid) of each push
+        self.push_delay = 0.0
+        self.push_limit_per_second = 0  # 0: no limit; else 45009 beyond it (WeChat's frequency limit)
+        self.script_openid: dict[str, list[tuple[int, str] | int]] = defaultdict(list)
         self.oauth_codes: dict[str, dict] = {}
         self.users: dict[str, dict] = {}
         self.refuse: dict[str, tuple[int, str]] = {}
@@ -94,12 +106,31 @@ class FakeWeChat:
             return [path for path, _, _ in self.calls]
 
     def expire_token(self) -> None:
+        """Every access token handed out stops working (WeChat answers 40001 until a new fetch)."""
         with self.lock:
             self.token = f"FAKE-TOKEN-expired-{self.token_fetches}"
+            self.tokens = {appid: f"{token}-expired" for appid, token in self.tokens.items()}
+
+    def pushes_per_openid(self, kind: str | None = None) -> Counter:
+        """How many pushes each openid received (``kind``: "template" or "subscribe"; both if None)."""
+        with self.lock:
+            return Counter(openid for _at, k, openid in self.pushes if kind in (None, k))
+
+    def push_times(self) -> list[float]:
+        """When each push went through (``time.time()``, the clock the outbox paces by), in order."""
+        with self.lock:
+            return [at for at, _kind, _openid in self.pushes]
 
     # --- the API -------------------------------------------------------------------------------
 
+    PUSH_PATHS = {
+        "/cgi-bin/message/template/send": "template",
+        "/cgi-bin/message/subscribe/send": "subscribe",
+    }
+
     def dispatch(self, method: str, path: str, query: dict, body) -> tuple[int, object]:
+        if path in self.PUSH_PATHS and self.push_delay:
+            time.sleep(self.push_delay)  # outside the lock: slow pushes overlap, as on WeChat
         with self.lock:
             self.calls.append((path, query, body))
             if path in self.fail_http:
@@ -107,6 +138,7 @@ class FakeWeChat:
             if path == "/cgi-bin/token":
                 self.token_fetches += 1
                 self.token = f"FAKE-TOKEN-{self.token_fetches}"
+                self.tokens[query.get("appid", "")] = self.token
                 return 200, {"access_token": self.token, "expires_in": self.token_ttl}
             if path == "/sns/oauth2/access_token":
                 found = self.oauth_codes.pop(query.get("code", ""), None)
@@ -119,8 +151,12 @@ class FakeWeChat:
                     "scope": "snsapi_base",
                     **found,
                 }
-            if query.get("access_token") != self.token:
+            if query.get("access_token") not in {self.token, *self.tokens.values()}:
                 return 200, {"errcode": 40001, "errmsg": "invalid credential"}
+            if path in self.PUSH_PATHS:
+                scripted = self._scripted(body)
+                if scripted is not None:
+                    return scripted
             short = path.removeprefix("/cgi-bin/")
             if short in self.refuse:
                 code, message = self.refuse[short]
@@ -139,6 +175,27 @@ class FakeWeChat:
             return {"errcode": code, "errmsg": message}
         return None
 
+    def _scripted(self, body) -> tuple[int, object] | None:
+        """The answer scripted for this push's recipient, or WeChat's rate limit, if any."""
+        openid = body.get("touser") if isinstance(body, dict) else None
+        script = self.script_openid.get(openid)
+        if script:
+            answer = script.pop(0)
+            if isinstance(answer, int):  # an HTTP status (a proxy's 502, WeChat's 500 …)
+                return answer, {"error": "server error"}
+            return 200, {"errcode": answer[0], "errmsg": answer[1]}
+        if self.push_limit_per_second:
+            now = time.time()
+            recent = sum(
+                1 for at, _kind, _openid in self.pushes[-self.push_limit_per_second :] if now - at < 1
+            )
+            if recent >= self.push_limit_per_second:
+                return 200, {"errcode": 45009, "errmsg": "reach max api daily quota limit"}
+        return None
+
+    def _pushed(self, kind: str, openid: str) -> None:
+        self.pushes.append((time.time(), kind, openid))
+
     def _message_custom_send(self, query, body):
         refused = self._recipient_refused(body.get("touser"))
         if refused:
@@ -151,7 +208,17 @@ class FakeWeChat:
         if refused:
             return refused
         self.templates.append(body)
+        self._pushed("template", body.get("touser"))
         return self._ok(msgid=1_000_000 + len(self.templates))
+
+    def _message_subscribe_send(self, query, body):
+        """The mini-program's subscribeMessage.send (one openid a call)."""
+        refused = self._recipient_refused(body.get("touser"))
+        if refused:
+            return refused
+        self.subscribe.append(body)
+        self._pushed("subscribe", body.get("touser"))
+        return self._ok()
 
     def _menu_create(self, query, body):
         self.menus.append(body)

@@ -58,6 +58,25 @@ def unread_badge(context) -> str:
 
 
 @register.simple_tag(takes_context=True)
+def conversation_badge(context) -> str:
+    """My unread conversation messages as a badge (one indexed query: the sum of my counters)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return ""
+    if "unread_total" in context:
+        count = context["unread_total"]
+    else:
+        from conversations.selectors import unread_total
+
+        count = unread_total(user=user)
+    if not count:
+        return ""
+    shown = "99+" if count > 99 else str(count)
+    return format_html('<span class="badge">{}<span class="sr-only">条未读会话消息</span></span>', shown)
+
+
+@register.simple_tag(takes_context=True)
 def page_link(context, number) -> str:
     return page_url(context["request"], page=number)
 

@@ -1,5 +1,6 @@
 """登录、退出: password login with 工号/学号 (the API's throttles and its login check), signing out."""
 
+from contextlib import contextmanager
 from urllib.parse import urlencode
 
 from django import forms
@@ -10,12 +11,13 @@ from django.urls import reverse
 from django.utils.module_loading import import_string
 from django.views import View
 
-from accounts.api.throttles import LoginRateThrottle, LoginUsernameRateThrottle
+from accounts.errors import AccountsErrorCode
 from accounts.services import login as login_services
+from wechathhu.core.errors import RetryLaterError
 
 from .. import services
 from ..services import OFFICIAL_OPENID_KEY
-from ..throttling import throttle_wait, wait_text
+from ..throttling import wait_text
 from .base import Page as _Page
 from .base import PortalError, back_to, service_errors
 
@@ -59,6 +61,21 @@ def wechat_oauth_url(request) -> str | None:
     return f"{reverse('official:oauth-start')}?{urlencode({'next': back_to(request, '/m/')})}"
 
 
+class _LoginLimited(Exception):
+    def __init__(self, error: RetryLaterError):
+        super().__init__(error.message)
+        self.error = error
+
+
+@contextmanager
+def _limits_answered_429():
+    """A login limit is the page's 429, not a form's 400 (``service_errors`` would make it one)."""
+    try:
+        yield
+    except RetryLaterError as exc:
+        raise _LoginLimited(exc) from exc
+
+
 class LoginPage(PublicPage):
     template_name = "portal/auth/login.html"
     title = "登录"
@@ -77,16 +94,19 @@ class LoginPage(PublicPage):
         context = {"form": form}
         if not form.is_valid():
             return self.invalid(context)
-        wait = throttle_wait(request, LoginRateThrottle, LoginUsernameRateThrottle)
-        if wait is not None:
-            form.add_error(None, f"{LOGIN_THROTTLED[:-1]}，请{wait_text(wait)}再试。")
-            return self.render(context, status=429)
         data = form.cleaned_data
         try:
-            with service_errors(form):
+            with service_errors(form), _limits_answered_429():
                 user = login_services.user_check_password(
-                    username=data["username"], password=data["password"], request=request
+                    username=data["username"], password=data["password"], request=request, browser=True
                 )
+        except _LoginLimited as limited:  # the service's limits, per address and per account
+            exc = limited.error
+            message = exc.message
+            if exc.code == AccountsErrorCode.LOGIN_THROTTLED:
+                message = f"{LOGIN_THROTTLED[:-1]}，请{wait_text(exc.wait)}再试。"
+            form.add_error(None, message)
+            return self.render(context, status=429)
         except PortalError:
             return self.invalid(context)
         services.page_session_start(request=request, user=user)

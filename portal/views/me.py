@@ -68,6 +68,9 @@ class CardForm(forms.Form):
     qq_visibility = forms.ChoiceField(label="QQ 谁可见", choices=VISIBILITY_CHOICES)
     wechat = forms.CharField(label="微信号", required=False, max_length=255)
     wechat_visibility = forms.ChoiceField(label="微信号谁可见", choices=VISIBILITY_CHOICES)
+    presence_visibility = forms.ChoiceField(
+        label="在线状态谁可见", choices=VISIBILITY_CHOICES, required=False
+    )
     description = forms.CharField(
         label="简介", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3})
     )

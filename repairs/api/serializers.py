@@ -8,7 +8,7 @@ from rest_framework.fields import get_error_detail
 
 from repairs.models import FaultCategory, RepairPhoto, RepairRequest, RepairStatus
 from repairs.services import reporter_actions
-from repairs.validators import photo_content_type, validate_photo_count
+from repairs.validators import validate_photo_count
 from wechathhu.api import serializers as api_serializers
 
 # The client knows three integers (repair/my.js): 0 未受理, 1 处理中, 2 已解决. A closed request
@@ -42,10 +42,9 @@ class RepairCreateInputSerializer(serializers.Serializer):
     )
 
     def validate_photos(self, photos):
+        # Only the count here: each photo is decoded once, by the service (repair_request_create).
         try:
             validate_photo_count(len(photos))
-            for photo in photos:
-                photo_content_type(photo)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(get_error_detail(exc)) from exc
         return photos

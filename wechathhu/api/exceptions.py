@@ -15,6 +15,7 @@ moves it next to ``code`` (``wechathhu/api/renderers.py``).
 """
 
 import logging
+import math
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -92,7 +93,9 @@ def _application_error_response(exc: ApplicationError) -> Response:
     validation_error = exc.as_validation_error()
     data = {"detail": exc.message} if validation_error is None else validation_error_data(validation_error)
     data.update(exc.extra)
-    return _with_code(Response(data, status=exc.status), exc.code)
+    wait = getattr(exc, "wait", None)
+    headers = {"Retry-After": str(math.ceil(wait))} if wait else None
+    return _with_code(Response(data, status=exc.status, headers=headers), exc.code)
 
 
 def exception_handler(exc, context):

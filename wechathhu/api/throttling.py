@@ -3,6 +3,8 @@
 import logging
 
 from django.conf import settings
+from django.core.cache import caches
+from django.utils.connection import ConnectionProxy
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -22,6 +24,8 @@ class SettingsRateThrottle(SimpleRateThrottle):
     """
 
     rate_setting: str | None = None
+    # Counted in the cache every process shares (settings.CACHES["throttle"]), never per worker.
+    cache = ConnectionProxy(caches, "throttle")
 
     def get_rate(self):
         if self.rate_setting:
@@ -56,3 +60,11 @@ class PerUserWriteRateThrottle(PerUserRateThrottle):
         if request.method in SAFE_METHODS:
             return True
         return super().allow_request(request, view)
+
+
+def wait_text(seconds: float | None) -> str:
+    """「N 秒后」/「N 分钟后」: when a throttled caller may try again, as the messages say it."""
+    if not seconds:
+        return "稍后"
+    seconds = int(seconds + 0.999)
+    return f"{seconds} 秒后" if seconds < 120 else f"{(seconds + 59) // 60} 分钟后"

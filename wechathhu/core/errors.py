@@ -10,14 +10,15 @@ app's ``errors.py``.
   ``field=NON_FIELD_ERRORS`` (Django's constant) it is about the input as a whole, answered under
   DRF's non-field key (``non_field_errors``). Both go through DRF's own ``as_serializer_error``,
   exactly like a Django ``ValidationError`` raised by ``full_clean()``;
-* ``ForbiddenError`` (403) and ``NotFoundError`` (404) are the same with their status.
+* ``ForbiddenError`` (403) and ``NotFoundError`` (404) are the same with their status;
+  ``RetryLaterError`` (429) adds the seconds to wait (``Retry-After``).
 
 ``extra`` adds keys to the answer (e.g. the dates a recurring booking clashes on).
 """
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-__all__ = ["NON_FIELD_ERRORS", "ApplicationError", "ForbiddenError", "NotFoundError"]
+__all__ = ["NON_FIELD_ERRORS", "ApplicationError", "ForbiddenError", "NotFoundError", "RetryLaterError"]
 
 
 class ApplicationError(Exception):
@@ -49,3 +50,14 @@ class NotFoundError(ApplicationError):
         kwargs.setdefault("status", 404)
         kwargs.setdefault("code", "not_found")
         super().__init__(message, **kwargs)
+
+
+class RetryLaterError(ApplicationError):
+    """429: a limit was reached; ``wait`` seconds until it lets the caller through again (sent as
+    ``Retry-After``)."""
+
+    def __init__(self, message, *, wait: float | None = None, **kwargs):
+        kwargs.setdefault("status", 429)
+        kwargs.setdefault("code", "throttled")
+        super().__init__(message, **kwargs)
+        self.wait = wait

@@ -11,6 +11,15 @@ ACCEPTED_IMAGE_FORMATS = {
 }
 
 
+# The content type → the extension a stored file of that type gets (never the uploaded name's).
+IMAGE_EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+}
+
+
 class InvalidImage(Exception):
     """Why an upload is refused: ``too_large``, ``not_image``, ``unsupported_format`` or
     ``too_many_pixels`` (``image_format`` names the format when one was recognised)."""

@@ -37,12 +37,12 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wechathhu.core.models import TimestampedModel
-from wechathhu.core.tasks import enqueue
+from wechathhu.core.tasks import enqueue, enqueue_many
 from wechathhu.core.tasks import enqueue_on_commit as enqueue_task_on_commit
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ class DeliveryStatus(models.TextChoices):
 
 
 PENDING_STATUSES = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
+IN_FLIGHT = "in_flight"  # the reason of a row whose outside call has started (at-most-once models)
+INTERRUPTED = "interrupted"
 
 
 class OutboxDelivery(TimestampedModel):
@@ -87,6 +89,11 @@ class OutboxDelivery(TimestampedModel):
 
     outbox_channel: ClassVar[str] = ""
     outbox_select_related: ClassVar[tuple[str, ...]] = ()
+    # At most once: a row whose worker died DURING its outside call (the call may or may not have
+    # reached the other side, and WeChat has no idempotency key) is failed as "interrupted", never
+    # sent again by itself; staff may retry it. Rows whose worker died before the call are sent
+    # again either way. False (the default): such a row is sent again (at least once).
+    outbox_at_most_once: ClassVar[bool] = False
 
     class Meta:
         abstract = True
@@ -253,15 +260,12 @@ def _chunks(ids: list[int], size: int) -> Iterable[list[int]]:
 
 
 def enqueue_now(model: type[OutboxDelivery], ids: Iterable[int]) -> int:
-    """Queue ``outbox.deliver`` tasks for these rows now, in batches; returns how many rows were
-    queued. A broker outage stops the queueing quietly: the sweep finds the rows later."""
-    ids = list(ids)
-    queued = 0
-    for chunk in _chunks(ids, settings.OUTBOX_TASK_BATCH):
-        if not enqueue(DELIVER_TASK, model=model._meta.label, ids=chunk):
-            break
-        queued += len(chunk)
-    return queued
+    """Queue ``outbox.deliver`` tasks for these rows now, in batches of ``OUTBOX_TASK_BATCH`` over
+    one broker connection; returns how many rows were queued. A broker outage stops the queueing
+    quietly: the sweep finds the rows later."""
+    chunks = list(_chunks(list(ids), settings.OUTBOX_TASK_BATCH))
+    done = enqueue_many(DELIVER_TASK, [{"model": model._meta.label, "ids": chunk} for chunk in chunks])
+    return sum(len(chunk) for chunk in chunks[:done])
 
 
 def enqueue_on_commit(model: type[OutboxDelivery], ids: Iterable[int]) -> None:
@@ -274,21 +278,20 @@ def enqueue_on_commit(model: type[OutboxDelivery], ids: Iterable[int]) -> None:
 # --- Sending --------------------------------------------------------------------------------------
 
 
-def _claim(model: type[OutboxDelivery], pk: int, now) -> int | None:
-    """Take one due row (queued, or sending with an expired lease): returns its new attempt
-    number, or None when another worker has it, it is finished, or it is not due yet."""
+def _claim(model: type[OutboxDelivery], pk: int, now) -> bool:
+    """Take one due row (queued, or sending with an expired lease) with one conditional UPDATE:
+    sending, one more attempt, leased. False when another worker has it, it is finished, or it is
+    not due yet. Two workers racing for a row: the database's row lock lets one UPDATE through;
+    the other re-reads the row, which is no longer due (its lease is in the future)."""
     lease = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
-    row = (
-        model.objects.filter(pk=pk, status__in=PENDING_STATUSES, next_attempt_at__lte=now)
-        .values_list("attempts", flat=True)
-        .first()
+    due = model.objects.filter(pk=pk, status__in=PENDING_STATUSES, next_attempt_at__lte=now)
+    if model.outbox_at_most_once:  # a call that started under a lease now expired: see interrupt_stale
+        due = due.exclude(status=DeliveryStatus.SENDING, reason=IN_FLIGHT)
+    return bool(
+        due.update(
+            status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=lease, updated_at=now
+        )
     )
-    if row is None:
-        return None
-    claimed = model.objects.filter(
-        pk=pk, status__in=PENDING_STATUSES, next_attempt_at__lte=now, attempts=row
-    ).update(status=DeliveryStatus.SENDING, attempts=row + 1, next_attempt_at=lease, updated_at=now)
-    return row + 1 if claimed else None
 
 
 def _record(model, pk: int, attempt: int, **fields) -> bool:
@@ -325,13 +328,15 @@ def _record_outcome(model, pk: int, attempt: int, outcome: Outcome) -> str:
 
 def deliver_one(model: type[OutboxDelivery], pk: int) -> str | None:
     """Claim and send one row; returns the status it ended in, or None if it was not ours."""
-    attempt = _claim(model, pk, timezone.now())
-    if attempt is None:
+    if not _claim(model, pk, timezone.now()):
         return None
     delivery = model.objects.select_related(*model.outbox_select_related).filter(pk=pk).first()
     if delivery is None:  # deleted between the claim and the read
         return None
+    attempt = delivery.attempts  # ours: _record writes only while the row still has it
     rate_limit_wait(delivery.get_outbox_channel())
+    if model.outbox_at_most_once and not _record(model, pk, attempt, reason=IN_FLIGHT):
+        return None  # the lease ran out while waiting for the rate: another worker has the row
     try:
         extra = delivery.outbox_send() or {}
     except Exception as exc:
@@ -423,11 +428,31 @@ def give_up_stale(model: type[OutboxDelivery], *, now=None) -> int:
     )
 
 
+def interrupt_stale(model: type[OutboxDelivery], *, now=None) -> int:
+    """At-most-once models: fail the rows whose worker died during their outside call (sending,
+    its call started, its lease expired) as "interrupted" — the other side may have it; sending it
+    again could make a second copy. Returns how many."""
+    if not model.outbox_at_most_once:
+        return 0
+    now = now or timezone.now()
+    return model.objects.filter(
+        status=DeliveryStatus.SENDING, reason=IN_FLIGHT, next_attempt_at__lte=now
+    ).update(
+        status=DeliveryStatus.FAILED,
+        reason=INTERRUPTED,
+        last_error="发送过程中工作进程中断，对方可能已收到；为免重复未自动重发，如需补发请重试。",
+        next_attempt_at=None,
+        updated_at=now,
+    )
+
+
 def sweep(*, now=None) -> int:
-    """The periodic job: give up on stale rows, queue every due row again. Returns rows queued."""
+    """The periodic job: give up on stale rows, fail interrupted at-most-once sends, queue every
+    due row again. Returns rows queued."""
     queued = 0
     for model in delivery_models():
         give_up_stale(model, now=now)
+        interrupt_stale(model, now=now)
         queued += enqueue_now(model, due_ids(model, now=now))
     return queued
 
@@ -474,6 +499,7 @@ __all__ = [
     "enqueue_on_commit",
     "enqueue_task_on_commit",
     "give_up_stale",
+    "interrupt_stale",
     "rate_limit_wait",
     "retry",
     "status_counts",

@@ -8,6 +8,7 @@ recorded in the database (a marker column or an outbox row) where a periodic job
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from django.db import transaction
 from kombu.exceptions import KombuError
@@ -40,6 +41,42 @@ def enqueue(name: str, *, countdown: float | None = None, **kwargs) -> bool:
         )
         return False
     return True
+
+
+def enqueue_many(name: str, calls: Iterable[dict], *, countdown: float | None = None) -> int:
+    """Queue task ``name`` once per keyword-argument dict of ``calls`` over ONE broker connection
+    and producer (a fan-out's hundreds of tasks cost one connection, not hundreds). Returns how
+    many were queued: those before a broker failure, which is logged and swallowed as in
+    :func:`enqueue` (the periodic job picks up the rest)."""
+    from wechathhu.celery import app
+
+    calls = list(calls)
+    if not calls:
+        return 0
+    if name not in app.tasks:
+        app.loader.import_default_modules()
+    task = app.tasks[name]
+    if app.conf.task_always_eager:
+        for kwargs in calls:
+            task.apply_async(kwargs=kwargs)
+        return len(calls)
+    options = {**(app.conf.broker_transport_options or {}), "max_retries": 0}
+    queued = 0
+    try:
+        with app.connection_for_write(transport_options=options) as connection:
+            producer = app.amqp.Producer(connection)
+            for kwargs in calls:
+                task.apply_async(kwargs=kwargs, countdown=countdown, retry=False, producer=producer)
+                queued += 1
+    except (KombuError, OSError) as exc:
+        logger.warning(
+            "Task %s: %s of %s not queued (broker unreachable: %r); the periodic job will pick them up",
+            name,
+            len(calls) - queued,
+            len(calls),
+            exc,
+        )
+    return queued
 
 
 def enqueue_on_commit(name: str, **kwargs) -> None:

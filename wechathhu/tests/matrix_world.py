@@ -124,6 +124,10 @@ def _build_owned(world: World, owner: str) -> dict:
     objs["group"] = group.pk
     objs["group_member"] = GroupMembershipFactory(group=group).user_id
 
+    # Conversations: a direct one with their friend (a text and a file message each way), and a
+    # group they own with the member of their managed group.
+    _build_conversations(objs, user)
+
     # Messages: one addressed to them, one they sent.
     objs["inbox_message"] = MessageRecipientFactory(
         recipient=user, message=MessageFactory(sender=postman)
@@ -178,6 +182,24 @@ def _build_owned(world: World, owner: str) -> dict:
         user=user, status=RepairStatus.SOLVED, solved_at=timezone.now()
     ).pk
     return objs
+
+
+def _build_conversations(objs: dict, user: User) -> None:
+    from conversations import services as conversation_services
+    from conversations.tests.factories import direct, group, pdf_upload, send
+
+    friend = User.objects.get(pk=objs["friend"])
+    conversation = direct(user, friend)
+    objs["conversation"] = conversation.pk
+    objs["conv_their_message"] = send(conversation, friend, "你好").pk
+    objs["conv_my_message"] = send(conversation, user, "收到").pk
+    outgoing = conversation_services.message_prepare(message_type="file", upload=pdf_upload())
+    objs["conv_file_message"] = conversation_services.message_send(
+        conversation=conversation, sender=user, outgoing=outgoing
+    )[0].pk
+    chat = group(user, [friend], name="矩阵群")
+    objs["conv_group"] = chat.pk
+    objs["conv_group_friend"] = friend.pk
 
 
 def build_world() -> World:

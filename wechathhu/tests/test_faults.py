@@ -18,15 +18,14 @@ DEAD_REDIS = "redis://127.0.0.1:9/0"  # nothing listens on port 9: Redis as seen
 
 
 def redis_cache(location: str, *, timeout: float) -> dict:
-    """``CACHES`` with the default cache on the Redis at ``location`` (overriding ``CACHES``
-    resets Django's cache handler)."""
-    return {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": location,
-            "OPTIONS": {"socket_connect_timeout": timeout, "socket_timeout": timeout},
-        }
+    """``CACHES`` with the default cache, and the throttles' (as the settings do with Redis), on
+    the Redis at ``location`` (overriding ``CACHES`` resets Django's cache handler)."""
+    redis = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": location,
+        "OPTIONS": {"socket_connect_timeout": timeout, "socket_timeout": timeout},
     }
+    return {"default": redis, "throttle": redis}
 
 
 @pytest.fixture

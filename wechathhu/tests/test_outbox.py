@@ -87,6 +87,9 @@ def test_rows_are_sent_after_the_commit_and_never_after_a_rollback(
 
 
 def test_tasks_and_the_sweep_are_registered_and_scheduled_every_minute():
+    # What a worker does at start: import every app's tasks module (autodiscovery). Without it the
+    # check depends on which tests ran before in this process (an xdist worker may have run none).
+    celery_app.loader.import_default_modules()
     assert {"outbox.deliver", "outbox.sweep"} <= set(celery_app.tasks)
     [entry] = [e for e in celery_app.conf.beat_schedule.values() if e["task"] == "outbox.sweep"]
     assert str(entry["schedule"]) == str(celery_app.conf.beat_schedule["messaging-publish-due"]["schedule"])

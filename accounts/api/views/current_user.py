@@ -17,7 +17,7 @@ from wechathhu.api.renderers import EnvelopeBrowsableAPIRenderer, EnvelopeJSONRe
 from wechathhu.api.schema import envelope_errors, enveloped
 
 from ..serializers import (
-    PublicUserSerializer,
+    MeSerializer,
     UserCardSerializer,
     UserCardUpdateSerializer,
     UserSerializer,
@@ -93,7 +93,8 @@ class MeView(APIView):
 
     @extend_schema(
         tags=["message-center"],
-        responses={200: enveloped(PublicUserSerializer, name="MeEnvelope"), **envelope_errors(401)},
+        responses={200: enveloped(MeSerializer, name="MeEnvelope"), **envelope_errors(401)},
     )
     def get(self, request):
-        return EnvelopeResponse(PublicUserSerializer(request.user).data, message="获取当前用户成功")
+        data = MeSerializer(request.user, context={"request": request}).data
+        return EnvelopeResponse(data, message="获取当前用户成功")

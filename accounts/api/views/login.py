@@ -23,7 +23,7 @@ def token_response(token: AuthToken, created: bool) -> Response:
     return Response({"token": token.key}, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class GetTokenView(LoginThrottleMixin, APIView):
+class GetTokenView(APIView):
     """Log in with 工号/学号 and password; answers a token for this login.
 
     201 with a new token (every login, unless ``device_id`` names a device that has a live
@@ -32,6 +32,8 @@ class GetTokenView(LoginThrottleMixin, APIView):
 
     permission_classes = (AllowAny,)
     authentication_classes = ()
+    # Counted and limited by the login service (per address, per account, every door).
+    throttle_classes = ()
 
     @extend_schema(
         tags=["auth"],
@@ -66,6 +68,9 @@ class WeChatCodeToTokenView(LoginThrottleMixin, APIView):
     def post(self, request):
         data = WeChatCodeSerializer.validated(request.data)
         token, created = user_login_with_wechat_code(
-            code=data["code"], device=request_device(request, data), device_id=data.get("device_id", "")
+            code=data["code"],
+            device=request_device(request, data),
+            device_id=data.get("device_id", ""),
+            request=request,
         )
         return token_response(token, created)

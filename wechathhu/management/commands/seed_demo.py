@@ -9,7 +9,16 @@ import importlib
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-DEMO_APPS = ("accounts", "messaging", "reservations", "activities", "repairs", "guides", "official")
+DEMO_APPS = (
+    "accounts",
+    "messaging",
+    "reservations",
+    "activities",
+    "repairs",
+    "guides",
+    "official",
+    "conversations",
+)
 
 
 class Command(BaseCommand):

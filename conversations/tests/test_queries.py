@@ -1,0 +1,76 @@
+"""Every list answers in a constant number of queries (1 row vs many)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.tests.factories import FriendshipFactory, UserFactory
+
+from .factories import direct, group, pdf_upload, send
+
+pytestmark = pytest.mark.django_db
+
+
+def count(client, path, params=None):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, params or {})
+    assert response.status_code == 200, response.content[:300]
+    return len(queries)
+
+
+def test_conversation_list_constant(make_client, teacher, department):
+    client = make_client(teacher)
+    path = reverse("conversations:conversation-list")
+    partner = UserFactory(department=department)
+    send(direct(teacher, partner), partner, "一")
+    one = count(client, path)
+    for _ in range(6):
+        other = UserFactory(department=department)
+        send(direct(teacher, other), other, "多")
+    g = group(teacher, [UserFactory(), UserFactory()])
+    send(g, teacher, "群消息")
+    assert count(client, path) == one
+
+
+def test_message_history_constant(make_client, teacher, colleague):
+    from conversations import services
+
+    conversation = direct(teacher, colleague)
+    client = make_client(colleague)
+    path = reverse("conversations:message-list", kwargs={"conversation_id": conversation.pk})
+    send(conversation, teacher, "一")
+    one = count(client, path)
+    for i in range(8):
+        send(conversation, teacher if i % 2 else colleague, f"多{i}")
+    outgoing = services.message_prepare(message_type="file", upload=pdf_upload())
+    services.message_send(conversation=conversation, sender=teacher, outgoing=outgoing)
+    assert count(client, path) == one
+
+
+def test_conversation_detail_members_constant(make_client, teacher):
+    small = group(teacher, [UserFactory()])
+    large = group(teacher, UserFactory.create_batch(8))
+    client = make_client(teacher)
+    one = count(client, reverse("conversations:conversation-detail", kwargs={"conversation_id": small.pk}))
+    many = count(client, reverse("conversations:conversation-detail", kwargs={"conversation_id": large.pk}))
+    assert one == many
+
+
+def test_friend_list_constant(make_client, teacher):
+    client = make_client(teacher)
+    path = reverse("conversations-root:friend-list")
+    FriendshipFactory(user=teacher)
+    one = count(client, path)
+    for _ in range(6):
+        FriendshipFactory(user=teacher)
+    assert count(client, path) == one
+
+
+def test_unread_badge_is_one_query_beyond_auth(make_client, teacher, colleague, django_assert_num_queries):
+    for _ in range(3):
+        send(direct(teacher, colleague), teacher, "x")
+    client = make_client(colleague)
+    with django_assert_num_queries(2):  # the token's read, the sum of counters
+        response = client.get(reverse("conversations:conversation-unread"))
+    assert response.json()["data"]["unread_count"] == 3

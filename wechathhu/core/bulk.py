@@ -1,0 +1,62 @@
+"""Writing many rows at once, cheaper than ``bulk_create``.
+
+``bulk_create`` turns every value of every row into SQL through its field (``get_db_prep_save``)
+and builds one placeholder group per row in Python: for a fan-out of 10 000 delivery rows that is
+most of the time the publishing step takes (measured: ~70 % of it, the database's own work ~20 %).
+:func:`insert_ignore` sends plain value tuples with ``executemany`` (MySQLdb folds them into
+multi-row ``INSERT``\\s itself) and skips rows that would break a unique constraint
+(``INSERT IGNORE`` on MariaDB/MySQL, ``INSERT OR IGNORE`` on SQLite, ``ON CONFLICT DO NOTHING``
+elsewhere), as ``bulk_create(ignore_conflicts=True)`` does.
+
+The caller gives values the database takes as they are: ints, strings, None, and datetimes and
+dates through :func:`db_datetime` / :func:`db_date` (Django's own adaptation, e.g. naive UTC on
+MariaDB). Fields the caller leaves out get their column's default — NULL for the nullable ones —
+so every NOT NULL field without a database default must be listed. No signals, no ``save()``:
+use it for rows that carry data only (outbox rows, recipient rows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from django.db import connections, router
+from django.db.models import Model
+
+DEFAULT_BATCH = 2000
+
+
+def db_datetime(value: dt.datetime | None, *, using: str = "default"):
+    return connections[using].ops.adapt_datetimefield_value(value)
+
+
+def db_date(value: dt.date | None, *, using: str = "default"):
+    return connections[using].ops.adapt_datefield_value(value)
+
+
+def _statement(model: type[Model], fields: Sequence[str], vendor: str, quote) -> str:
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    values = ", ".join(["%s"] * len(fields))
+    # Only the model's own (quoted) table and column names are formatted in; values are parameters.
+    if vendor == "mysql":
+        return f"INSERT IGNORE INTO {table} ({columns}) VALUES ({values})"  # noqa: S608
+    if vendor == "sqlite":
+        return f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({values})"  # noqa: S608
+    return f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"  # noqa: S608
+
+
+def insert_ignore(
+    model: type[Model], fields: Sequence[str], rows: Iterable[Sequence], *, batch_size: int = DEFAULT_BATCH
+) -> int:
+    """Insert ``rows`` (tuples of database-ready values, in the order of ``fields``) into
+    ``model``'s table, in batches of ``batch_size``, skipping those that conflict with a unique
+    constraint. Returns how many rows were given (not how many were new: the engines differ)."""
+    using = router.db_for_write(model)
+    connection = connections[using]
+    sql = _statement(model, fields, connection.vendor, connection.ops.quote_name)
+    rows = list(rows)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            cursor.executemany(sql, rows[start : start + batch_size])
+    return len(rows)

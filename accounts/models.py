@@ -3,7 +3,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -73,7 +73,7 @@ class Visibility(models.TextChoices):
     """Who may see one field of a user's directory card (staff and the owner always may)."""
 
     EVERYONE = "everyone", _("所有登录用户")
-    COLLEAGUES = "colleagues", _("同系所同事和我的好友")
+    COLLEAGUES = "colleagues", _("同系所同事（同系所的教师和职工，不含学生）和我的好友")
     NOBODY = "nobody", _("仅自己")
 
 
@@ -159,7 +159,9 @@ class User(AbstractUser):
     tel = models.CharField(_("办公电话"), max_length=32, blank=True)
     qq = models.CharField(_("QQ"), max_length=32, blank=True)
     wechat = models.CharField(_("微信号"), max_length=255, blank=True)
-    description = models.TextField(_("简介"), blank=True)
+    description = models.TextField(
+        _("简介"), blank=True, max_length=500, validators=[MaxLengthValidator(500)]
+    )
 
     # Who may see each card field (see accounts.privacy.ContactVisibility). Plain columns, so
     # a directory row carries its own rules and no join is needed to apply them.
@@ -262,12 +264,19 @@ class User(AbstractUser):
     def full_name(self) -> str:
         return f"{self.last_name}{self.first_name}"
 
+    def get_short_name(self) -> str:
+        """How the admin greets the user: the whole Chinese name (姓 + 名), never the given name
+        alone (「欢迎，理员」 for 管理员), else the number."""
+        return self.full_name or self.username
+
 
 class CampusGroup(TimestampedModel):
     """A named group that messages and activities can target: 班干部, 学生会, a 协会 …"""
 
     name = models.CharField(_("名称"), max_length=100, unique=True)
-    description = models.TextField(_("说明"), blank=True)
+    description = models.TextField(
+        _("说明"), blank=True, max_length=500, validators=[MaxLengthValidator(500)]
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("成员"),

@@ -3,7 +3,8 @@
 Each user chooses, per field, who may see it (``User.<field>_visibility``):
 
 - ``everyone``: every signed-in user;
-- ``colleagues``: users of the owner's department, and the people the owner added as friends;
+- ``colleagues``: the teachers and staff of the owner's department when the owner is one too
+  (students are nobody's colleagues), and the people the owner added as friends;
 - ``nobody``: nobody else.
 
 The owner and staff always see everything. Anything that shows another user's contact details
@@ -13,7 +14,7 @@ The owner and staff always see everything. Anything that shows another user's co
     phone = visibility.value(owner, "phone")             # None when hidden
 
 The ``owner`` rows must carry these plain columns of ``User`` (no relation is needed):
-``id``, ``department_id``, the field itself and its ``<field>_visibility`` column. Loading full
+``id``, ``department_id``, ``kind``, the field itself and its ``<field>_visibility`` column. Loading full
 ``User`` rows does that; with ``.only()`` list them, e.g. ``PRIVACY_COLUMNS`` plus the fields shown.
 
 To filter in SQL (a search must not find people by a field it may not show),
@@ -22,12 +23,19 @@ To filter in SQL (a search must not find people by a field it may not show),
 
 from django.db.models import Q
 
-from .models import Friendship, User, Visibility
+from .models import Friendship, User, UserKind, Visibility
 
 PRIVATE_FIELDS = ("post", "tel", "email", "phone", "qq", "wechat")
-PRIVACY_COLUMNS = ("id", "department_id", *(f"{field}_visibility" for field in PRIVATE_FIELDS))
+PRIVACY_COLUMNS = ("id", "department_id", "kind", *(f"{field}_visibility" for field in PRIVATE_FIELDS))
 _RULE_COLUMNS = tuple((field, f"{field}_visibility") for field in PRIVATE_FIELDS)
 _EVERYONE, _COLLEAGUES = Visibility.EVERYONE.value, Visibility.COLLEAGUES.value
+# Who has colleagues: the teachers and staff of a department (its students are not colleagues).
+COLLEAGUE_KINDS = (UserKind.TEACHER.value, UserKind.STAFF.value)
+
+
+def colleague_department_id(user: User) -> int | None:
+    """The department whose teachers and staff are ``user``'s colleagues (None: nobody's)."""
+    return user.department_id if user.kind in COLLEAGUE_KINDS else None
 
 
 class ContactVisibility:
@@ -71,9 +79,9 @@ class ContactVisibility:
         return owner.pk in self.friend_ids
 
     def is_colleague(self, owner: User) -> bool:
-        """Same department as the viewer, or the owner added the viewer as a friend."""
-        department_id = self.viewer.department_id
-        if department_id is not None and owner.department_id == department_id:
+        """Both teachers or staff of one department, or the owner added the viewer as a friend."""
+        department_id = colleague_department_id(self.viewer)
+        if department_id is not None and colleague_department_id(owner) == department_id:
             return True
         return owner.pk in self.trusted_by_ids
 
@@ -136,8 +144,9 @@ class ContactVisibility:
         colleagues = Q(
             **{f"{prefix}pk__in": Friendship.objects.filter(friend_id=self.viewer.pk).values("user_id")}
         )
-        if self.viewer.department_id is not None:
-            colleagues |= Q(**{f"{prefix}department_id": self.viewer.department_id})
+        department_id = colleague_department_id(self.viewer)
+        if department_id is not None:
+            colleagues |= Q(**{f"{prefix}department_id": department_id, f"{prefix}kind__in": COLLEAGUE_KINDS})
         return (
             Q(**{f"{prefix}pk": self.viewer.pk})
             | Q(**{rule: Visibility.EVERYONE})

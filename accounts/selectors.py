@@ -31,7 +31,7 @@ from .models import (
     SchoolClass,
     User,
 )
-from .privacy import PRIVATE_FIELDS, ContactVisibility
+from .privacy import COLLEAGUE_KINDS, PRIVATE_FIELDS, ContactVisibility, colleague_department_id
 
 SEARCH_SPLIT = re.compile(r"[\s,，、;；]+")
 MAX_SEARCH_TERMS = 5
@@ -153,8 +153,9 @@ def contact_list(
 ) -> QuerySet[User]:
     """The directory as ``visibility.viewer`` sees it: every active user, in directory order.
 
-    ``colleagues_only`` keeps the viewer's department and the users the viewer added as friends
-    (the viewer included). Read it through ``contact_rows``; serialising those with the same
+    ``colleagues_only`` keeps the viewer's colleagues (the teachers and staff of the department
+    when the viewer is one: ``privacy.colleague_department_id``) and the users the viewer added as
+    friends (the viewer included). Read it through ``contact_rows``; serialising those with the same
     ``visibility`` needs no further query.
     """
     viewer = visibility.viewer
@@ -163,8 +164,9 @@ def contact_list(
         # The friends as a list (``visibility`` loads them once anyway): with a sub-query in the OR,
         # MariaDB scanned every user; with a list it merges the primary key and department indexes.
         mine = Q(pk__in=[viewer.pk, *sorted(visibility.friend_ids)])
-        if viewer.department_id is not None:
-            mine |= Q(department_id=viewer.department_id)
+        department_id = colleague_department_id(viewer)
+        if department_id is not None:
+            mine |= Q(department_id=department_id, kind__in=COLLEAGUE_KINDS)
         queryset = queryset.filter(mine)
     terms = search_terms(search)
     if terms:

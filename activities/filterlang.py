@@ -7,7 +7,9 @@ Grammar (whitespace and the particles 了 / 的 / 但 only separate words)::
     unary   := "未" unary | primary
     primary := LABEL | "(" expr ")"             -- ASCII or full-width parentheses
 
-A LABEL means "this person has a clock-in record for the item with exactly this label".
+A LABEL means "this person has a clock-in record for the item with exactly this label". When the
+labels are known (one activity's items), adjacent labels need no space: a run of characters is split
+into known labels by longest match (「签到签退」 = 签到 且 签退).
 ``parse`` builds a small tree; ``to_q`` compiles it to one ``Q`` of ``Exists`` sub-queries
 (so a whole filter is a single SQL query), and ``evaluate`` is the plain Python meaning used by the
 tests to check the SQL. Every mistake raises ``FilterError`` with the 0-based position it is at.
@@ -91,7 +93,27 @@ class Or:
 Node = Label | Not | And | Or
 
 
-def tokenize(text: str) -> list[Token]:
+def _split_labels(run: str, start: int, known: frozenset[str] | None) -> list[Token]:
+    """A run of label characters as label tokens: itself when it is a label (or no labels are
+    known), else the known labels it is made of, longest match first (「签到签退」 is 签到, 签退).
+    What no known label starts is left as one token, so the parser names it at its position."""
+    if known is None or run in known:
+        return [Token(LABEL, run, start)]
+    longest = max((len(label) for label in known), default=0)
+    tokens, i = [], 0
+    while i < len(run):
+        for size in range(min(longest, len(run) - i), 0, -1):
+            if run[i : i + size] in known:
+                tokens.append(Token(LABEL, run[i : i + size], start + i))
+                i += size
+                break
+        else:
+            tokens.append(Token(LABEL, run[i:], start + i))
+            break
+    return tokens
+
+
+def tokenize(text: str, known: frozenset[str] | None = None) -> list[Token]:
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -108,7 +130,7 @@ def tokenize(text: str) -> list[Token]:
             start = i
             while i < n and not (text[i].isspace() or text[i] in RESERVED):
                 i += 1
-            tokens.append(Token(LABEL, text[start:i], start))
+            tokens.extend(_split_labels(text[start:i], start, known))
     tokens.append(Token(END, "", n))
     return tokens
 
@@ -117,7 +139,7 @@ class _Parser:
     def __init__(self, text: str, known: frozenset[str] | None):
         self.text = text
         self.known = known
-        self.tokens = tokenize(text)
+        self.tokens = tokenize(text, known)
         self.index = 0
         self.depth = 0
 

@@ -11,12 +11,23 @@ Types: text, textarea (min/max = length), number (min/max = value), radio, check
 how many are ticked), date (``YYYY-MM-DD``, min/max = dates), phone, email. Keys: type, required,
 default, choices, min, max, help. Anything else is refused, so a typo never passes silently.
 
+The unchanged mini-program renders only text, number, textarea, radio and checkbox (any other type
+is a label without an input). Clients are served ``form_schema_for_client``: the richer kinds as
+``{"type": "text", "format": "phone"}``, a key the old client ignores; the answers are validated
+against the stored kind all the same. A form written that way (``type`` text with ``format``) is
+stored with its kind.
+
+Numbers (answers, limits, defaults) are bounded before any conversion: at most
+``MAX_NUMBER_DIGITS`` digits, a three-digit exponent and a magnitude below ``MAX_NUMBER``; a
+``1e1000000`` is refused at once instead of becoming a million-digit integer.
+
 The answer messages keep the original's wording (§3.2) where it had one.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -24,6 +35,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+
+from wechathhu.core import jsonsafe
 
 FIELD_TYPES = {
     "text": "单行文本",
@@ -35,7 +48,10 @@ FIELD_TYPES = {
     "phone": "电话",
     "email": "电子邮箱",
 }
-ALLOWED_KEYS = {"type", "required", "default", "choices", "min", "max", "help"}
+ALLOWED_KEYS = {"type", "required", "default", "choices", "min", "max", "help", "format"}
+# What the unchanged mini-program renders; the other kinds travel as text with a ``format``.
+CLIENT_TYPES = frozenset({"text", "textarea", "number", "radio", "checkbox"})
+FORMAT_KINDS = ("date", "phone", "email")
 CHOICE_TYPES = {"radio", "checkbox"}
 LIMIT_TYPES = {"text", "textarea", "number", "checkbox", "date"}
 DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 2000}
@@ -43,6 +59,10 @@ MAX_FIELDS = 50
 MAX_LABEL_LENGTH = 50
 MAX_CHOICES = 100
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{4,22}[0-9]$")
+MAX_NUMBER_DIGITS = 30
+MAX_NUMBER = Decimal(10) ** 15  # numbers answered or set are below this in magnitude
+MAX_COUNT = 100_000  # a length or a number of ticks
+NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?")
 
 FORM_INVALID = "报名失败：报名表单不合法。"
 
@@ -56,6 +76,39 @@ def dumps(value: Any) -> str:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """``value`` (a JSON number, or a string holding one) as a ``Decimal``, or ``None`` when it is
+    not a plain number within bounds. Every check comes before any conversion that could take
+    long: at most ``MAX_NUMBER_DIGITS`` digits, an exponent of at most three digits, a magnitude
+    below ``MAX_NUMBER``; no infinities, no NaN."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if value.bit_length() > 100:
+            return None
+        text = str(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        text = repr(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        return None
+    if len(text) > MAX_NUMBER_DIGITS + 8 or not NUMBER_RE.fullmatch(text):
+        return None
+    mantissa = re.split("[eE]", text)[0]
+    if sum(ch.isdigit() for ch in mantissa) > MAX_NUMBER_DIGITS:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or abs(number) >= MAX_NUMBER:
+        return None
+    return number
 
 
 def _parse_date(value: Any) -> date | None:
@@ -81,12 +134,18 @@ def _check_limits(label: str, kind: str, rules: dict) -> None:
         lo, hi = parsed
     elif kind == "number":
         for value in (lo, hi):
-            if value is not None and not _is_number(value):
-                raise ValidationError(f"字段「{label}」：最小/最大值必须是数字。")
+            if value is not None and (not _is_number(value) or to_decimal(value) is None):
+                raise ValidationError(
+                    f"字段「{label}」：最小/最大值必须是数字，且绝对值小于 {MAX_NUMBER:.0e}。"
+                )
     else:
         for value in (lo, hi):
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-                raise ValidationError(f"字段「{label}」：最小/最大值必须是不小于 0 的整数。")
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT
+            ):
+                raise ValidationError(
+                    f"字段「{label}」：最小/最大值必须是不小于 0 的整数（至多 {MAX_COUNT}）。"
+                )
     if lo is not None and hi is not None and lo > hi:
         raise ValidationError(f"字段「{label}」：最小值不能大于最大值。")
 
@@ -100,11 +159,11 @@ def form_schema_validate(raw: str | dict) -> dict:
         if not raw.strip():
             return {}
         try:
-            schema = json.loads(raw)
+            schema = jsonsafe.loads(raw)
         except ValueError as exc:
             raise ValidationError(f"报名表单不是合法的 JSON：{exc}") from exc
     else:
-        schema = raw
+        schema = dict(raw) if isinstance(raw, dict) else raw
     if not isinstance(schema, dict):
         raise ValidationError("报名表单必须是一个 JSON 对象（字段名 → 字段定义）。")
     if len(schema) > MAX_FIELDS:
@@ -116,6 +175,16 @@ def form_schema_validate(raw: str | dict) -> dict:
             )
         if not isinstance(rules, dict):
             raise ValidationError(f"字段「{label}」的定义必须是一个对象。")
+        if "format" in rules:  # as served to clients: {"type": "text", "format": "phone"}
+            if rules.get("type") != "text" or rules["format"] not in FORMAT_KINDS:
+                raise ValidationError(
+                    f"字段「{label}」：format 只能与 text 类型一起使用，可选：{'、'.join(FORMAT_KINDS)}。"
+                )
+            rules = {
+                "type": rules["format"],
+                **{k: v for k, v in rules.items() if k not in ("type", "format")},
+            }
+            schema[label] = rules
         unknown = sorted(set(rules) - ALLOWED_KEYS)
         if unknown:
             raise ValidationError(f"字段「{label}」含有未知的属性：{'、'.join(unknown)}。")
@@ -169,13 +238,8 @@ def _type_default(kind: str):
 
 
 def _clean_number(label: str, rules: dict, value: Any):
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValidationError(f"数字不合法（字段：{label}）")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValidationError(f"数字不合法（字段：{label}）")
-    if not number.is_finite():
+    number = to_decimal(value)
+    if number is None:
         raise ValidationError(f"数字不合法（字段：{label}）")
     lo, hi = rules.get("min"), rules.get("max")
     if lo is not None and number < Decimal(str(lo)):
@@ -242,11 +306,37 @@ def _clean_value(label: str, rules: dict, value: Any):
     return value.strip()
 
 
+def form_schema_for_client(text: str) -> str:
+    """The stored form as served to clients (JSON text): only the five types the unchanged
+    mini-program renders, the richer kind in ``format``; limits that are not finite numbers (a
+    form stored before limits were bounded) are left out, so the answer is always valid JSON."""
+    try:
+        schema = jsonsafe.loads(text or "{}")
+    except ValueError:
+        return "{}"
+    if not isinstance(schema, dict):
+        return "{}"
+    served = {}
+    for label, rules in schema.items():
+        if not isinstance(rules, dict):
+            continue
+        rules = {
+            key: value
+            for key, value in rules.items()
+            if not (isinstance(value, float) and not math.isfinite(value))
+        }
+        kind = rules.get("type")
+        if kind not in CLIENT_TYPES and kind in FORMAT_KINDS:
+            rules = {"type": "text", "format": kind, **{k: v for k, v in rules.items() if k != "type"}}
+        served[label] = rules
+    return dumps(served)
+
+
 def answers_parse(raw: Any) -> dict:
     """``participating_metas`` as sent: a JSON string (the mini-program) or an object."""
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw) if raw.strip() else None
+            raw = jsonsafe.loads(raw) if raw.strip() else None
         except ValueError:
             raw = None
     if not isinstance(raw, dict):
@@ -282,7 +372,7 @@ def answers_validate(schema: dict, answers: dict) -> dict:
 def answers_load(text: str) -> dict:
     """Stored answers (JSON text) as a dict; anything unreadable reads as no answers."""
     try:
-        value = json.loads(text or "{}")
+        value = jsonsafe.loads(text or "{}")
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}

@@ -12,7 +12,7 @@ Design notes:
 """
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +26,9 @@ class Activity(TimestampedModel):
     """活动: something people enroll in and clock in to."""
 
     name = models.CharField(_("活动名称"), max_length=100)
-    description = models.TextField(_("活动简介"), blank=True)
+    description = models.TextField(
+        _("活动简介"), blank=True, max_length=5000, validators=[MaxLengthValidator(5000)]
+    )
     location = models.CharField(_("活动地点"), max_length=200, blank=True)
     latitude = models.DecimalField(
         _("纬度"),
@@ -66,7 +68,12 @@ class Activity(TimestampedModel):
         _("启用候补名单"), default=True, help_text=_("名额已满时可加入候补，有人取消后按顺序递补并通知。")
     )
     form_metas = models.TextField(
-        _("报名表单"), default="{}", blank=True, help_text=_("报名表单的字段定义（JSON），用表单设计器编辑。")
+        _("报名表单"),
+        default="{}",
+        blank=True,
+        max_length=20000,
+        validators=[MaxLengthValidator(20000)],
+        help_text=_("报名表单的字段定义（JSON），用表单设计器编辑。"),
     )
     audience_everyone = models.BooleanField(
         _("面向所有人"),
@@ -121,7 +128,9 @@ class Enrollment(TimestampedModel):
     status = models.CharField(
         _("状态"), max_length=16, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ENROLLED
     )
-    participating_metas = models.TextField(_("报名信息"), default="{}", blank=True)
+    participating_metas = models.TextField(
+        _("报名信息"), default="{}", blank=True, max_length=20000, validators=[MaxLengthValidator(20000)]
+    )
     promoted_at = models.DateTimeField(_("候补转正时间"), null=True, blank=True)
     promotion_notified_at = models.DateTimeField(_("转正通知时间"), null=True, blank=True)
 

@@ -234,6 +234,11 @@ def enrollment_get_for_user(*, user, enrollment_id: int) -> Enrollment:
     return enrollment
 
 
+def enrollment_list_for_user(*, user) -> QuerySet[Enrollment]:
+    """The user's enrollments (waiting ones included), newest first."""
+    return Enrollment.objects.filter(user=user).order_by("-created_at", "-id")
+
+
 def enrollment_waiting_position(*, enrollment: Enrollment) -> int:
     """1 for the first person on the waiting list, and so on."""
     return (

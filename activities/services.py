@@ -93,15 +93,20 @@ def enrollment_create(
     list, ``join_waiting_list=True`` puts the person on it instead of refusing.
     """
     now = timezone.now()
+    # The answers are checked before the lock is taken (no parsing while others wait on the
+    # activity), and their verdict given in the original's order, after the activity's own checks.
+    form_metas = activity.form_metas
+    answers, form_error = _answers_checked(form_metas, participating_metas)
     activity = _lock_activity(activity.pk)
     _check_open(activity, user=user, now=now)
     if Enrollment.objects.filter(activity=activity, user=user).exists():
         raise ApplicationError(DUPLICATE_ENROLLMENT, field=NON_FIELD_ERRORS, code=Code.ALREADY_ENROLLED)
-    try:
-        schema = form_schema.form_schema_validate(activity.form_metas)
-        answers = form_schema.answers_validate(schema, form_schema.answers_parse(participating_metas))
-    except ValidationError as exc:
-        raise ApplicationError(exc.messages[0], field=NON_FIELD_ERRORS, code=Code.FORM_INVALID) from exc
+    if activity.form_metas != form_metas:  # the form changed meanwhile (rare): check against it
+        answers, form_error = _answers_checked(activity.form_metas, participating_metas)
+    if form_error is not None:
+        raise ApplicationError(
+            form_error.messages[0], field=NON_FIELD_ERRORS, code=Code.FORM_INVALID
+        ) from form_error
     status = EnrollmentStatus.ENROLLED
     if not _has_room(activity):
         if not (join_waiting_list and activity.waiting_list_enabled):
@@ -119,13 +124,28 @@ def enrollment_create(
     return enrollment
 
 
+def _answers_checked(form_metas: str, participating_metas) -> tuple[dict | None, ValidationError | None]:
+    """The cleaned answers against the form, or the error that refuses them."""
+    try:
+        schema = form_schema.form_schema_validate(form_metas)
+        return form_schema.answers_validate(schema, form_schema.answers_parse(participating_metas)), None
+    except ValidationError as exc:
+        return None, exc
+
+
 @transaction.atomic
 def enrollment_create_by_staff(*, activity: Activity, user, participating_metas) -> Enrollment:
     """Staff add someone by hand: the form is still validated, the capacity still holds (an
     over-full activity puts them on the waiting list), but the enrollment window does not apply."""
-    activity = _lock_activity(activity.pk)
-    schema = form_schema.form_schema_validate(activity.form_metas)
+    schema = form_schema.form_schema_validate(activity.form_metas)  # before the lock
     answers = form_schema.answers_validate(schema, form_schema.answers_parse(participating_metas))
+    locked = _lock_activity(activity.pk)
+    if locked.form_metas != activity.form_metas:
+        answers = form_schema.answers_validate(
+            form_schema.form_schema_validate(locked.form_metas),
+            form_schema.answers_parse(participating_metas),
+        )
+    activity = locked
     if Enrollment.objects.filter(activity=activity, user=user).exists():
         raise ValidationError(DUPLICATE_ENROLLMENT)
     status = EnrollmentStatus.ENROLLED if _has_room(activity) else EnrollmentStatus.WAITING
@@ -278,7 +298,9 @@ def _insert_record(**fields) -> ClockinResult:
         return ClockinResult(existing, False)
 
 
-def clockin_scan(*, user, key, latitude=None, longitude=None) -> ClockinResult:
+def clockin_scan(
+    *, user, key, latitude=None, longitude=None, activity_id: int | None = None
+) -> ClockinResult:
     """Clock ``user`` in with a scanned QR text (the bare key, or the URL the QR code shows).
 
     Refusals are ``ApplicationError`` with the original's messages. A repeated scan after success
@@ -289,7 +311,8 @@ def clockin_scan(*, user, key, latitude=None, longitude=None) -> ClockinResult:
     if not verdict.valid:
         raise ApplicationError(QR_INVALID, code=Code.QR_INVALID)
     item = ClockinItem.objects.select_related("activity").filter(pk=verdict.item_id).first()
-    if item is None:
+    if item is None or (activity_id is not None and item.activity_id != activity_id):
+        # (seed 002's POST /activities/clockins/<activity_id>/: a code of another activity is refused)
         raise ApplicationError(QR_INVALID, code=Code.QR_INVALID)
     if not verdict.fresh:
         raise ApplicationError(QR_EXPIRED, code=Code.QR_EXPIRED)

@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -41,7 +42,9 @@ class Guide(TimestampedModel):
     """A guide document. ``file_*`` columns describe the stored file and are set by ``guide_save``."""
 
     name = models.CharField(_("名称"), max_length=255)
-    description = models.TextField(_("说明"), blank=True)
+    description = models.TextField(
+        _("说明"), blank=True, max_length=2000, validators=[MaxLengthValidator(2000)]
+    )
     category = models.ForeignKey(
         GuideCategory, verbose_name=_("分类"), on_delete=models.PROTECT, related_name="guides"
     )

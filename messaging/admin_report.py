@@ -10,9 +10,13 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
+from wechathhu.api.fields import EARLIEST_YEAR, LATEST_YEAR
+
 from .selectors import MessageReport, ReportRow
 
 MESSAGE_ROWS_ON_PAGE = 200
+# The longest span per granularity (about 370 rows of the table at most).
+MAX_SPAN_DAYS = {"day": 366, "week": 7 * 370, "month": 31 * 370}
 
 
 class ReportForm(forms.Form):
@@ -24,8 +28,20 @@ class ReportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("date_from", "date_to"):
+            value = data.get(name)
+            if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+                self.add_error(name, f"日期须在 {EARLIEST_YEAR} 年至 {LATEST_YEAR} 年之间。")
+        if self.errors:
+            return data
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise forms.ValidationError("结束日期不能早于开始日期。")
+        params = self.cleaned_params()
+        longest = MAX_SPAN_DAYS[params["granularity"]]
+        if (params["date_to"] - params["date_from"]).days > longest:
+            raise forms.ValidationError(
+                f"所选周期下，时间范围最长 {longest} 天，请缩小范围或改按更长的周期统计。"
+            )
         return data
 
     @staticmethod

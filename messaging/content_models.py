@@ -18,11 +18,15 @@ import os
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wechathhu.core.models import TimestampedModel
+
+# The longest message text (an announcement of a few pages; seed 001 names no limit).
+CONTENT_MAX_LENGTH = 20000
 
 __all__ = ["MessageAttachment", "MessageSearchTerm", "MessageTemplate"]
 
@@ -99,7 +103,12 @@ class MessageTemplate(TimestampedModel):
         related_name="message_templates",
     )
     title = models.CharField(_("标题"), max_length=200)
-    content = models.TextField(_("内容"), blank=True)
+    content = models.TextField(
+        _("内容"),
+        blank=True,
+        max_length=CONTENT_MAX_LENGTH,
+        validators=[MaxLengthValidator(CONTENT_MAX_LENGTH)],
+    )
     type = models.CharField(_("类型"), max_length=16, default="notification")
     priority = models.CharField(_("优先级"), max_length=8, default="normal")
     category = models.ForeignKey(
@@ -136,7 +145,12 @@ class RecipientText(models.Model):
         related_name="personal_text",
     )
     title = models.CharField(_("标题"), max_length=200)
-    content = models.TextField(_("内容"), blank=True)
+    content = models.TextField(
+        _("内容"),
+        blank=True,
+        max_length=CONTENT_MAX_LENGTH,
+        validators=[MaxLengthValidator(CONTENT_MAX_LENGTH)],
+    )
 
     class Meta:
         verbose_name = _("个性化内容")

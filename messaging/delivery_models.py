@@ -10,6 +10,7 @@
 """
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -68,7 +69,7 @@ class DigestItem(TimestampedModel):
         _("类型"), max_length=8, choices=DigestItemKind.choices, default=DigestItemKind.ARTICLE
     )
     title = models.CharField(_("标题"), max_length=100)
-    body = models.TextField(_("内容"), max_length=2000, blank=True)
+    body = models.TextField(_("内容"), max_length=2000, blank=True, validators=[MaxLengthValidator(2000)])
     link = models.URLField(_("链接"), blank=True)
 
     class Meta:

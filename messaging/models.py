@@ -11,7 +11,7 @@ Two status axes (DESIGN.md):
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import CampusGroup, Department, SchoolClass
 from wechathhu.core.models import TimestampedModel
 from wechathhu.core.outbox import OutboxDelivery
+
+from .content_models import CONTENT_MAX_LENGTH  # the longest message text (seed 001 names no limit)
 
 # Categories, preferences, comments, attachments, polls, search, templates (issue 20).
 from .engagement_models import *  # noqa: F403
@@ -53,7 +55,12 @@ class Message(TimestampedModel):
     """
 
     title = models.CharField(_("标题"), max_length=200)
-    content = models.TextField(_("内容"), blank=True)
+    content = models.TextField(
+        _("内容"),
+        blank=True,
+        max_length=CONTENT_MAX_LENGTH,
+        validators=[MaxLengthValidator(CONTENT_MAX_LENGTH)],
+    )
     type = models.CharField(
         _("类型"), max_length=16, choices=MessageType.choices, default=MessageType.NOTIFICATION
     )

@@ -15,7 +15,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -188,7 +188,7 @@ class KeywordRule(TimestampedModel):
     reply_kind = models.CharField(
         _("回复类型"), max_length=16, choices=ReplyKind.choices, default=ReplyKind.TEXT
     )
-    text = models.TextField(_("回复文本"), max_length=2000, blank=True)
+    text = models.TextField(_("回复文本"), max_length=2000, blank=True, validators=[MaxLengthValidator(2000)])
     title = models.CharField(_("标题"), max_length=64, blank=True)
     description = models.CharField(_("摘要"), max_length=255, blank=True)
     url = models.URLField(_("链接"), max_length=500, blank=True)
@@ -265,7 +265,7 @@ class TopicPost(TimestampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    content = models.TextField(_("内容"), max_length=POST_MAX)
+    content = models.TextField(_("内容"), max_length=POST_MAX, validators=[MaxLengthValidator(POST_MAX)])
     is_official = models.BooleanField(_("官方回复"), default=False)
     is_hidden = models.BooleanField(_("已隐藏"), default=False)
     is_pinned = models.BooleanField(_("置顶"), default=False)
@@ -609,7 +609,9 @@ class MassSend(TimestampedModel):
 
     title = models.CharField(_("标题"), max_length=100)
     kind = models.CharField(_("类型"), max_length=16, choices=MassKind.choices, default=MassKind.TEXT)
-    content = models.TextField(_("文本内容"), max_length=2000, blank=True)
+    content = models.TextField(
+        _("文本内容"), max_length=2000, blank=True, validators=[MaxLengthValidator(2000)]
+    )
     media_id = models.CharField(_("素材 media_id"), max_length=128, blank=True)
     audience = models.CharField(
         _("范围"), max_length=8, choices=MassAudience.choices, default=MassAudience.ALL

@@ -10,7 +10,7 @@ recipients into catch-all ones (the original's W20).
 import uuid
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
@@ -120,7 +120,7 @@ class RepairRequest(TimestampedModel):
         on_delete=models.PROTECT,
         related_name="requests",
     )
-    description = models.TextField(_("故障描述"), max_length=2000)
+    description = models.TextField(_("故障描述"), max_length=2000, validators=[MaxLengthValidator(2000)])
     status = models.CharField(
         _("状态"), max_length=16, choices=RepairStatus.choices, default=RepairStatus.PENDING
     )
@@ -219,7 +219,7 @@ class RepairEvent(TimestampedModel):
     kind = models.CharField(_("类型"), max_length=16, choices=EventKind.choices)
     from_status = models.CharField(_("原状态"), max_length=16, choices=RepairStatus.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=16, choices=RepairStatus.choices, blank=True)
-    content = models.TextField(_("内容"), blank=True, max_length=2000)
+    content = models.TextField(_("内容"), blank=True, max_length=2000, validators=[MaxLengthValidator(2000)])
     is_internal = models.BooleanField(_("仅内部可见"), default=False)
 
     class Meta:

@@ -19,10 +19,28 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 
+from wechathhu.api.fields import EARLIEST_YEAR, LATEST_YEAR
 from wechathhu.core.errors import ApplicationError
 
 from . import calendar, selectors, services
 from .models import Meetingroom, Reservation, ReservationSeries
+
+
+def _calendar_day(request):
+    """The calendar's day from ``?date=``; an impossible or far-off date shows today, saying why."""
+    raw = request.GET.get("date", "") or ""
+    try:
+        day = parse_date(raw[:10]) if len(raw) <= 10 else None
+    except ValueError:  # well formed but impossible, e.g. 2026-02-30
+        day = None
+    if day is not None and EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        return day
+    if raw:
+        messages.error(
+            request,
+            f"日期不合法（{raw[:20]}），请使用 {EARLIEST_YEAR}–{LATEST_YEAR} 年间的日期；已显示今天。",
+        )
+    return timezone.localdate()
 
 
 @admin.register(Meetingroom)
@@ -215,7 +233,7 @@ class ReservationAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         view = request.GET.get("view") if request.GET.get("view") in calendar.VIEWS else "day"
-        day = parse_date(request.GET.get("date", "") or "") or timezone.localdate()
+        day = _calendar_day(request)
         rooms = list(selectors.meetingroom_list(active_only=False, location=request.GET.get("location", "")))
         room = next((r for r in rooms if str(r.pk) == request.GET.get("room")), None)
         shown = [room] if room else rooms

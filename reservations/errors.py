@@ -14,3 +14,4 @@ class ReservationErrorCode(StrEnum):
     INVALID_RULE = "invalid_rule"  # a recurring booking's rule
     INVALID_QUERY = "invalid_query"  # an availability search's parameters
     SERIES_CONFLICTS = "series_conflicts"
+    QUOTA_EXCEEDED = "quota_exceeded"  # the user holds too many bookings that have not ended

@@ -5,7 +5,7 @@ checked in one transaction); the database guards ``reserve_from < reserve_to``.
 """
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -26,7 +26,9 @@ class Meetingroom(TimestampedModel):
     equipment = models.CharField(
         _("设备"), max_length=255, blank=True, help_text=_("如 投影仪、视频会议终端")
     )
-    description = models.TextField(_("说明"), blank=True)
+    description = models.TextField(
+        _("说明"), blank=True, max_length=2000, validators=[MaxLengthValidator(2000)]
+    )
     bookable_from = models.TimeField(_("每日可预约起始"), null=True, blank=True)
     bookable_to = models.TimeField(_("每日可预约截止"), null=True, blank=True)
     is_active = models.BooleanField(_("开放预约"), default=True)
@@ -73,7 +75,7 @@ class ReservationSeries(TimestampedModel):
     meetingroom = models.ForeignKey(
         Meetingroom, verbose_name=_("会议室"), on_delete=models.CASCADE, related_name="series"
     )
-    description = models.TextField(_("预约原因"))
+    description = models.TextField(_("预约原因"), max_length=2000, validators=[MaxLengthValidator(2000)])
     frequency = models.CharField(_("重复方式"), max_length=8, choices=SeriesFrequency.choices)
     weekdays = models.CharField(
         _("星期"), max_length=13, blank=True, help_text=_("每周重复时的星期几，1=周一 … 7=周日，逗号分隔")
@@ -119,7 +121,7 @@ class Reservation(TimestampedModel):
     )
     reserve_from = models.DateTimeField(_("开始时间"))
     reserve_to = models.DateTimeField(_("结束时间"))
-    description = models.TextField(_("预约原因"))
+    description = models.TextField(_("预约原因"), max_length=2000, validators=[MaxLengthValidator(2000)])
     series = models.ForeignKey(
         ReservationSeries,
         verbose_name=_("重复预约"),

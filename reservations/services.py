@@ -98,6 +98,27 @@ def reservation_check_rules(
             )
 
 
+def reservation_check_quota(*, user: User, adding: int = 1) -> None:
+    """A user (not staff) holds at most ``RESERVATION_MAX_ACTIVE_PER_USER`` bookings that have not
+    ended. Counted under the user's row lock, so concurrent requests of one user (to any rooms)
+    are counted one after the other. Call inside the booking's transaction, after the room's lock
+    (the one order of locks every booking path takes)."""
+    limit = settings.RESERVATION_MAX_ACTIVE_PER_USER
+    if not limit or user.is_staff:
+        return
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+    held = Reservation.objects.filter(user=user, reserve_to__gt=timezone.now()).count()
+    if held + adding > limit:
+        raise _fail(
+            f"每人最多同时持有 {limit} 个未结束的预约（您已有 {held} 个"
+            + (f"，本次要预约 {adding} 个" if adding > 1 else "")
+            + "），请先取消不需要的预约。",
+            Code.QUOTA_EXCEEDED,
+            limit=limit,
+            held=held,
+        )
+
+
 def meetingroom_lock(*, meetingroom_id: int) -> Meetingroom:
     """Lock the room row until the current transaction ends; callers must be in ``atomic``."""
     return Meetingroom.objects.select_for_update().get(pk=meetingroom_id)
@@ -156,6 +177,8 @@ def reservation_create(
         reserve_to=reserve_to,
         override_rules=override_rules,
     )
+    if not override_rules:  # after the room's lock: every booking path locks room, then user
+        reservation_check_quota(user=user)
     reservation = Reservation(
         user=user, meetingroom=room, reserve_from=reserve_from, reserve_to=reserve_to, description=description
     )
@@ -206,8 +229,8 @@ def reservation_update(
         notify_booker(
             user_id=reservation.user_id,
             title="会议室预约已被调整",
-            content=f"您预约的{_booking_text(old)}已被管理员{notify_by.full_name or notify_by.username}"
-            f"调整为{_booking_text(reservation)}。如有疑问请联系管理员。",
+            content=f"您预约的{_booking_text(old)}已被管理员调整为{_booking_text(reservation)}"
+            f"（操作人：{notify_by.full_name or notify_by.username}）。如有疑问请联系管理员。",
         )
     return reservation
 
@@ -225,7 +248,7 @@ def reservation_cancel(*, reservation: Reservation, by: User, notify: bool = Fal
         notify_booker(
             user_id=booker_id,
             title="会议室预约已被取消",
-            content=f"您预约的{text}已被管理员{by.full_name or by.username}取消。如有疑问请联系管理员。",
+            content=f"您预约的{text}已被管理员取消（操作人：{by.full_name or by.username}）。如有疑问请联系管理员。",
         )
 
 
@@ -359,6 +382,8 @@ def series_create(
             Code.SERIES_CONFLICTS,
             conflicts=_iso(plan.conflicts),
         )
+    if not override_rules:
+        reservation_check_quota(user=user, adding=len(plan.free))
     series = ReservationSeries(
         user=user,
         meetingroom=room,

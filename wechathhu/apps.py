@@ -28,6 +28,9 @@ class WechathhuConfig(AppConfig):
         from django.conf import settings
 
         from . import checks
+        from .admin_fields import bound_admin_datetimes
+
+        bound_admin_datetimes()
 
         post_migrate.connect(create_cache_tables, dispatch_uid="wechathhu.create_cache_tables")
         if not settings.DEBUG:

@@ -5,7 +5,9 @@ from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
 from django.db import connections
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.middleware import locale
+from django.urls import is_valid_path
 
 
 class QueryCountHeaderMiddleware:
@@ -86,3 +88,69 @@ class AuthenticationMiddleware(BrowserOnlyMiddleware, auth.AuthenticationMiddlew
 
 class MessageMiddleware(BrowserOnlyMiddleware, messages.MessageMiddleware):
     pass
+
+
+class TrailingSlashMiddleware:
+    """Every path answers the same with or without its trailing slash (issue 16 item 4).
+
+    Django's ``APPEND_SLASH`` redirects a path that only resolves with the slash: a 301 that
+    drops a POST's body (and a RuntimeError, a 500, under DEBUG). Here such a request is served
+    by the slashed path directly, and a path that only resolves without its slash (seed 001's
+    ``/api/v1/…``) by the bare one. Browser pages (the admin, the portal) keep Django's redirect
+    for GET, so their relative links stay right.
+    """
+
+    BROWSER_PREFIXES = ("/admin/", "/m/", "/static/", "/media/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if not (
+            request.method in ("GET", "HEAD") and (path + "/").startswith(self.BROWSER_PREFIXES)
+        ) and not is_valid_path(path, getattr(request, "urlconf", None)):
+            other = path[:-1] if path.endswith("/") else path + "/"
+            if other != "" and is_valid_path(other, getattr(request, "urlconf", None)):
+                request.path_info = other
+                request.path = request.path.removesuffix(path) + other
+        return self.get_response(request)
+
+
+OUT_OF_RANGE = "请求中的数值或日期超出范围。"
+
+
+class OutOfRangeMiddleware:
+    """Bad input that surfaces deep in Django's admin is a 400, not a 500. A number or date beyond what the database or Python's calendar can hold is bad input, a 400,
+    wherever it surfaces (issue 16 item 20): an id of 25 digits bound to SQLite's 64-bit INTEGER,
+    ``created_at__gte=0001-01-01`` turned to UTC, a date hierarchy's year 9999 plus one. Django's
+    admin filters and lookups reach the database with such values before any form sees them; the
+    API's own handler does the same for DRF views (``wechathhu.api.exceptions``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.contrib.admin.options import IncorrectLookupParameters
+
+        if isinstance(exception, IncorrectLookupParameters):
+            # An admin page other than the changelist (an export) built from the list's filters:
+            # the changelist answers such parameters with ?e=1, these with a 400.
+            return HttpResponseBadRequest(
+                "<!doctype html><title>筛选条件不合法</title><h1>400</h1><p>筛选条件不合法，请返回列表重新选择。</p>"
+            )
+        if not isinstance(exception, OverflowError):
+            return None
+        if request.path.startswith("/api/"):
+            from wechathhu.api.renderers import envelope
+
+            body = envelope({"detail": OUT_OF_RANGE, "error_code": "out_of_range"}, status_code=400)
+            return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
+        if not request.path.startswith("/admin/") and not request.path.startswith("/m/"):
+            return JsonResponse({"detail": OUT_OF_RANGE, "error_code": "out_of_range"}, status=400)
+        return HttpResponseBadRequest(
+            f"<!doctype html><title>{OUT_OF_RANGE}</title><h1>400</h1><p>{OUT_OF_RANGE}请返回上一页修改后重试。</p>"
+        )

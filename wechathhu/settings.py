@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "wechathhu.middleware.LocaleMiddleware",
+    "wechathhu.middleware.TrailingSlashMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "wechathhu.middleware.AuthenticationMiddleware",
@@ -86,6 +87,8 @@ MIDDLEWARE = [
     "portal.middleware.PortalHeadersMiddleware",
     "portal.middleware.PortalGZipMiddleware",
     "accounts.middleware.KnownDeviceCookieMiddleware",
+    # An id or a date beyond any column or calendar is a 400 wherever it surfaces (admin filters …).
+    "wechathhu.middleware.OutOfRangeMiddleware",
 ]
 
 if not DEBUG:
@@ -274,6 +277,12 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [
         "wechathhu.api.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    # JSON bodies with a nesting limit (a 1 000-deep body is a 400, not a RecursionError).
+    "DEFAULT_PARSER_CLASSES": [
+        "wechathhu.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "wechathhu.api.negotiation.PortalContentNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -498,6 +507,8 @@ RESERVATION_MIN_MINUTES = env.int("RESERVATION_MIN_MINUTES", default=30)
 RESERVATION_MAX_MINUTES = env.int("RESERVATION_MAX_MINUTES", default=180)
 # How far ahead a booking may start (days).
 RESERVATION_MAX_ADVANCE_DAYS = env.int("RESERVATION_MAX_ADVANCE_DAYS", default=60)
+# How many bookings that have not ended yet one user may hold (staff are exempt; 0: no limit).
+RESERVATION_MAX_ACTIVE_PER_USER = env.int("RESERVATION_MAX_ACTIVE_PER_USER", default=20)
 # Staff may override the rules above from the admin, but no booking ever exceeds this (minutes).
 RESERVATION_HARD_MAX_MINUTES = env.int("RESERVATION_HARD_MAX_MINUTES", default=24 * 60)
 # Longest window the availability search accepts (days), and the step between offered slots.

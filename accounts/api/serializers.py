@@ -338,7 +338,7 @@ class ContactQuerySerializer(serializers.Serializer):
         choices=[("yes", "yes"), ("no", "no")],
         required=False,
         default="no",
-        help_text="yes：只列出同系所同事和我的好友（含自己）；no 或不填：所有人",
+        help_text="yes：只列出同系所同事（同系所的教师和职工，不含学生）和我的好友（含自己）；no 或不填：所有人",
     )
     search = serializers.CharField(
         required=False,

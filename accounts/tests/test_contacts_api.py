@@ -392,3 +392,34 @@ def test_departments_still_list(client, department):
     assert {"id": department.id, "name": department.name} in client.get(
         reverse("accounts:department-list")
     ).json()
+
+
+# --- Issue 16 item 5: colleagues are the staff and teachers of one department ----------------------
+
+
+def test_students_of_the_department_are_not_a_teachers_colleagues(make_client, department):
+    """「同系所同事和我的好友」 fields of a teacher are not shown to the department's students."""
+    teacher = UserFactory(department=department, kind="teacher", **CARD)  # phone: colleagues by default
+    student = UserFactory(department=department, kind="student")
+    staff_member = UserFactory(department=department, kind="staff")
+
+    seen_by_student = by_id(make_client(student).get("/contacts/", {"my": "no"}).json())[teacher.id]
+    assert seen_by_student["phone"] is None
+    assert teacher.id not in by_id(make_client(student).get("/contacts/", {"search": CARD["phone"]}).json())
+    assert teacher.id not in by_id(make_client(student).get("/contacts/", {"my": "yes"}).json())
+    # the teachers and staff of the department are colleagues
+    assert by_id(make_client(staff_member).get("/contacts/").json())[teacher.id]["phone"] == CARD["phone"]
+    # a friend the teacher added still sees them, student or not
+    FriendshipFactory(user=teacher, friend=student)
+    assert by_id(make_client(student).get("/contacts/").json())[teacher.id]["phone"] == CARD["phone"]
+
+
+def test_a_students_phone_is_not_shown_to_department_teachers_as_a_colleague(make_client, department, me):
+    student = UserFactory(department=department, kind="student", phone="13922223333")
+    assert by_id(make_client(me).get("/contacts/", {"my": "no"}).json())[student.id]["phone"] is None
+
+
+def test_the_card_page_says_who_colleagues_are(client):
+    schema = client.options("/current-user/meta/").json()
+    text = str(schema)
+    assert "同系所的教师和职工" in text

@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from activities import form_schema
 from activities.models import Activity, ClockinItem, Enrollment, EnrollmentStatus
 from activities.selectors import STATE_LABELS, activity_state
 from wechathhu.api import serializers as api_serializers
@@ -36,6 +37,10 @@ class ActivitySerializer(api_serializers.ModelSerializer):
     )
     state_display = serializers.SerializerMethodField()
     in_progress = serializers.SerializerMethodField(help_text="活动正在进行")
+    form_metas = serializers.SerializerMethodField(
+        help_text="报名表单（JSON 字符串）。字段类型只有 text、number、textarea、radio、checkbox；"
+        "日期、电话、邮箱为 text 并以 format（date / phone / email）注明，校验按其 format 进行"
+    )
 
     class Meta:
         model = Activity
@@ -74,6 +79,9 @@ class ActivitySerializer(api_serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.INT)
     def get_my_enrollment_count(self, obj) -> int:
         return 1 if obj.my_enrollment_status else 0
+
+    def get_form_metas(self, obj) -> str:
+        return form_schema.form_schema_for_client(obj.form_metas)
 
     def get_state(self, obj) -> str:
         return activity_state(obj, now=self._now())

@@ -3,12 +3,12 @@
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.generics import ListAPIView
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from activities import qr, selectors, services
-from activities.models import Activity, ClockinItem, EnrollmentStatus
+from activities.models import Activity, ClockinItem, Enrollment, EnrollmentStatus
 from wechathhu.api.pagination import MiniProgramPagination
 from wechathhu.api.schema import DETAIL
 from wechathhu.core.errors import ApplicationError
@@ -64,13 +64,28 @@ class ActivityDetailView(APIView):
         return Response(ActivitySerializer(activity, context={"request": request}).data)
 
 
-class EnrollmentCreateView(APIView):
-    """报名。`participating_metas` 可为 JSON 字符串（小程序的做法）或对象，按活动的报名表单逐项校验。
+class EnrollmentCreateView(GenericAPIView):
+    """我的报名记录（GET，含候补，按报名时间倒序，分页；列表中 `waiting_position` 为 null，详见单条）与报名（POST）。
+
+    报名。`participating_metas` 可为 JSON 字符串（小程序的做法）或对象，按活动的报名表单逐项校验。
 
     活动状态的错误在 `activity` 下，重复报名、表单错误与名额已满在 `non_field_errors` 下。
     名额已满且活动启用候补时，传 `join_waiting_list: true` 可加入候补名单（`status` 为 `waiting`），
     有人取消后按报名先后递补，并通过消息中心通知。
     """
+
+    serializer_class = EnrollmentSerializer
+    pagination_class = MiniProgramPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Enrollment.objects.none()
+        return selectors.enrollment_list_for_user(user=self.request.user)
+
+    @extend_schema(tags=["activities"], responses={200: EnrollmentSerializer(many=True)})
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(EnrollmentSerializer(page, many=True).data)
 
     @extend_schema(
         tags=["activities"],
@@ -116,28 +131,37 @@ class ClockinScanView(APIView):
         responses={200: ClockinResultSerializer, 400: DETAIL},
     )
     def post(self, request):
-        serializer = ClockinScanSerializer(data=request.data)
-        if not serializer.is_valid():
-            if {"latitude", "longitude"} & set(serializer.errors) and "key" not in serializer.errors:
-                raise ApplicationError(services.LOCATION_INVALID, code=Code.LOCATION_INVALID)
-            raise ApplicationError(services.QR_INVALID, code=Code.QR_INVALID)
-        result = services.clockin_scan(user=request.user, **serializer.validated_data)
-        record = result.record
-        data = {
-            "label": record.item.label,
-            "activity_name": record.item.activity.name,
-            "clocked_at": record.created_at,
-            "already_clocked_in": not result.created,
-        }
-        if not result.created:
-            data["detail"] = (
-                f"{services.DUPLICATE_CLOCKIN}您此前已完成「{record.item.label}」打卡，无需重复扫码。"
-            )
-        return Response(ClockinResultSerializer(data).data)
+        return clockin_scan_response(request)
+
+
+def clockin_scan_response(request, activity_id: int | None = None) -> Response:
+    """A scan answered as ``POST /activities/clockins/`` answers it; with ``activity_id`` (seed
+    002's ``POST /activities/clockins/<activity_id>/``) the code must be one of that activity's."""
+    serializer = ClockinScanSerializer(data=request.data)
+    if not serializer.is_valid():
+        if {"latitude", "longitude"} & set(serializer.errors) and "key" not in serializer.errors:
+            raise ApplicationError(services.LOCATION_INVALID, code=Code.LOCATION_INVALID)
+        raise ApplicationError(services.QR_INVALID, code=Code.QR_INVALID)
+    result = services.clockin_scan(user=request.user, activity_id=activity_id, **serializer.validated_data)
+    record = result.record
+    data = {
+        "label": record.item.label,
+        "activity_name": record.item.activity.name,
+        "clocked_at": record.created_at,
+        "already_clocked_in": not result.created,
+    }
+    if not result.created:
+        data["detail"] = (
+            f"{services.DUPLICATE_CLOCKIN}您此前已完成「{record.item.label}」打卡，无需重复扫码。"
+        )
+    return Response(ClockinResultSerializer(data).data)
 
 
 class ClockinListView(ListAPIView):
-    """一个活动的打卡项，以及我是否已打卡（`is_clockin`），按打卡开始时间排序。不分页。"""
+    """一个活动的打卡项，以及我是否已打卡（`is_clockin`），按打卡开始时间排序。不分页。
+
+    POST 与 `POST /activities/clockins/` 相同（种子文档的写法），扫到的二维码须属于该活动。
+    """
 
     serializer_class = ClockinItemSerializer
     pagination_class = None
@@ -152,6 +176,15 @@ class ClockinListView(ListAPIView):
     @extend_schema(tags=["activities"], responses={200: ClockinItemSerializer(many=True), 404: DETAIL})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=["activities"],
+        operation_id="activities_clockins_scan_for_activity",
+        request=ClockinScanSerializer,
+        responses={200: ClockinResultSerializer, 400: DETAIL},
+    )
+    def post(self, request, activity_id):
+        return clockin_scan_response(request, activity_id=activity_id)
 
 
 class ClockinCodeView(APIView):

@@ -339,3 +339,19 @@ def test_saving_an_item_warns_about_officers_who_cannot_open_the_admin(admin_cli
     assert response.status_code == 200
     assert "T-no-admin 不是后台用户" in response.content.decode()
     assert activity.clockin_items.get().officers.get() == outsider
+
+
+def test_filter_box_reads_adjacent_labels_by_longest_match(admin_client, activity, sign_in):
+    """Issue 16 item 6: 「签到签退」 (no space) is 签到 AND 签退, as README and DESIGN promise."""
+    sign_out = ClockinItemFactory(activity=activity, label="签退")
+    ClockinItemFactory(activity=activity, label="签到补录")
+    left_early, stayed = UserFactory(username="early"), UserFactory(username="stayed")
+    ClockinRecordFactory(item=sign_in, user=left_early)
+    ClockinRecordFactory(item=sign_in, user=stayed)
+    ClockinRecordFactory(item=sign_out, user=stayed)
+
+    response = _enrollment_list(admin_client, activity, "签到签退")
+
+    assert response.status_code == 200
+    assert [e.user.username for e in response.context["cl"].result_list] == ["stayed"]
+    assert "没有名为" not in response.content.decode()

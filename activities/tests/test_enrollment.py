@@ -238,8 +238,11 @@ def test_own_enrollment_only(api_client, activity):
     assert Enrollment.objects.filter(pk=other.pk).exists()
 
 
-def test_enrollments_list_is_not_offered(api_client):
-    assert api_client.get("/enrollments/").status_code == 405
+def test_enrollments_list_is_mine(api_client, user):
+    """Seed 002 documents GET /enrollments/ (the original answered 405): it lists mine."""
+    mine = EnrollmentFactory(user=user)
+    EnrollmentFactory()
+    assert [row["id"] for row in api_client.get("/enrollments/").json()["results"]] == [mine.pk]
 
 
 def test_cancel_closes_when_the_activity_starts(api_client, user):

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.tests.factories import UserFactory
-from activities.filterlang import FilterError, evaluate, parse, validate_label
+from activities.filterlang import And, FilterError, Label, evaluate, parse, validate_label
 from activities.models import Enrollment
 from activities.selectors import enrollment_clockin_filter_q, enrollment_list_for_activity
 from activities.tests.factories import (
@@ -32,6 +32,8 @@ VALID = [
     ("签到的", {"in", "in_out", "in_lunch", "all"}),
     ("签到且签退", {"in_out", "all"}),
     ("签到 签退", {"in_out", "all"}),  # implicit AND between adjacent terms
+    ("签到签退", {"in_out", "all"}),  # … with no space: labels by longest match (issue 16 item 6)
+    ("签到未签退午餐", {"in_lunch"}),
     ("签到或签退", {"in", "out", "in_out", "in_lunch", "all"}),
     ("未签到", {"none", "out"}),
     ("未未签到", {"in", "in_out", "in_lunch", "all"}),
@@ -55,7 +57,7 @@ INVALID = [
     ("签到)", 2, "多余的右括号"),
     ("签到（）", 3, "括号内缺少打卡项"),
     ("签到或签推", 3, "没有名为「签推」的打卡项"),
-    ("签到签退", 0, "没有名为「签到签退」的打卡项"),
+    ("签到签推", 2, "没有名为「签推」的打卡项"),  # 签到 is read, the rest is named
     ("签到且且签退", 3, "「且」之前缺少打卡项"),
     ("了的但", 3, "表达式中没有打卡项"),
 ]
@@ -165,3 +167,14 @@ def test_the_filter_is_one_query(population, django_assert_num_queries):
     assert found == {
         pk for pk, labels in people.items() if labels & {"签到", "签退"} and "午餐" not in labels
     }
+
+
+def test_adjacent_labels_split_by_longest_match():
+    """Issue 16 item 6: a run of label characters is split into known labels, longest first."""
+    known = {"签到", "签退", "签到补录"}
+    assert parse("签到签退", known_labels=known) == And(Label("签到", 0), Label("签退", 2))
+    assert parse("签到补录签退", known_labels=known) == And(Label("签到补录", 0), Label("签退", 4))
+    assert parse("签到补录", known_labels=known) == Label("签到补录", 0)
+    with pytest.raises(FilterError) as error:
+        parse("签到签推", known_labels=known)
+    assert error.value.position == 2 and "签推" in error.value.reason

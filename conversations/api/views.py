@@ -7,13 +7,14 @@ from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 
 from accounts import selectors as account_selectors
 from accounts.models import SchoolClass
 from conversations import realtime, selectors, services
 from conversations.models import ConversationKind, MessageKind
 from wechathhu.api.pagination import EnvelopePagination
+from wechathhu.api.parsers import JSONParser
 from wechathhu.api.renderers import EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer, EnvelopeResponse
 from wechathhu.api.schema import envelope_errors, enveloped, enveloped_page
 from wechathhu.core.downloads import content_disposition

@@ -155,3 +155,17 @@ def test_head_gives_the_headers_without_the_file(api_client, guide, pdf_bytes):
     assert response["ETag"] == f'"{guide.file_sha256}"'
     partial = api_client.head(url(guide), HTTP_RANGE="bytes=0-9")
     assert (partial.status_code, partial["Content-Length"]) == (206, "10")
+
+
+LONG = "9" * 4301
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "header", [f"bytes={LONG}-", f"bytes=0-{LONG}", f"bytes=-{LONG}", f"bytes={LONG}-{LONG}"]
+)
+def test_range_with_thousands_of_digits_answers_416_not_500(api_client, guide, pdf_bytes, header):
+    """Issue 16 item 17: numbers past Python's int-conversion limit are refused before converting."""
+    response = api_client.get(url(guide), HTTP_RANGE=header)
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{len(pdf_bytes)}"

@@ -11,7 +11,14 @@ from rest_framework import serializers
 
 from accounts.api.serializers import PublicUserSerializer
 from accounts.models import UserKind
-from messaging.models import REMIND_MAX_HOURS, Message, MessagePriority, MessageRecipient, MessageType
+from messaging.models import (
+    CONTENT_MAX_LENGTH,
+    REMIND_MAX_HOURS,
+    Message,
+    MessagePriority,
+    MessageRecipient,
+    MessageType,
+)
 from wechathhu.api.fields import PortalDateTimeField
 
 from .content_serializers import AttachmentSerializer
@@ -220,7 +227,9 @@ class GlobalMessageInputSerializer(serializers.Serializer):
     """``POST /api/v1/admin/messages/global``."""
 
     title = serializers.CharField(max_length=200)
-    content = serializers.CharField(required=False, allow_blank=True, default="")
+    content = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=CONTENT_MAX_LENGTH
+    )
     type = serializers.ChoiceField(choices=MessageType.choices)
     priority = serializers.ChoiceField(choices=MessagePriority.choices)
     expires_at = ExpiryField(
@@ -272,7 +281,7 @@ class MessageUpdateInputSerializer(serializers.Serializer):
     """``PUT /api/v1/admin/messages/{id}``: every field optional; absent fields are kept."""
 
     title = serializers.CharField(max_length=200, required=False)
-    content = serializers.CharField(required=False, allow_blank=True)
+    content = serializers.CharField(required=False, allow_blank=True, max_length=CONTENT_MAX_LENGTH)
     type = serializers.ChoiceField(choices=MessageType.choices, required=False)
     priority = serializers.ChoiceField(choices=MessagePriority.choices, required=False)
     is_active = serializers.BooleanField(required=False)

@@ -1,13 +1,22 @@
-"""Error pages: the portal's own under ``/m/``, Django's (or DRF's) everywhere else."""
+"""Error pages: the portal's own under ``/m/``, JSON in the envelope under ``/api/``, Django's (or
+DRF's) everywhere else."""
 
+from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
+from rest_framework.exceptions import NotFound
+
+from wechathhu.api.renderers import envelope
 
 from ..middleware import is_portal_path
 
 
 def page_not_found(request, exception):
+    if request.path.startswith("/api/"):
+        # The message-center's clients read JSON in the envelope, for a path that does not exist too.
+        body = envelope({"detail": NotFound.default_detail}, status_code=404)
+        return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
     if is_portal_path(request.path):
         return TemplateResponse(
             request, "portal/errors/404.html", {"title": "页面不存在"}, status=404

@@ -71,7 +71,9 @@ class CardForm(forms.Form):
     presence_visibility = forms.ChoiceField(
         label="在线状态谁可见", choices=VISIBILITY_CHOICES, required=False
     )
-    description = forms.CharField(label="简介", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label="简介", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class AvatarForm(forms.Form):

@@ -4,13 +4,14 @@ from django.http import FileResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView, ListAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from repairs import selectors, services
 from repairs.models import RepairRequest, RepairStatus
 from wechathhu.api.pagination import MiniProgramPagination
+from wechathhu.api.parsers import JSONParser
 from wechathhu.api.schema import DETAIL
 
 from .serializers import (

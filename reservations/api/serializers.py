@@ -60,12 +60,34 @@ class LocationChoicesSerializer(serializers.Serializer):
 
 
 class ReservationCreateSerializer(serializers.Serializer):
-    """C17: ``{"reserve_from", "reserve_to", "description", "meetingroom_object"}``."""
+    """C17: ``{"reserve_from", "reserve_to", "description", "meetingroom_object"}``; seed 002 writes
+    the room as ``meetingroom``, accepted as well (``meetingroom_object`` wins when both are sent)."""
 
-    meetingroom_object = serializers.PrimaryKeyRelatedField(queryset=Meetingroom.objects.all())
+    meetingroom_object = serializers.PrimaryKeyRelatedField(
+        queryset=Meetingroom.objects.all(),
+        required=False,
+        help_text="会议室 ID（必填；也可写作 meetingroom）",
+    )
+    meetingroom = serializers.PrimaryKeyRelatedField(
+        queryset=Meetingroom.objects.all(),
+        required=False,
+        write_only=True,
+        help_text="meetingroom_object 的别名",
+    )
     reserve_from = serializers.DateTimeField()
     reserve_to = serializers.DateTimeField()
     description = serializers.CharField(max_length=2000)
+
+    def validate(self, attrs):
+        room = attrs.pop("meetingroom_object", None) or attrs.pop("meetingroom", None)
+        attrs.pop("meetingroom", None)
+        if room is None:
+            raise serializers.ValidationError(
+                {"meetingroom_object": [self.fields["meetingroom_object"].error_messages["required"]]},
+                code="required",
+            )
+        attrs["meetingroom_object"] = room
+        return attrs
 
 
 class ReservationMeetingroomSerializer(serializers.ModelSerializer):

@@ -130,3 +130,30 @@ def test_series_and_single_bookings_racing_for_one_slot_give_one_booking(make_cl
     statuses = sorted(r.status_code for r in _run_concurrently(book, N))
     assert statuses == [201] + [400] * (N - 1)
     assert Reservation.objects.filter(meetingroom=room).count() == 1
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db(transaction=True)
+def test_one_users_concurrent_bookings_of_different_rooms_respect_the_limit(make_client, settings):
+    """Issue 16 item 19: the per-user limit is counted under the user's row lock."""
+    settings.RESERVATION_MAX_ACTIVE_PER_USER = 3
+    rooms = [MeetingroomFactory() for _ in range(N)]
+    user = UserFactory()
+    clients = [make_client(user, device=f"phone-{i}") for i in range(N)]
+    start = timezone.localtime().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+
+    def book(i):
+        return clients[i].post(
+            "/reservations/",
+            {
+                "meetingroom_object": rooms[i].pk,
+                "reserve_from": start.isoformat(),
+                "reserve_to": (start + timedelta(hours=1)).isoformat(),
+                "description": "抢",
+            },
+            format="json",
+        )
+
+    responses = _run_concurrently(book, N)
+    assert sorted(r.status_code for r in responses) == [201] * 3 + [400] * (N - 3)
+    assert Reservation.objects.filter(user=user).count() == 3

@@ -250,3 +250,52 @@ def test_list_pages_hold_twenty(client, booker):
         )
     body = client.get("/reservations/").json()
     assert body["count"] == 21 and len(body["results"]) == 20 and body["next"]
+
+
+# --- Issue 16 item 19: a limit on the bookings one user holds ------------------------------------
+
+
+def test_a_user_holds_at_most_the_configured_number_of_bookings(client, booker, settings, frozen):
+    settings.RESERVATION_MAX_ACTIVE_PER_USER = 3
+    room = MeetingroomFactory()
+    for hour in ("09:00", "10:00", "11:00"):
+        start = local(DAY, hour)
+        assert book(client, room, start, start + timedelta(hours=1)).status_code == 201
+
+    response = book(client, room, local(DAY, "14:00"), local(DAY, "15:00"))
+
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "quota_exceeded"
+    assert "最多同时持有 3 个" in response.json()["non_field_errors"][0]
+    assert Reservation.objects.filter(user=booker).count() == 3
+    # one cancelled (or ended) frees a place
+    client.delete(f"/reservations/{Reservation.objects.filter(user=booker).first().pk}/")
+    assert book(client, room, local(DAY, "14:00"), local(DAY, "15:00")).status_code == 201
+
+
+def test_a_recurring_booking_counts_each_date(client, booker, settings, frozen):
+    settings.RESERVATION_MAX_ACTIVE_PER_USER = 5
+    room = MeetingroomFactory()
+    body = {
+        "meetingroom_object": room.pk,
+        "description": "周会",
+        "frequency": "daily",
+        "start_date": DAY.isoformat(),
+        "count": 6,
+        "start_time": "09:00",
+        "end_time": "10:00",
+    }
+    response = client.post("/reservations/series/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "quota_exceeded"
+    assert not Reservation.objects.exists()
+    assert client.post("/reservations/series/", {**body, "count": 5}, format="json").status_code == 201
+
+
+def test_staff_are_exempt_from_the_booking_limit(make_client, settings, frozen):
+    settings.RESERVATION_MAX_ACTIVE_PER_USER = 1
+    staff = make_client(UserFactory(is_staff=True, kind="staff"))
+    room = MeetingroomFactory()
+    for hour in ("09:00", "10:00"):
+        start = local(DAY, hour)
+        assert book(staff, room, start, start + timedelta(hours=1)).status_code == 201

@@ -50,6 +50,7 @@ def xlsx_response(content: bytes, file_name: str) -> HttpResponse:
 
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+MAX_RANGE_DIGITS = 18  # a byte position of 19 digits is past any file this site serves
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
@@ -59,6 +60,10 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
     if not match or match.groups() == ("", ""):
         return None
     first, last = match.groups()
+    if len(first) > MAX_RANGE_DIGITS or len(last) > MAX_RANGE_DIGITS:
+        # Beyond any file (and beyond what int() converts at all past 4300 digits): refused as
+        # unsatisfiable before any conversion (issue 16 item 17).
+        return False
     if first == "":  # suffix: the last N bytes
         length = int(last)
         if length == 0 or size == 0:

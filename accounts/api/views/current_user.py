@@ -61,7 +61,7 @@ class CurrentUserView(APIView):
 
 class CurrentUserMetaView(APIView):
     """The signed-in user's directory card (post, phones, QQ, WeChat, description) and who may
-    see each field (``<field>_visibility``: ``everyone`` 所有登录用户, ``colleagues`` 同系所同事和我的好友,
+    see each field (``<field>_visibility``: ``everyone`` 所有登录用户, ``colleagues`` 同系所同事（同系所的教师和职工，不含学生）和我的好友,
     ``nobody`` 仅自己; staff always see everything)."""
 
     http_method_names = ["get", "put", "head", "options"]

@@ -16,6 +16,7 @@ other; ``messaging.models`` imports every model defined here. Relations to ``Mes
 """
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -35,7 +36,9 @@ class MessageComment(TimestampedModel):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("作者"), on_delete=models.CASCADE, related_name="+"
     )
-    body = models.TextField(_("内容"), max_length=COMMENT_MAX_LENGTH)
+    body = models.TextField(
+        _("内容"), max_length=COMMENT_MAX_LENGTH, validators=[MaxLengthValidator(COMMENT_MAX_LENGTH)]
+    )
     is_private = models.BooleanField(
         _("私密提问"), default=False, help_text=_("仅提问者、发送者和管理员可见")
     )

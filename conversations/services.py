@@ -570,8 +570,8 @@ def user_block(*, user: User, blocked: User) -> None:
     UserBlock.objects.get_or_create(blocker=user, blocked=blocked)
 
 
-def user_unblock(*, user: User, blocked_id: int) -> None:
-    UserBlock.objects.filter(blocker=user, blocked_id=blocked_id).delete()
+def user_unblock(*, user: User, blocked: User) -> None:
+    UserBlock.objects.filter(blocker=user, blocked=blocked).delete()
 
 
 def messaging_ban(*, user: User, by: User | None, reason: str = "") -> MessagingBan:

@@ -542,10 +542,11 @@ class BlockView(EnvelopeAPIView):
         tags=TAGS,
         operation_id="conversations_unblock",
         request=None,
-        responses={200: NullEnvelope, **envelope_errors(401)},
+        responses={200: NullEnvelope, **envelope_errors(401, 404)},
     )
     def delete(self, request, user_id: int):
-        services.user_unblock(user=request.user, blocked_id=user_id)
+        other = account_selectors.user_get(user_id=user_id)  # 404 for no such user, any id
+        services.user_unblock(user=request.user, blocked=other)
         return EnvelopeResponse(None, message="已取消屏蔽")
 
 

@@ -125,6 +125,19 @@ class PollAdmin(admin.ModelAdmin):
 # --- Comments ----------------------------------------------------------------------------------------
 
 
+class AwaitingFilter(admin.SimpleListFilter):
+    title = _("待回答")
+    parameter_name = "awaiting"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("待回答的私信提问")),)
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(selectors.question_awaiting_q())
+        return queryset
+
+
 class HiddenFilter(admin.SimpleListFilter):
     title = _("隐藏")
     parameter_name = "hidden"
@@ -155,7 +168,7 @@ class MessageCommentAdmin(admin.ModelAdmin):
         "hidden",
         "created_at",
     )
-    list_filter = ("is_private", HiddenFilter, "created_at")
+    list_filter = ("is_private", AwaitingFilter, HiddenFilter, "created_at")
     list_select_related = ("message", "author", "reply_to")
     search_fields = ("body", "message__title", "author__username", "author__last_name", "author__first_name")
     search_help_text = _("按内容、消息标题或作者查找；按消息筛选：?message__id__exact=<消息ID>")

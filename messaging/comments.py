@@ -103,13 +103,7 @@ def with_open_question_count(queryset: QuerySet[Message]) -> QuerySet[Message]:
     """Each message with ``open_question_count``, its private questions awaiting an answer (one
     subquery: a sender's list shows what to answer without a query per message)."""
     open_ones = (
-        MessageComment.objects.filter(
-            message=OuterRef("pk"),
-            is_private=True,
-            is_answer=False,
-            answered_at__isnull=True,
-            hidden_at__isnull=True,
-        )
+        MessageComment.objects.filter(selectors.question_awaiting_q(), message=OuterRef("pk"))
         .order_by()
         .values("message")
         .annotate(n=Count("id"))

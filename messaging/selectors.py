@@ -57,6 +57,31 @@ def user_can_send_global(*, user) -> bool:
     return bool(user.is_authenticated and user.is_active and user.has_perm("messaging.send_global"))
 
 
+# --- Private questions awaiting an answer -----------------------------------------------------------
+
+# The comments changelist's filter for them (the admin home links its count there).
+QUESTION_AWAITING_ADMIN_QUERY = "awaiting=yes"
+
+
+def question_awaiting_q(prefix: str = "") -> Q:
+    """A private question nobody has answered yet (and nobody hid)."""
+    return Q(
+        **{
+            f"{prefix}is_private": True,
+            f"{prefix}is_answer": False,
+            f"{prefix}answered_at__isnull": True,
+            f"{prefix}hidden_at__isnull": True,
+        }
+    )
+
+
+def question_list_awaiting() -> QuerySet:
+    """Every private question awaiting its sender's answer (the admin home's 待回复的私信提问)."""
+    from .models import MessageComment
+
+    return MessageComment.objects.filter(question_awaiting_q())
+
+
 # --- Visibility -------------------------------------------------------------------------------
 
 

@@ -177,7 +177,29 @@ def test_nothing_to_do_reads_as_such(superuser):
     response = _client(superuser).get("/admin/")
     html = response.content.decode()
     assert "今天没有活动。" in html and "本周还没有发布消息。" in html and "没有发送失败的记录。" in html
-    assert "questions" not in _blocks(response)  # the message center has no private questions yet
+    assert _figures(response)["questions"]["待回复"].value == 0
+
+
+def test_private_questions_awaiting_an_answer_are_counted_and_listed(superuser):
+    from messaging.comments import comment_create, message_get_for_discussion
+
+    teacher = UserFactory()
+    message = MessageFactory(sender=teacher, title="期末安排")
+    askers = [UserFactory() for _ in range(3)]
+    for asker in askers:
+        MessageRecipientFactory(message=message, recipient=asker)
+    as_asker = [message_get_for_discussion(user=a, message_id=message.pk) for a in askers]
+    answered = comment_create(message=as_asker[0], user=askers[0], body="几点开始？", private=True)
+    comment_create(message=as_asker[1], user=askers[1], body="在哪个教室？", private=True)
+    comment_create(message=as_asker[2], user=askers[2], body="收到。")  # public: not a question
+    as_sender = message_get_for_discussion(user=teacher, message_id=message.pk)
+    comment_create(message=as_sender, user=teacher, body="九点。", reply_to_id=answered.pk)
+
+    client = _client(superuser)
+    figure = _figures(client.get("/admin/"))["questions"]["待回复"]
+    assert figure.value == 1
+    assert "awaiting=yes" in figure.url
+    assert _listed(client, figure.url) == 1
 
 
 def test_the_home_costs_the_same_queries_with_one_row_or_many(superuser):

@@ -135,6 +135,10 @@ def test_a_students_day_on_the_phone(phone, password):
     # The results page first: the unfiltered list may show the same link, and a click on it while
     # the search is loading is lost (seen on a loaded machine running the suite in parallel).
     page.wait_for_url(re.compile(r"/m/contacts/\?q=zs"))
+    # A student's colleagues are nobody (colleagues are a department's teachers and staff): the
+    # counsellor is found among everyone.
+    page.get_by_role("link", name="全部", exact=True).click()
+    page.wait_for_url(re.compile(r"/m/contacts/\?.*scope=all"))
     page.get_by_role("link", name=re.compile("张三")).click()
     page.wait_for_url(re.compile(r"/m/contacts/\d+/"))
     expect(page.locator('a[href="tel:13800000000"]')).to_be_visible()

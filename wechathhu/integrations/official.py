@@ -142,7 +142,10 @@ class OfficialClient(PortalWeChatClient):
 
     def fetch_access_token(self):
         key = self.access_token_key
-        before = self.session.get(key)
+        # The token this client found unusable: none at all for a client that has not fetched one
+        # itself (wechatpy asks for a fetch only when the shared token is missing), else the one whose
+        # expiry this client recorded. Any other token in the cache is another process's fresh fetch.
+        stale = self.session.get(key) if self.expires_at else None
         lock = f"wechatpy-lock:{key}"
         try:
             acquired = cache.add(lock, 1, timeout=self.lock_seconds)
@@ -152,6 +155,9 @@ class OfficialClient(PortalWeChatClient):
             acquired = True  # no shared cache: each process fetches its own, as wechatpy would
         if acquired:
             try:
+                token = self.session.get(key)
+                if token and token != stale:  # fetched by another process since this client looked
+                    return {"access_token": token}
                 return super().fetch_access_token()
             finally:
                 try:
@@ -163,7 +169,7 @@ class OfficialClient(PortalWeChatClient):
         while time.monotonic() < deadline:
             time.sleep(0.05)
             token = self.session.get(key)
-            if token and token != before:
+            if token and token != stale:
                 return {"access_token": token}
         # The other fetch failed or hangs: fetch ourselves.
         return super().fetch_access_token()

@@ -753,10 +753,13 @@ def build_guides(scale: dict, rng: random.Random) -> None:
     progress.close()
 
 
+from .discussion import build_discussion  # noqa: E402 - it uses the helpers above
+
 BUILDERS = [
     build_users,
     build_messages,
     build_search_index,
+    build_discussion,
     build_rooms,
     build_bookings,
     build_activities,

@@ -243,6 +243,36 @@ def _clockin_burst(base_url: str, ctx: Context) -> dict:
     return clockin_burst(base_url, ctx.tokens[:1000], activity_name=BURST_ACTIVITY, probe=probe)
 
 
+SEARCH_QUERIES = ("考试", "科研项目", "讲", "会议", "注意查看")
+
+
+def _message_search(ctx: Context) -> list[Request]:
+    """Each user searches their inbox, the queries in turn (two characters, a phrase, one
+    character, a phrase in every message's content)."""
+    return [
+        (
+            "GET",
+            "/api/v1/messages?" + urlencode({"search": SEARCH_QUERIES[i % len(SEARCH_QUERIES)]}),
+            _auth(key),
+            "",
+        )
+        for i, (_, key) in enumerate(ctx.tokens)
+    ]
+
+
+def _comment_page(ctx: Context) -> list[Request]:
+    """The first page of the discussion message's comments (bench.discussion), for each user."""
+    from .discussion import discussion_message_id
+
+    return _each_user(f"/api/v1/messages/{discussion_message_id()}/comments")(ctx)
+
+
+def _poll_votes(base_url: str, ctx: Context) -> dict:
+    from .discussion import poll_votes
+
+    return poll_votes(base_url, ctx.tokens)
+
+
 def _official_robot(command: str) -> Callable[[Context], list[Request]]:
     from .official import robot_requests
 
@@ -295,6 +325,10 @@ SCENARIOS = [
     Scenario("message list", _each_user("/api/v1/messages"), target_p50_ms=30),
     Scenario("message stats", _each_user("/api/v1/messages/stats"), target_p50_ms=30),
     Scenario("message read", _message_read),
+    Scenario("message search", _message_search, target_p50_ms=30),
+    Scenario("message hot list (7 days)", _each_user("/api/v1/messages/hot?days=7"), target_p50_ms=30),
+    Scenario("message comments page", _comment_page, target_p50_ms=20),
+    Scenario("message poll votes ×500 (one poll)", runner=_poll_votes),
     Scenario("contacts page (my=yes)", _each_user("/contacts/?my=yes")),
     Scenario("contacts all (my=no)", _each_user("/contacts/?my=no")),
     Scenario("contacts search", _contacts_search),

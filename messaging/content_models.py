@@ -71,13 +71,19 @@ class MessageAttachment(TimestampedModel):
 class MessageSearchTerm(models.Model):
     """One term of a message's title or content and its weight (``messaging.search``).
 
-    The index ``(term, message, weight)`` answers a search from the index alone: the query's
-    terms, grouped by message, give the matches and their relevance.
+    Two covering indexes answer a search from the index alone: ``(term, message, weight)`` finds
+    the messages holding a bigram (from the rarest one) or probes one message for it;
+    ``(message, term, weight)`` sums one message's terms starting with a character (a
+    one-character query) and serves the foreign key in place of its own index.
     """
 
     id = models.BigAutoField(primary_key=True)
     message = models.ForeignKey(
-        "messaging.Message", verbose_name=_("消息"), on_delete=models.CASCADE, related_name="search_terms"
+        "messaging.Message",
+        verbose_name=_("消息"),
+        on_delete=models.CASCADE,
+        related_name="search_terms",
+        db_index=False,  # message_search_message starts with it
     )
     term = models.CharField(_("词"), max_length=2)
     weight = models.PositiveSmallIntegerField(_("权重"), default=1)
@@ -85,7 +91,10 @@ class MessageSearchTerm(models.Model):
     class Meta:
         verbose_name = _("消息检索词")
         verbose_name_plural = _("消息检索词")
-        indexes = [models.Index(fields=["term", "message", "weight"], name="message_search_term")]
+        indexes = [
+            models.Index(fields=["term", "message", "weight"], name="message_search_term"),
+            models.Index(fields=["message", "term", "weight"], name="message_search_message"),
+        ]
 
     def __str__(self):
         return f"{self.message_id}: {self.term}"

@@ -10,12 +10,11 @@ has none we can rely on, so the application keeps its own index (``MessageSearch
   occurrences in the content (capped at ``MAX_WEIGHT``).
 * **Queries.** The query is cut the same way. A segment of two or more characters asks for each of
   its bigrams (exact terms); a single character asks for the terms starting with it (a range of the
-  index). A message matches when it holds every part of the query; it ranks by the sum of the
-  matching terms' weights (so a title hit counts more, and repeated words count), then newest first.
-
-Bigrams can match a message holding every bigram of a longer query but not the whole phrase
-(「会议室」 in a text with 「会议」 and 「议室」 apart); the ranking puts such a message after the
-exact ones in practice, and for a message center this recall is what people expect.
+  index). A message matches when it holds every part of the query and, for a segment of three or
+  more characters, the segment itself in its title or content (the bigrams of 「会议室」 are also in
+  a text holding 「会议」 and 「议室」 apart): every segment is matched as a phrase. It ranks by the
+  sum of the matching terms' weights (so a title hit counts more, and repeated words count), then
+  newest first.
 
 The index is written by the message create/update services (``message_index``), backfilled by
 migration 0005 and rebuilt by ``manage.py rebuild_message_search``.
@@ -28,7 +27,17 @@ from collections import Counter
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 
 TITLE_WEIGHT = 5
 MAX_WEIGHT = 32767
@@ -138,30 +147,86 @@ def rebuild(*, message_model=None, term_model=None, batch: int = 500, progress=N
 
 # --- Searching ---------------------------------------------------------------------------------
 
+FOLD_FUNCTION = "wechathhu_search_fold"
+
+
+def fold(text: str) -> str:
+    """The normalisation of the index (NFKC, lower case), as SQLite's ``wechathhu_search_fold``."""
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+def register_sqlite_fold(sender, connection, **kwargs) -> None:
+    """On SQLite connections, ``wechathhu_search_fold(text)`` (``connection_created``; its ``LIKE``
+    folds ASCII case only, where MariaDB's ``utf8mb4_unicode_ci`` folds case and width)."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(FOLD_FUNCTION, 1, fold, deterministic=True)
+
+
+def _phrase_q(segment: str) -> tuple[Q, dict]:
+    """The title or the content holds ``segment`` as it is (its characters adjacent): the condition
+    and the aliases it needs."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        from django.db.models import Func, TextField
+
+        folded = {
+            field: Func(F(field), function=FOLD_FUNCTION, output_field=TextField())
+            for field in ("title", "content")
+        }
+        return Q(search_fold_title__contains=segment) | Q(search_fold_content__contains=segment), {
+            f"search_fold_{field}": expression for field, expression in folded.items()
+        }
+    # MariaDB: LIKE under the columns' utf8mb4_unicode_ci folds case and width like the index.
+    return Q(title__icontains=segment) | Q(content__icontains=segment), {}
+
 
 def search_filter(queryset: QuerySet, query: str) -> QuerySet:
     """``queryset`` (of ``Message``) narrowed to the messages matching ``query``, each annotated with
     ``search_rank`` (the relevance), ordered by it then newest first.
 
-    One join to the index, grouped by message: every part of the query must be present
-    (``HAVING``), the rank is the sum of the matching terms' weights. A query with no letters or
-    digits matches nothing.
+    Each of the query's bigrams is its own join to the index (``FilteredRelation`` on the term, an
+    inner join: a message holds a term at most once), so the database starts from whichever side
+    is smallest: the rarest bigram's index range, or the visible messages (the inbox's recipient
+    rows, the global messages) probing each bigram on ``(term, message)``. A one-character segment
+    is a semi-join to the terms starting with it, its weight a correlated sum over the message's
+    terms (index ``message_search_message``). A
+    segment of three or more characters must then appear as it is in the title or the content
+    (``LIKE``, on the few messages that hold all its bigrams): the bigrams alone would match
+    「会议」 and 「议室」 apart for 「会议室」. The rank is the sum of the matched terms' weights
+    (a title hit counts ``TITLE_WEIGHT`` times). A query with no letters or digits matches nothing.
     """
     parts = query_parts(query)
     if not parts:
         return queryset.none()
-    condition = Q()
-    whens = []
-    for n, (kind, text) in enumerate(parts, start=1):
-        lookup = "search_terms__term" if kind == "exact" else "search_terms__term__startswith"
-        condition |= Q(**{lookup: text})
-        whens.append(When(**{lookup: text}, then=Value(n)))
-    return (
-        queryset.filter(condition)
-        .annotate(
-            search_parts=Count(Case(*whens, output_field=IntegerField()), distinct=True),
-            search_rank=Sum("search_terms__weight"),
-        )
-        .filter(search_parts=len(parts))
-        .order_by("-search_rank", "-published_at", "-id")
+    from .models import MessageSearchTerm
+
+    rank = None
+    for n, (kind, text) in enumerate(parts):
+        name = f"search_term_{n}"
+        if kind == "exact":
+            queryset = queryset.alias(
+                **{name: FilteredRelation("search_terms", condition=Q(search_terms__term=text))}
+            ).filter(**{f"{name}__weight__isnull": False})
+            weight = F(f"{name}__weight")
+        else:
+            weight = Subquery(
+                MessageSearchTerm.objects.filter(message_id=OuterRef("pk"), term__istartswith=text)
+                .order_by()
+                .values("message_id")
+                .annotate(total=Sum("weight"))
+                .values("total")[:1],
+                output_field=IntegerField(),
+            )
+            # Found through a semi-join (the database may start from the character's range of
+            # the index, or probe each visible message on (message, term)); summed per message.
+            holders = MessageSearchTerm.objects.filter(term__istartswith=text).values("message_id")
+            queryset = queryset.alias(**{name: weight}).filter(pk__in=holders)
+            weight = F(name)
+        rank = weight if rank is None else rank + weight
+    for segment in dict.fromkeys(s for s in _segments(query) if len(s) >= 3):
+        condition, aliases = _phrase_q(segment)
+        queryset = queryset.alias(**aliases).filter(condition)
+    return queryset.annotate(search_rank=ExpressionWrapper(rank, output_field=IntegerField())).order_by(
+        "-search_rank", "-published_at", "-id"
     )

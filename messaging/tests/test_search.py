@@ -58,6 +58,36 @@ def test_two_character_queries_find_their_messages(bearer, student):
     assert ids(client.get(INBOX, {"search": "？！"})) == []  # no letters or digits: nothing
 
 
+def test_a_query_matches_the_phrase_not_its_bigrams_apart(bearer, student):
+    """Every bigram of 「会议室」 is in the second message, but never adjacent: only the first matches.
+    The same for Latin words and mixed text; case and full width fold like the index."""
+    room = to(student, title="第三会议室启用", content="")
+    apart = to(student, title="会议纪要", content="签订协议室外施工")  # 会议 … 议室, never 会议室
+    wifi = to(student, title="校园ＷｉＦｉ升级", content="")
+    scattered = to(student, title="通知", content="if fi wi")  # wi, if, fi, never wifi
+    net = to(student, title="5G网络建设", content="")
+    to(student, title="5G 网络", content="")  # 「5g网络」 split by a space
+    client = bearer(student)
+    assert ids(client.get(INBOX, {"search": "会议室"})) == [room.pk]
+    assert set(ids(client.get(INBOX, {"search": "会议"}))) == {room.pk, apart.pk}  # two characters
+    assert set(ids(client.get(INBOX, {"search": "议室"}))) == {room.pk, apart.pk}
+    assert ids(client.get(INBOX, {"search": "wifi"})) == [wifi.pk]
+    assert ids(client.get(INBOX, {"search": "WIFI"})) == [wifi.pk]
+    assert ids(client.get(INBOX, {"search": "ｗｉｆｉ 升级"})) == [wifi.pk]
+    assert set(ids(client.get(INBOX, {"search": "if"}))) == {wifi.pk, scattered.pk}
+    assert ids(client.get(INBOX, {"search": "5g网络"})) == [net.pk]
+    # Each segment is a phrase of its own, in the title or the content, not across them.
+    assert ids(client.get(INBOX, {"search": "会议室 启用"})) == [room.pk]
+    assert ids(client.get(INBOX, {"search": "纪要签订"})) == []
+    assert ids(client.get(INBOX, {"search": "协议室外"})) == [apart.pk]
+
+
+def test_phrase_search_in_the_admin_list(bearer, student, superuser):
+    room = services.message_send(sender=superuser, title="会议室开放", recipient_ids=[student.pk])
+    services.message_send(sender=superuser, title="会议纪要", content="协议室", recipient_ids=[student.pk])
+    assert ids(bearer(superuser).get(ADMIN_LIST, {"search": "会议室"})) == [room.pk]
+
+
 def test_results_are_ranked_by_relevance_title_first(bearer, student):
     in_content = to(student, title="后勤通知", content="本周三下午召开会议。")
     in_title = to(student, title="会议安排", content="详见附件。")

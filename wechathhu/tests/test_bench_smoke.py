@@ -78,6 +78,22 @@ def test_recipient_rows_follow_the_audiences(built):
     ).exists()
 
 
+def test_the_discussion_message_and_the_poll(built):
+    from bench import discussion
+    from messaging.models import MessageComment, Poll
+
+    message = Message.objects.get(pk=discussion.discussion_message_id())
+    assert message.is_global and message.comments_open
+    assert message.comment_count == discussion.PUBLIC_COMMENTS - discussion.HIDDEN_COMMENTS
+    threads = MessageComment.objects.filter(message=message, is_answer=False)
+    assert threads.filter(is_private=True).count() == min(60, discussion.PRIVATE_QUESTIONS)
+    answers = MessageComment.objects.filter(message=message, is_answer=True)
+    assert answers.count() == discussion.ANSWERED_QUESTIONS
+    assert all(a.private_to_id == a.reply_to.private_to_id for a in answers)
+    poll = Poll.objects.get(message__title=discussion.POLL_TITLE)
+    assert [o.text for o in poll.options.all()] == discussion.POLL_OPTIONS and poll.voter_count == 0
+
+
 def test_bookings_never_overlap_and_last_at_most_a_day(built):
     by_room = defaultdict(list)
     for room, start, end in Reservation.objects.values_list("meetingroom_id", "reserve_from", "reserve_to"):

@@ -164,6 +164,8 @@ CASES = [
     ("/m/messages/", make_messages),
     ("/m/contacts/?scope=mine", make_contacts),
     ("/m/contacts/?q=计算机&scope=all", make_contacts),
+    ("/m/contacts/?scope=all", make_contacts),
+    ("/m/contacts/?q=zs", make_contacts),
     (f"/m/rooms/?location=勤学楼%204%20楼&date={_tomorrow().isoformat()}", make_rooms),
     (
         f"/m/rooms/search/?date={_tomorrow().isoformat()}&time_from=08:00&time_to=20:00&length=60",

@@ -4,7 +4,7 @@ or group renamed or removed. And what the directory search's index (``accounts.s
 rewrite: a user's searchable texts, a department's name."""
 
 from django.contrib.auth.models import Group
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from . import search, token_cache
@@ -53,8 +53,17 @@ def user_saved_index(sender, instance, created, update_fields=None, raw=False, *
     search.index_users([instance.pk])
 
 
+@receiver(pre_save, sender=Department, dispatch_uid="directory_search_department_saving")
+def department_saving_index(sender, instance, raw=False, **kwargs):
+    """The stored name, to tell a rename (its users re-indexed) from another save."""
+    if instance.pk and not raw:
+        instance._stored_name = (
+            Department.objects.filter(pk=instance.pk).values_list("name", flat=True).first()
+        )
+
+
 @receiver(post_save, sender=Department, dispatch_uid="directory_search_department_saved")
 def department_saved_index(sender, instance, created, raw=False, **kwargs):
     """A renamed department: its users' terms hold its name."""
-    if not created and not raw:
+    if not created and not raw and getattr(instance, "_stored_name", instance.name) != instance.name:
         search.index_department_users(instance.pk)

@@ -75,6 +75,10 @@ def test_a_renamed_department_is_found_by_its_new_name(client, me):
     assert member.pk in found(client, "应用物理")
     assert member.pk not in found(client, "物理系")
 
+    with CaptureQueriesContext(connection) as seen:
+        department.save()  # not renamed: its users' terms stay as they are
+    assert not [q for q in seen.captured_queries if "directoryterm" in q["sql"]]
+
 
 def test_only_other_fields_saved_leave_the_terms_alone(me):
     user = User.objects.get(pk=me.pk)

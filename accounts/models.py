@@ -344,6 +344,25 @@ class Friendship(TimestampedModel):
         return f"{self.user} → {self.friend}"
 
 
+class DirectoryTerm(models.Model):
+    """One term of a user's searchable texts: the directory search's index (``accounts.search``).
+
+    The primary key ``(term, user)`` is the index a search reads: the users holding a term."""
+
+    pk = models.CompositePrimaryKey("term", "user")
+    term = models.CharField(_("检索词"), max_length=2)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("通讯录检索词")
+        verbose_name_plural = _("通讯录检索词")
+
+    def __str__(self):
+        return f"{self.term} → {self.user_id}"
+
+
 class ClaimCode(TimestampedModel):
     """A one-time code staff hand to a person so they can claim their imported account.
 

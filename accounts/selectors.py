@@ -21,6 +21,7 @@ from django.db.models.functions import Concat
 
 from wechathhu.core.errors import NotFoundError
 
+from . import search as directory_search
 from .models import (
     ALPHA_LAST,
     DIRECTORY_ORDER,
@@ -172,7 +173,8 @@ def contact_list(
     if terms:
         queryset = queryset.annotate(directory_name=Concat("last_name", "first_name"))
         for term in terms:
-            queryset = queryset.filter(_term_q(term, visibility))
+            # the index narrows the rows read; the term's conditions decide what matches
+            queryset = directory_search.candidates_filter(queryset, term).filter(_term_q(term, visibility))
     return directory_order(queryset, whole=not (terms or colleagues_only))
 
 
@@ -320,7 +322,7 @@ def user_search(*, query: str) -> QuerySet[User]:
         q = Q(username__istartswith=term) | Q(directory_name__icontains=term)
         if term.isascii() and term.isalpha():
             q |= Q(name_pinyin__startswith=term.lower()) | Q(name_initials__startswith=term.lower())
-        queryset = queryset.filter(q)
+        queryset = directory_search.candidates_filter(queryset, term).filter(q)
     exact = Case(
         When(username__iexact=terms[0], then=Value(0)), default=Value(1), output_field=IntegerField()
     )

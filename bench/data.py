@@ -85,6 +85,26 @@ def build_users(scale: dict, rng: random.Random) -> None:
     progress.close()
 
 
+def build_directory_index(scale: dict, rng: random.Random) -> None:
+    """The directory search's index (``accounts.search``), as saving each user would have written
+    it (the users above are inserted in bulk); skipped once the last user has its terms."""
+    from accounts import search
+    from accounts.models import DirectoryTerm
+
+    last = User.objects.order_by("-pk").values_list("pk", flat=True).first()
+    if last is None or DirectoryTerm.objects.filter(user_id=last).exists():
+        return
+    progress = Progress("directory search index", User.objects.count())
+    done = [0]
+
+    def advance(n: int) -> None:
+        progress.advance(n - done[0])
+        done[0] = n
+
+    search.rebuild(batch=2000, progress=advance)
+    progress.close()
+
+
 def tokens(count: int) -> list[tuple[int, str]]:
     """(user id, key) for the first ``count`` bench users, creating their tokens once."""
     users = list(
@@ -757,6 +777,7 @@ from .discussion import build_discussion  # noqa: E402 - it uses the helpers abo
 
 BUILDERS = [
     build_users,
+    build_directory_index,
     build_messages,
     build_search_index,
     build_discussion,

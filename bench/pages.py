@@ -41,6 +41,7 @@ def page_paths() -> dict[str, str]:
         "home": "/m/",
         "inbox": "/m/messages/",
         "contacts": "/m/contacts/",
+        "contacts all": "/m/contacts/?scope=all",
         "contacts search": "/m/contacts/?q=zhang&scope=all",
         "rooms day": f"/m/rooms/?date={day}",
         "rooms search (length)": f"/m/rooms/search/?date={day}&time_from=08:00&time_to=18:00&length=60",

@@ -303,6 +303,7 @@ PAGE_SCENARIOS = [
         "home",
         "inbox",
         "contacts",
+        "contacts all",
         "contacts search",
         "rooms day",
         "rooms search (length)",

@@ -1,5 +1,6 @@
 """Pinyin name keys: the directory's search and sort keys, derived from a user's name."""
 
+from .. import search
 from ..models import User
 from ..pinyin import name_keys
 
@@ -31,4 +32,5 @@ def user_refresh_all_name_keys(*, batch_size: int = 1000) -> int:
             if (user.name_pinyin, user.name_initials, user.alpha) != before:
                 stale.append(user)
         User.objects.bulk_update(stale, ["name_pinyin", "name_initials", "alpha"])
+        search.index_users(user.pk for user in stale)
         changed += len(stale)

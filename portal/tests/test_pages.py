@@ -76,6 +76,30 @@ def test_contact_search_by_pinyin_initials_and_a_friend(page, student):
     assert not Friendship.objects.filter(user=student, friend=colleague).exists()
 
 
+def test_the_whole_directory_comes_a_page_at_a_time_with_more_in_place(page, student):
+    """50 people a page, read without counting the directory: 加载更多 is a link to the next page
+    (no JS) that htmx swaps for the next rows in place; past the end says so."""
+    from portal.views.contacts import CONTACTS_PER_PAGE
+
+    people = UserFactory.create_batch(CONTACTS_PER_PAGE + 5, last_name="欧", first_name="阳")
+    first = page.get("/m/contacts/?scope=all").content.decode()
+    assert first.count('class="cell" href="/m/contacts/') == CONTACTS_PER_PAGE
+    assert 'href="/m/contacts/?page=2&amp;scope=all" hx-get="/m/contacts/?page=2&amp;scope=all"' in first
+    assert 'hx-target="#contacts-more"' in first and "上一页" not in first
+
+    second = page.get("/m/contacts/?page=2&scope=all").content.decode()
+    assert second.count('class="cell" href="/m/contacts/') == len(people) + 1 - CONTACTS_PER_PAGE  # me too
+    assert "上一页" in second and "加载更多" not in second and "<html" in second
+
+    more = page.get("/m/contacts/?page=2&scope=all", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="contacts-more")
+    body = more.content.decode()
+    assert "<html" not in body and "搜索通讯录" not in body and "上一页" not in body
+    assert body.count('class="cell" href="/m/contacts/') == len(people) + 1 - CONTACTS_PER_PAGE
+
+    past = page.get("/m/contacts/?page=9&scope=all").content.decode()
+    assert "没有更多联系人了" in past and "上一页" in past
+
+
 def test_a_card_shows_only_what_its_owner_lets_me_see(page):
     person = UserFactory(
         phone="13900000000", phone_visibility="nobody", tel="025-1", tel_visibility="everyone"

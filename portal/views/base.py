@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -122,7 +123,7 @@ class Page(LoginRequiredMixin, View):
     def render(self, context: dict | None = None, *, status: int = 200, template: str | None = None):
         context = {"title": self.title, "tab": self.tab, **(context or {})}
         name = template or self.template_name
-        if self.fragment_template and wants_fragment(self.request):
+        if template is None and self.fragment_template and wants_fragment(self.request):
             name = self.fragment_template
         return TemplateResponse(self.request, name, context, status=status)
 
@@ -141,6 +142,41 @@ def paginate(request, queryset, *, per_page: int = PAGE_SIZE):
         return paginator.page(number)
     except EmptyPage:
         return paginator.page(paginator.num_pages)
+
+
+@dataclass
+class MorePage:
+    """A page of a list read without counting it (``page_without_count``): what the pager needs to
+    link to the previous and the next page, not how many pages there are."""
+
+    object_list: list
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def page_without_count(request, queryset, *, per_page: int = PAGE_SIZE) -> MorePage:
+    """A page of ``queryset`` (``?page=N``) as one query of ``per_page + 1`` rows: the extra row
+    only says whether there is a next page. For long lists (the whole directory) where a
+    ``COUNT(*)`` would cost as much as the page; a page past the end is empty."""
+    raw = request.GET.get("page", "1")
+    number = int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
+    start = (number - 1) * per_page
+    rows = list(queryset[start : start + per_page + 1])
+    return MorePage(object_list=rows[:per_page], number=number, has_next=len(rows) > per_page)
 
 
 def page_url(request, **changes) -> str:

@@ -7,14 +7,25 @@ from django.contrib import messages as flash
 from django.http import Http404
 
 from accounts import selectors
+from accounts.api.serializers import avatar_url
 from accounts.privacy import ContactVisibility
 from accounts.services import friends as friend_services
 from accounts.services import groups as group_services
 
 from ..forms import ContactSearchForm
-from .base import Page, PortalError, not_found_as_404, paginate, redirect_back, service_errors
+from .base import (
+    Page,
+    PortalError,
+    not_found_as_404,
+    page_without_count,
+    paginate,
+    redirect_back,
+    service_errors,
+    wants_fragment,
+)
 
 CONTACTS_PER_PAGE = 50
+MORE_TARGET = "contacts-more"  # the 加载更多 link's place: an htmx request for it gets the next rows
 
 
 def _entry(row, visibility: ContactVisibility) -> dict:
@@ -22,6 +33,7 @@ def _entry(row, visibility: ContactVisibility) -> dict:
     return {
         "row": row,
         "full_name": f"{row.last_name}{row.first_name}",
+        "avatar_url": avatar_url(row.pk, row.avatar),
         "card": visibility.card(row),
         "is_friend": visibility.is_friend(row),
     }
@@ -30,6 +42,7 @@ def _entry(row, visibility: ContactVisibility) -> dict:
 class ContactsPage(Page):
     template_name = "portal/contacts/list.html"
     fragment_template = "portal/contacts/_results.html"
+    more_template = "portal/contacts/_more.html"
     title = "通讯录"
     tab = "contacts"
 
@@ -46,11 +59,14 @@ class ContactsPage(Page):
         queryset = selectors.contact_list(
             visibility=visibility, colleagues_only=scope == "mine", search=search
         )
-        page_obj = paginate(request, selectors.contact_rows(queryset), per_page=CONTACTS_PER_PAGE)
+        # No count: the whole directory is tens of thousands of people, read a page at a time
+        # (下一页 links; with htmx, 加载更多 appends the next page in place).
+        page_obj = page_without_count(request, selectors.contact_rows(queryset), per_page=CONTACTS_PER_PAGE)
         entries = [_entry(row, visibility) for row in page_obj.object_list]
-        return self.render(
-            {"form": form, "page_obj": page_obj, "entries": entries, "scope": scope, "search": search}
-        )
+        context = {"form": form, "page_obj": page_obj, "entries": entries, "scope": scope, "search": search}
+        if wants_fragment(request) and request.htmx.target == MORE_TARGET:
+            return self.render(context, template=self.more_template)
+        return self.render(context)
 
 
 def _person(request, user_id: int):

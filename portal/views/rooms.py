@@ -259,6 +259,7 @@ class RoomsSearchPage(Page):
         flat = [(location, room) for location, rooms in result.groups for room in rooms]
         page_obj = paginate(request, flat, per_page=ROOMS_PER_SEARCH_PAGE)
         groups = []
+        book_url = reverse("portal:room-book")
         for location, room in page_obj.object_list:
             if not groups or groups[-1]["location"] != location:
                 groups.append({"location": location, "rooms": []})
@@ -267,7 +268,8 @@ class RoomsSearchPage(Page):
                 {
                     "room": room.meetingroom,
                     "slots": [
-                        self._slot(room.meetingroom.id, a, b) for a, b in choices[:SLOTS_SHOWN_PER_ROOM]
+                        self._slot(book_url, room.meetingroom.id, a, b)
+                        for a, b in choices[:SLOTS_SHOWN_PER_ROOM]
                     ],
                     "more": max(len(choices) - SLOTS_SHOWN_PER_ROOM, 0),
                 }
@@ -277,11 +279,14 @@ class RoomsSearchPage(Page):
         return self.render(context)
 
     @staticmethod
-    def _slot(room_id: int, start_ts: int, end_ts: int) -> dict:
+    def _slot(book_url: str, room_id: int, start_ts: int, end_ts: int) -> dict:
+        """A free slot as the page links it: its times written here once, not by a template
+        filter per use (a page shows up to a few hundred slots; the filters' locale lookups were
+        most of the page's time)."""
         tz = timezone.get_current_timezone()
         start, end = datetime.fromtimestamp(start_ts, tz), datetime.fromtimestamp(end_ts, tz)
         query = urlencode({"room": room_id, "start": start.isoformat(), "end": end.isoformat()})
-        return {"start": start, "end": end, "url": f"{reverse('portal:room-book')}?{query}"}
+        return {"from": f"{start:%H:%M}", "to": f"{end:%H:%M}", "url": f"{book_url}?{query}"}
 
 
 class RoomBookPage(Page):

@@ -242,6 +242,26 @@ def test_a_students_day_on_the_phone(phone, password):
     assert page.js_errors == []
 
 
+def test_the_whole_directory_loads_more_in_place(phone, password):
+    """通讯录 → 全部: 50 people, then 加载更多 appends the next ones under them (htmx) without
+    leaving the page; the link is a plain next-page link without JS."""
+    student = StudentFactory(password=password)
+    UserFactory.create_batch(60, last_name="欧阳", first_name="修")
+    page = phone
+    sign_in(page, student, password)
+    page.goto("/m/contacts/?scope=all")
+    people = page.locator('#results a.cell[href^="/m/contacts/"]')
+    expect(people).to_have_count(50)
+    more = page.get_by_role("link", name="加载更多")
+    expect(more).to_have_attribute("href", re.compile(r"page=2"))
+    more.click()
+    expect(people).to_have_count(61)  # me too
+    assert re.search(r"/m/contacts/\?scope=all$", page.url)  # still the first page's address
+    expect(page.get_by_role("link", name="加载更多")).to_have_count(0)
+    check(page, "contacts-all-more")
+    assert not page.js_errors
+
+
 def test_the_clock_in_officers_rotating_code_full_screen(phone, password):
     officer = UserFactory()
     item = ClockinItemFactory(label="签到", activity=ActivityFactory(name="新生入学教育"))

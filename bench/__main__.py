@@ -214,6 +214,7 @@ def run(args, env: dict, started: datetime) -> int:
                 queries = figures.pop("queries", None)
             else:
                 requests = scenario.build(context)
+                server.warm_tokens(base_url, tokens)
                 # The usual count over five requests (a worker's first request also opens its
                 # database connection, whose set-up queries the header counts too).
                 samples = [server.query_count(base_url, *request) for request in requests[:5]]

@@ -152,6 +152,21 @@ def query_count(base_url: str, method: str, path: str, authorization: str, body:
     return int(value) if value is not None else None
 
 
+def warm_tokens(base_url: str, tokens: list[tuple[int, str]], *, concurrency: int = 8) -> None:
+    """One ping per bench token before a scenario is measured, so that each meets the token cache
+    as a running server has it for users active right now (a token seen and touched within the
+    last minute: ``TOKEN_CACHE_SECONDS``, ``TOKEN_TOUCH_INTERVAL``) rather than cold entries: on a
+    loaded machine a whole scenario could be cache misses (two queries each) while the next had
+    none, which made the baseline (ping, the first) look slower than current user."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ping(key: str) -> None:
+        query_count(base_url, "GET", "/api/v1/ping", f"Bearer {key}", "")
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(ping, [key for _, key in tokens]))
+
+
 def wait_idle(base_url: str, *, settle: float = 0.5) -> None:
     """Return once the workers have worked off what earlier connections left queued: a ping waits
     behind those requests, so two quick answers in a row mean the queue is empty."""

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.tests.factories import (
@@ -174,3 +174,18 @@ def test_create_rejects_unknown_ids_and_empty_audiences(staff_user):
     with pytest.raises(ApplicationError, match="没有可接收消息的用户"):
         services.message_create(sender=staff_user, title="x", department_ids=[empty.pk])
     assert not Message.objects.exists()
+
+
+def test_recipient_rows_are_indexed_only_for_the_queries_that_read_them():
+    """Issue 18 item 3: each recipient row of a send writes an entry into every index of the
+    table. The per-user index (inbox, counts) and the per-message one (read counts) stay; the
+    one on ``created_at``, which no query used, is gone (migration 0008); the time is still set."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, MessageRecipient._meta.db_table)
+    indexed = {tuple(info["columns"]) for info in constraints.values() if info["index"] or info["unique"]}
+    assert ("recipient_id", "message_id") in indexed
+    assert ("message_id", "read_at") in indexed
+    assert ("created_at",) not in indexed
+    user = UserFactory()
+    message = services.message_send(title="通知", recipient_ids=[user.pk])
+    assert MessageRecipient.objects.get(message=message, recipient=user).created_at is not None

@@ -249,7 +249,9 @@ def test_the_operators_env_passes_check_deploy(tmp_path):
 
 def test_the_operators_env_configures_the_full_deployment(tmp_path):
     values = settings_from(operators_env(tmp_path))
-    assert values["DATABASES"]["default"]["ENGINE"] == "django.db.backends.mysql"
+    assert (
+        values["DATABASES"]["default"]["ENGINE"] == "wechathhu.db.mysql"
+    )  # Django's, health check every 1 s
     assert values["DATABASES"]["default"]["HOST"] == "localhost"  # MariaDB's local socket
     assert (
         values["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/0"

@@ -42,7 +42,7 @@ def restore_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0007_comments_polls"),
+        ("messaging", "0008_search_term_message_index"),
     ]
 
     operations = [

@@ -3,8 +3,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
-from messaging import selectors
-from messaging.delivery_report import message_delivery_report
+from messaging.delivery_report import message_delivery_report_for_sender
 from wechathhu.api.renderers import EnvelopeResponse
 from wechathhu.api.schema import envelope_errors, enveloped
 
@@ -59,6 +58,5 @@ class AdminMessageDeliveryView(SenderAPIView):
         },
     )
     def get(self, request, pk: int):
-        message = selectors.message_get_for_sender(user=request.user, message_id=pk)
-        report = message_delivery_report(message=message)
+        report = message_delivery_report_for_sender(user=request.user, message_id=pk)
         return EnvelopeResponse(DeliveryReportSerializer(report).data, message="获取投递报告成功")

@@ -6,11 +6,12 @@ from rest_framework import serializers
 from messaging.delivery_report import message_delivery_report_for_sender
 from wechathhu.api.renderers import EnvelopeResponse
 from wechathhu.api.schema import envelope_errors, enveloped
+from wechathhu.api.serializers import Serializer
 
 from .views import ADMIN_TAGS, SenderAPIView
 
 
-class ChannelFiguresSerializer(serializers.Serializer):
+class ChannelFiguresSerializer(Serializer):  # fields built once per class
     channel = serializers.CharField(
         help_text="wechat 小程序订阅消息 · wechat_oa 公众号模板消息 · email 电子邮件"
     )
@@ -26,14 +27,14 @@ class ChannelFiguresSerializer(serializers.Serializer):
     waiting_by_reason = serializers.DictField(child=serializers.IntegerField(), help_text="暂缓原因 → 人数")
 
 
-class MassSendSerializer(serializers.Serializer):
+class MassSendSerializer(Serializer):  # fields built once per class
     total = serializers.IntegerField(allow_null=True)
     filtered = serializers.IntegerField(allow_null=True)
     sent = serializers.IntegerField(allow_null=True)
     error = serializers.IntegerField(allow_null=True)
 
 
-class DeliveryReportSerializer(serializers.Serializer):
+class DeliveryReportSerializer(Serializer):  # fields built once per class
     message_id = serializers.IntegerField()
     audience_size = serializers.IntegerField(help_text="受众人数（全局消息为发布时的有效用户数）")
     read = serializers.IntegerField()

@@ -49,6 +49,12 @@ def official_openids_for_users(*, user_ids: Iterable[int] | QuerySet) -> dict[in
     return found
 
 
+def official_openid_of(*, user_id) -> QuerySet[Follower]:
+    """The openid of the user ``user_id`` (an ``OuterRef``: one subquery in a caller's read of
+    many users) if they follow the account — ``official_openids_for_users``' rule, per row."""
+    return Follower.objects.filter(user_id=user_id, subscribed=True).values("openid")[:1]
+
+
 def follower_for_user(*, user) -> Follower | None:
     return Follower.objects.filter(user=user).first() if user and user.pk else None
 

@@ -13,6 +13,13 @@ dates through :func:`db_datetime` / :func:`db_date` (Django's own adaptation, e.
 MariaDB). Fields the caller leaves out get their column's default — NULL for the nullable ones —
 so every NOT NULL field without a database default must be listed. No signals, no ``save()``:
 use it for rows that carry data only (outbox rows, recipient rows).
+
+:func:`insert_ignore_returning` does the same and answers fields of the rows it wrote
+(``INSERT … RETURNING``: MariaDB ≥ 10.5 and SQLite ≥ 3.35 return only the rows inserted, not those
+a unique constraint ignored), so an outbox fan-out needs no second query to learn what to queue.
+On MariaDB it writes each batch as one statement whose values are rendered once each: a batch
+repeats a handful of distinct values (a status, a timestamp, a channel) thousands of times, and
+escaping every occurrence (``executemany``'s way) was a third of a 2 000-row publishing step.
 """
 
 from __future__ import annotations
@@ -60,3 +67,68 @@ def insert_ignore(
         for start in range(0, len(rows), batch_size):
             cursor.executemany(sql, rows[start : start + batch_size])
     return len(rows)
+
+
+def _literals(connection):
+    """A function rendering one value as MariaDB SQL, each distinct value escaped once (by the
+    driver's own ``literal``, what ``executemany`` uses); ints are written as they are."""
+    literal = connection.connection.literal
+    encoding = connection.connection.character_set_name()
+    encoding = "utf-8" if encoding.startswith("utf8") else encoding
+    seen: dict = {}
+
+    def render(value) -> str:
+        if type(value) is int:
+            return str(value)
+        text = seen.get(value)
+        if text is None:
+            text = seen[value] = literal(value).decode(encoding)
+        return text
+
+    return render
+
+
+def insert_ignore_returning(
+    model: type[Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    returning: Sequence[str] = ("id",),
+    batch_size: int = DEFAULT_BATCH,
+) -> list[tuple] | None:
+    """:func:`insert_ignore`, answering the ``returning`` fields (the primary key by default) of
+    each row written, as tuples — those a unique constraint ignored are not among them. None,
+    having written the rows, on an engine that cannot return them from an insert (MySQL: read
+    them back)."""
+    using = router.db_for_write(model)
+    connection = connections[using]
+    rows = list(rows)
+    if not connection.features.can_return_columns_from_insert:
+        insert_ignore(model, fields, rows, batch_size=batch_size)
+        return None
+    head = _statement(model, fields, connection.vendor, connection.ops.quote_name).split(" VALUES ")[0]
+    quote = connection.ops.quote_name
+    returning = " RETURNING " + ", ".join(quote(model._meta.get_field(name).column) for name in returning)
+    written: list[tuple] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "mysql":
+            render = _literals(connection)
+            for start in range(0, len(rows), batch_size):
+                values = ",".join(
+                    "(" + ",".join(map(render, row)) + ")" for row in rows[start : start + batch_size]
+                )
+                cursor.execute(f"{head} VALUES {values}{returning}")  # values rendered by the driver
+                written += map(tuple, cursor.fetchall())
+        else:  # bound parameters, within the engine's limit on them
+            per_statement = max(
+                1, min(batch_size, (connection.features.max_query_params or 999) // len(fields))
+            )
+            group = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            for start in range(0, len(rows), per_statement):
+                batch = rows[start : start + per_statement]
+                cursor.execute(
+                    f"{head} VALUES {', '.join([group] * len(batch))}{returning}",
+                    [value for row in batch for value in row],
+                )
+                written += map(tuple, cursor.fetchall())
+    return written

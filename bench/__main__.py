@@ -141,6 +141,12 @@ def main(argv=None) -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
     parser.add_argument("--report", type=Path, help="print the tables of a saved results file and stop")
     parser.add_argument(
+        "--delivery-full-sizes",
+        action="store_true",
+        help="the delivery family at the full scale's sizes (a fan-out to 10 000, 5 000 digest "
+        "subscribers) whatever --scale, as far as the users built allow",
+    )
+    parser.add_argument(
         "--buffer-pool-mb",
         type=int,
         help="set MariaDB's innodb_buffer_pool_size (MB) for this run, restored afterwards",
@@ -299,7 +305,9 @@ def run_delivery_family(args, env: dict) -> list[dict]:
     env = {**env, **delivery.DELIVERY_ENV, "WECHAT_API_BASE_URL": fake.url}
     try:
         with server.stack(env, port=args.port, workers=args.workers) as (base_url, worker):
-            results = delivery.run_family(base_url, worker, fake, args.scale)
+            results = delivery.run_family(
+                base_url, worker, fake, 1.0 if args.delivery_full_sizes else args.scale
+            )
     finally:
         fake.stop()
     for row in results:

@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
 from wechathhu.core import outbox
-from wechathhu.core.bulk import db_datetime, insert_ignore
+from wechathhu.core.bulk import db_datetime, insert_ignore_returning
 from wechathhu.integrations import wechat
 
 from .models import (
@@ -98,16 +99,21 @@ def _official_openids(user_ids: list[int] | QuerySet) -> dict[int, str]:
 
 
 def recipient_addresses(*, user_ids: Iterable[int] | QuerySet) -> dict[int, Addresses]:
-    """``{user id: Addresses}`` for the active users given (a list or a queryset of ids); two
-    queries whatever their number (the users, the official account's followers). A queryset is
-    used as a subquery by both (a fan-out's ten thousand ids never travel as a list)."""
-    rows = list(
-        User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", "wechat_openid", "email")
-    )
-    followers = _official_openids(user_ids if isinstance(user_ids, QuerySet) else [pk for pk, _o, _e in rows])
+    """``{user id: Addresses}`` for the active users given (a list or a queryset of ids): one
+    query whatever their number, the official account's openid a subquery per user (its follower,
+    by the unique ``user``). A queryset is used as a subquery (a fan-out's ten thousand ids never
+    travel as a list)."""
+    users = User.objects.filter(pk__in=user_ids, is_active=True)
+    if official_account_enabled():
+        from official.selectors import official_openid_of
+
+        openid_oa = Coalesce(Subquery(official_openid_of(user_id=OuterRef("pk"))), Value(""))
+    else:
+        openid_oa = Value("")
+    rows = users.annotate(openid_oa=openid_oa).values_list("pk", "wechat_openid", "email", "openid_oa")
     return {
-        pk: Addresses(openid_mp=openid or "", openid_oa=followers.get(pk, ""), email=(email or "").strip())
-        for pk, openid, email in rows
+        pk: Addresses(openid_mp=openid or "", openid_oa=oa or "", email=(email or "").strip())
+        for pk, openid, email, oa in rows
     }
 
 
@@ -219,34 +225,48 @@ def _queue_message_deliveries(*, message: Message, user_ids: QuerySet | list[int
     prefs = delivery_preferences_for_users(
         user_ids=addresses.keys(), rows_of=user_ids if isinstance(user_ids, QuerySet) else None
     )
-    # Plain tuples through one INSERT IGNORE per batch (wechathhu.core.bulk): bulk_create spent most
-    # of a 10 000-recipient publishing step turning model instances into SQL.
+    # Plain tuples through one INSERT IGNORE … RETURNING per batch (wechathhu.core.bulk):
+    # bulk_create spent most of a 10 000-recipient publishing step turning model instances into
+    # SQL. The rule is worked out once per distinct input (most recipients share one), not per row.
     stamp = db_datetime(now)
-    rows = [
-        row_values(plan, now, stamp) + (message.pk, pk, plan.channel, kind)
-        for pk, address in addresses.items()
-        for plan in plan_channels(
-            priority=message.priority,
-            category_id=message.category_id,
-            prefs=prefs[pk],
-            addresses=address,
-            enabled=enabled,
-            now=now,
+    planned: dict[tuple, list[tuple]] = {}
+    rows = []
+    for pk, address in addresses.items():
+        user_prefs = prefs[pk]
+        key = (
+            user_prefs.preferred_channel,
+            user_prefs.follows(message.category_id),
+            user_prefs.quiet_hours_end if user_prefs.is_quiet_at(now) else None,
+            *(address.has(c) for c in enabled),
         )
-    ]
+        made = planned.get(key)
+        if made is None:
+            plans = plan_channels(
+                priority=message.priority,
+                category_id=message.category_id,
+                prefs=user_prefs,
+                addresses=address,
+                enabled=enabled,
+                now=now,
+            )
+            made = planned[key] = [(row_values(plan, now, stamp), plan.channel) for plan in plans]
+        rows += [values + (message.pk, pk, channel, kind) for values, channel in made]
     if not rows:
         return 0
-    insert_ignore(
+    written = insert_ignore_returning(
         MessageDelivery,
         (*ROW_FIELDS, "message", "recipient", "channel", "kind"),
         rows,
+        returning=("id", "status", "reason"),
         batch_size=settings.MESSAGING_RECIPIENT_BATCH_SIZE,
     )
-    # Read back: MySQL (unlike MariaDB and SQLite) returns no ids from a bulk insert.
-    due = MessageDelivery.objects.filter(
-        message=message, kind=kind, status=outbox.DeliveryStatus.QUEUED, next_attempt_at__lte=now
-    )
-    outbox.enqueue_on_commit(MessageDelivery, due.values_list("pk", flat=True))
+    if written is None:  # an engine that returns nothing from an insert (MySQL): read them back
+        written = MessageDelivery.objects.filter(message=message, kind=kind).values_list(
+            "id", "status", "reason"
+        )
+    # To send now: queued and not held (quiet hours hold a row with its reason and a later time).
+    due = [pk for pk, status, reason in written if status == outbox.DeliveryStatus.QUEUED and not reason]
+    outbox.enqueue_on_commit(MessageDelivery, due)
     return len(rows)
 
 

@@ -293,9 +293,12 @@ class MessageDelivery(OutboxDelivery):
         ]
         indexes = [
             *OutboxDelivery.Meta.indexes,
-            # The delivery report: counts by channel, kind, status and reason (index-only).
+            # The delivery report (messaging.delivery_report), read from the index alone: the counts
+            # by channel, kind, status and reason, and the recipients reached (a message's first
+            # pushes sent: a range of it, the recipient's id in it).
             models.Index(
-                fields=["message", "channel", "kind", "status", "reason"], name="message_delivery_report"
+                fields=["message", "kind", "status", "channel", "reason", "recipient"],
+                name="message_delivery_report",
             ),
         ]
 

@@ -133,6 +133,18 @@ def message_send(
         comments_open=sender is not None if comments_open is None else comments_open,
     )
     _arm_reminder(message)
+    user_ids = []
+    if not is_global:
+        # Resolved before the message is written, so it is written with its size (no UPDATE).
+        audience = audience_user_ids(
+            user_ids=recipient_ids,
+            department_ids=department_ids,
+            class_ids=class_ids,
+            group_ids=group_ids,
+            kinds=kinds,
+        )
+        user_ids = list(audience)  # distinct: a new message has no rows to conflict with
+        message.audience_size = len(user_ids)
     message.full_clean()
     message.save()
     search.message_index(message=message)
@@ -143,17 +155,7 @@ def message_send(
             message.audience_classes.set(class_ids)
         if group_ids:
             message.audience_groups.set(group_ids)
-        audience = audience_user_ids(
-            user_ids=recipient_ids,
-            department_ids=department_ids,
-            class_ids=class_ids,
-            group_ids=group_ids,
-            kinds=kinds,
-        )
-        user_ids = list(audience)  # distinct: a new message has no rows to conflict with
         _write_recipients(message=message, user_ids=user_ids)
-        message.audience_size = len(user_ids)
-        message.save(update_fields=["audience_size"])
     _queue_publish(message)
     return message
 

@@ -49,6 +49,12 @@ def official_openids_for_users(*, user_ids: Iterable[int] | QuerySet) -> dict[in
     return found
 
 
+def official_openid_of(*, user_id) -> QuerySet[Follower]:
+    """The openid of the user ``user_id`` (an ``OuterRef``: one subquery in a caller's read of
+    many users) if they follow the account — ``official_openids_for_users``' rule, per row."""
+    return Follower.objects.filter(user_id=user_id, subscribed=True).values("openid")[:1]
+
+
 def follower_for_user(*, user) -> Follower | None:
     return Follower.objects.filter(user=user).first() if user and user.pk else None
 
@@ -104,6 +110,12 @@ def template_send_statuses(*, msgids: Iterable[int]) -> dict[int, str]:
 # --- Mass sends -----------------------------------------------------------------------------------------
 
 
+def mass_sends_of_message(*, message_id) -> QuerySet[MassSend]:
+    """The mass sends made for a message (drafts are not); ``message_id`` may be an ``OuterRef``
+    (the delivery report asks in its own query whether there are any)."""
+    return MassSend.objects.filter(message_id=message_id).exclude(status="draft")
+
+
 def mass_send_totals_for_message(*, message_id: int) -> dict | None:
     """The official-account mass sends made for ``message_id`` and WeChat's totals for them
     (MASSSENDJOBFINISH; approximate by WeChat's own account, ``sent + error = filtered``), for the
@@ -112,17 +124,13 @@ def mass_send_totals_for_message(*, message_id: int) -> dict | None:
     ``{"sends", "finished", "total", "filtered", "sent", "error"}``: ``finished`` counts the sends
     whose report came; the totals add up those reports.
     """
-    figures = (
-        MassSend.objects.filter(message_id=message_id)
-        .exclude(status="draft")
-        .aggregate(
-            sends=Count("pk"),
-            finished=Count("pk", filter=Q(finished_at__isnull=False)),
-            total=Sum("total_count"),
-            filtered=Sum("filter_count"),
-            sent=Sum("sent_count"),
-            error=Sum("error_count"),
-        )
+    figures = mass_sends_of_message(message_id=message_id).aggregate(
+        sends=Count("pk"),
+        finished=Count("pk", filter=Q(finished_at__isnull=False)),
+        total=Sum("total_count"),
+        filtered=Sum("filter_count"),
+        sent=Sum("sent_count"),
+        error=Sum("error_count"),
     )
     if not figures["sends"]:
         return None

@@ -3,15 +3,15 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
-from messaging import selectors
-from messaging.delivery_report import message_delivery_report
+from messaging.delivery_report import message_delivery_report_for_sender
 from wechathhu.api.renderers import EnvelopeResponse
 from wechathhu.api.schema import envelope_errors, enveloped
+from wechathhu.api.serializers import Serializer
 
 from .views import ADMIN_TAGS, SenderAPIView
 
 
-class ChannelFiguresSerializer(serializers.Serializer):
+class ChannelFiguresSerializer(Serializer):  # fields built once per class
     channel = serializers.CharField(
         help_text="wechat 小程序订阅消息 · wechat_oa 公众号模板消息 · email 电子邮件"
     )
@@ -27,14 +27,14 @@ class ChannelFiguresSerializer(serializers.Serializer):
     waiting_by_reason = serializers.DictField(child=serializers.IntegerField(), help_text="暂缓原因 → 人数")
 
 
-class MassSendSerializer(serializers.Serializer):
+class MassSendSerializer(Serializer):  # fields built once per class
     total = serializers.IntegerField(allow_null=True)
     filtered = serializers.IntegerField(allow_null=True)
     sent = serializers.IntegerField(allow_null=True)
     error = serializers.IntegerField(allow_null=True)
 
 
-class DeliveryReportSerializer(serializers.Serializer):
+class DeliveryReportSerializer(Serializer):  # fields built once per class
     message_id = serializers.IntegerField()
     audience_size = serializers.IntegerField(help_text="受众人数（全局消息为发布时的有效用户数）")
     read = serializers.IntegerField()
@@ -59,6 +59,5 @@ class AdminMessageDeliveryView(SenderAPIView):
         },
     )
     def get(self, request, pk: int):
-        message = selectors.message_get_for_sender(user=request.user, message_id=pk)
-        report = message_delivery_report(message=message)
+        report = message_delivery_report_for_sender(user=request.user, message_id=pk)
         return EnvelopeResponse(DeliveryReportSerializer(report).data, message="获取投递报告成功")

@@ -21,12 +21,13 @@ from responses import matchers
 from accounts.tests.factories import UserFactory
 from conftest import WECHAT_BASE
 from messaging import delivery, services
-from messaging.delivery_report import message_delivery_report
+from messaging.delivery_report import message_delivery_report, message_delivery_report_for_sender
 from messaging.models import DeliveryKind, MessageDelivery, MessageRecipient, PushDelivery
 from messaging.preferences import delivery_preferences_update
 from messaging.tasks import message_send_reminders_task
 from messaging.tests.factories import CategoryFactory
 from wechathhu.core import outbox
+from wechathhu.core.errors import NotFoundError
 from wechathhu.core.outbox import DeliveryStatus
 
 pytestmark = pytest.mark.django_db
@@ -325,6 +326,61 @@ def test_the_reports_query_count_does_not_grow_with_its_rows(channels, django_ca
     with CaptureQueriesContext(connection) as many:
         message_delivery_report(message=big)
     assert len(one) == len(many)
+
+
+def test_the_report_is_two_statements_read_from_its_index_and_equals_the_rows(
+    channels, django_capture_on_commit_callbacks, settings
+):
+    """An urgent message reaches a recipient on several channels (reached counts people, not
+    rows); the report for its sender is the message with its scalar figures, then one GROUP BY,
+    and a third query only for a message the official account mass-sent."""
+    from official.tests.factories import MassSendFactory
+
+    sender = UserFactory(is_staff=True, kind="staff")
+    both = UserFactory(wechat_openid="mp-u1", email="u1@example.edu.cn")
+    mail_only = UserFactory(email="u2@example.edu.cn")
+    nobody = UserFactory(email="")
+    message = send(
+        django_capture_on_commit_callbacks,
+        sender=sender,
+        priority="urgent",
+        recipient_ids=[both.pk, mail_only.pk, nobody.pk],
+    )
+    services.message_mark_read(user=mail_only, message_ids=[message.pk])
+    deliveries = MessageDelivery.objects.filter(message=message)
+    sent_to = set(deliveries.filter(kind="initial", status="sent").values_list("recipient_id", flat=True))
+    assert (
+        sent_to == {both.pk, mail_only.pk} and deliveries.filter(recipient=both, status="sent").count() == 2
+    )
+
+    message_delivery_report_for_sender(user=sender, message_id=message.pk)  # the sender's permissions read
+    with CaptureQueriesContext(connection) as queries:
+        report = message_delivery_report_for_sender(user=sender, message_id=message.pk)
+    assert len(queries) == 2
+    assert (report.audience_size, report.reached, report.read, report.mass_send) == (3, 2, 1, None)
+    by_channel = {c.channel: (c.total, c.sent, c.skipped, c.skipped_by_reason) for c in report.channels}
+    expected = {}
+    for channel in deliveries.values_list("channel", flat=True).distinct():
+        of = deliveries.filter(channel=channel)
+        skipped = of.filter(status="skipped")
+        expected[channel] = (
+            of.count(),
+            of.filter(status="sent").count(),
+            skipped.count(),
+            {r: skipped.filter(reason=r).count() for r in set(skipped.values_list("reason", flat=True))},
+        )
+    assert by_channel == expected
+
+    MassSendFactory(
+        message=message, status="sent", total_count=3, filter_count=3, sent_count=2, error_count=1
+    )
+    with CaptureQueriesContext(connection) as queries:
+        report = message_delivery_report_for_sender(user=sender, message_id=message.pk)
+    assert len(queries) == 3 and report.mass_send["sent"] == 2
+    with pytest.raises(NotFoundError):
+        message_delivery_report_for_sender(
+            user=UserFactory(is_staff=True, kind="staff"), message_id=message.pk
+        )
 
 
 def test_the_admin_report_page_retries_the_failed_and_exports_who_to_call(

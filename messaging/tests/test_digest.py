@@ -26,6 +26,9 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 DAY = dt.date(2026, 12, 8)
 # 07:30 Beijing on DAY.
 AT_0730 = dt.datetime(2026, 12, 7, 23, 30, tzinfo=UTC)
+# The messages' publishing time: before the digests, whatever the real clock says (sent "now",
+# they were in the digests' future once the real clock passed AT_0730).
+PUBLISHED = AT_0730 - dt.timedelta(hours=12)
 
 
 def beijing(hour, minute=0):
@@ -53,7 +56,7 @@ def test_each_subscriber_gets_one_digest_at_their_time(django_capture_on_commit_
     early = subscriber(email="early@example.edu.cn")
     late = subscriber(at=dt.time(8, 15), email="late@example.edu.cn")
     UserFactory(email="nobody@example.edu.cn")  # not subscribed
-    services.message_send(title="停水通知", recipient_ids=[early.pk, late.pk])
+    services.message_send(title="停水通知", recipient_ids=[early.pk, late.pk], published_at=PUBLISHED)
 
     assert run(AT_0730 - dt.timedelta(minutes=1), django_capture_on_commit_callbacks) == 0
     assert run(AT_0730, django_capture_on_commit_callbacks) == 1
@@ -66,7 +69,7 @@ def test_each_subscriber_gets_one_digest_at_their_time(django_capture_on_commit_
 
 def test_a_missed_minute_is_caught_up_but_not_an_old_one(settings, django_capture_on_commit_callbacks):
     user = subscriber()
-    services.message_send(title="通知", recipient_ids=[user.pk])
+    services.message_send(title="通知", recipient_ids=[user.pk], published_at=PUBLISHED)
     settings.MESSAGING_DIGEST_CATCHUP_MINUTES = 10
     assert run(AT_0730 + dt.timedelta(minutes=11), django_capture_on_commit_callbacks) == 0  # too late today
     assert (
@@ -77,8 +80,8 @@ def test_a_missed_minute_is_caught_up_but_not_an_old_one(settings, django_captur
 
 def test_the_digest_says_what_the_day_holds(django_capture_on_commit_callbacks):
     user = subscriber(email="t@example.edu.cn")
-    services.message_send(title="期末考试安排", recipient_ids=[user.pk])
-    read = services.message_send(title="已读的消息", recipient_ids=[user.pk])
+    services.message_send(title="期末考试安排", recipient_ids=[user.pk], published_at=PUBLISHED)
+    read = services.message_send(title="已读的消息", recipient_ids=[user.pk], published_at=PUBLISHED)
     services.message_mark_read(user=user, message_ids=[read.pk])
     ReservationFactory(
         user=user,
@@ -132,3 +135,48 @@ def test_the_beat_jobs_queries_do_not_grow_with_the_subscribers(django_capture_o
     with CaptureQueriesContext(connection) as many, time_machine.travel(AT_0730, tick=False):
         digest.digests_queue_due()
     assert len(one) == len(many)
+
+
+def test_the_catch_up_across_midnight_gives_each_subscriber_the_digest_of_their_own_day(
+    settings, django_capture_on_commit_callbacks
+):
+    """At 00:03 the window (10 minutes back) holds yesterday's 23:58 and today's 00:01: a row of
+    the other day does not count as done, one of the subscriber's own day does."""
+    settings.MESSAGING_DIGEST_CATCHUP_MINUTES = 10
+    late, early, done = (
+        subscriber(at=dt.time(23, 58)),
+        subscriber(at=dt.time(0, 1)),
+        subscriber(at=dt.time(23, 58)),
+    )
+    yesterday, today = DAY - dt.timedelta(days=1), DAY
+    DigestDelivery.objects.create(
+        user=early, date=yesterday, channel="email", status=DeliveryStatus.SENT, sent_at=AT_0730
+    )
+    DigestDelivery.objects.create(
+        user=done, date=yesterday, channel="email", status=DeliveryStatus.SENT, sent_at=AT_0730
+    )
+
+    with time_machine.travel(beijing(0, 3), tick=False):
+        assert digest.digests_queue_due() == 2
+    assert set(
+        DigestDelivery.objects.filter(status=DeliveryStatus.QUEUED).values_list("user_id", "date")
+    ) == {
+        (late.pk, yesterday),
+        (early.pk, today),
+    }
+    with time_machine.travel(beijing(0, 4), tick=False):
+        assert digest.digests_queue_due() == 0
+
+
+def test_the_beat_job_is_one_read_and_one_insert(django_capture_on_commit_callbacks):
+    """The subscribers due with their addresses in one SELECT, their rows in one INSERT (the
+    rows written come back from it: no read-back) — whatever the minute holds."""
+    for n in range(40):
+        subscriber(email=f"s{n}@example.edu.cn" if n % 4 else "")
+    with CaptureQueriesContext(connection) as queries, time_machine.travel(AT_0730, tick=False):
+        assert digest.digests_queue_due() == 40
+    statements = [q["sql"].split()[0].upper() for q in queries if "SAVEPOINT" not in q["sql"]]
+    if connection.features.can_return_columns_from_insert:
+        assert statements == ["SELECT", "INSERT"]
+    assert DigestDelivery.objects.filter(status=DeliveryStatus.SKIPPED, reason="not_bound").count() == 10
+    assert DigestDelivery.objects.filter(status=DeliveryStatus.QUEUED).count() == 30

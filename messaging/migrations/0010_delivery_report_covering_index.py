@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0007_comments_polls'),
+        ('messaging', '0009_messagerecipient_created_at_unindexed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

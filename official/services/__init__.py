@@ -4,6 +4,7 @@ re-exported here (``official.services.follower_bind_user``)."""
 from .followers import (
     follower_bind_user,
     follower_get_or_create,
+    follower_link_unionid,
     follower_unbind,
     locations_purge,
     oauth_login_user,
@@ -18,6 +19,7 @@ from .webhook import webhook_receive
 __all__ = [
     "follower_bind_user",
     "follower_get_or_create",
+    "follower_link_unionid",
     "follower_unbind",
     "inbox_reply",
     "inbox_reply_template",

@@ -13,7 +13,7 @@ from .inbox import inbox_reply, inbox_reply_template, service_message_queue
 from .mass import mass_send_queue, mass_send_save, tag_sync
 from .menus import menu_publish
 from .qrcodes import qr_scene_create, qr_scene_for_classes
-from .robot import keyword_rule_save
+from .robot import keyword_rule_save, keyword_rules_delete
 from .webhook import webhook_receive
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "inbox_reply",
     "inbox_reply_template",
     "keyword_rule_save",
+    "keyword_rules_delete",
     "locations_purge",
     "mass_send_queue",
     "mass_send_save",

@@ -13,7 +13,7 @@ import json
 import logging
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from wechathhu.core.tasks import enqueue
@@ -105,10 +105,60 @@ def _handle(
     return Handling.INBOX, INBOX_ACK if opened else None
 
 
+def _answer_at_once(inbound: official.Inbound, follower: Follower, answer: Answer) -> str:
+    """A text the robot answers without writing anything (a command, a topic's latest posts, a
+    keyword rule): the delivery's row is inserted whole, in one autocommit statement that is also
+    the de-duplication (a retry fails on the unique key and gets the stored reply), after the
+    follower's window is opened (idempotent: a time never moves backwards). Three statements,
+    where a transaction around them would add three round trips (autocommit off, commit,
+    autocommit on) and nothing else: there is no other write to keep together with the row."""
+    followers.follower_touch(follower=follower, at=inbound.created, message=True)
+    reply = _render(inbound, answer)
+    fields = {
+        "dedup_key": inbound.dedup_key,
+        "follower": follower,
+        "msg_id": inbound.msg_id,
+        "kind": inbound.kind[:32],
+        "content": inbound.content,
+        "media_id": inbound.media_id,
+        "sent_at": inbound.created,
+        "handling": answer.handling,
+        "reply": reply,
+        "followup": answer.followup,
+    }
+    try:
+        if connection.in_atomic_block:  # called within a transaction (a test, a task): a savepoint
+            with transaction.atomic():
+                row = InboundMessage.objects.create(**fields)
+        else:  # the statement is its own transaction
+            row = InboundMessage.objects.create(**fields)
+    except IntegrityError:
+        return _stored_reply(inbound.dedup_key)
+    if row.followup:
+        row_id = row.pk
+        transaction.on_commit(lambda: robot_followup_enqueue(inbound_id=row_id))
+    return reply
+
+
+def _stored_reply(key: str) -> str:
+    stored = InboundMessage.objects.filter(dedup_key=key).values_list("reply", flat=True).first()
+    if stored is None:
+        raise IntegrityError(f"{key}: refused as a duplicate but not stored")
+    logger.info("WeChat delivered %s again: answered as the first time", key)
+    return stored
+
+
 def webhook_receive(*, inbound: official.Inbound) -> str:
     """Record and handle one verified delivery; returns the passive reply's XML (plain text,
     encrypted by the caller in safe mode), empty when there is nothing to say."""
     key = inbound.dedup_key
+    follower = None
+    if key is not None and inbound.kind in ("text", "voice") and inbound.content:
+        follower = followers.follower_get_or_create(openid=inbound.openid)
+        answer = robot_answer(follower=follower, text=inbound.content, writes=False)
+        if isinstance(answer, Answer):
+            return _answer_at_once(inbound, follower, answer)
+        # A #topic# post, or nothing the robot can say (the inbox): written in one transaction.
     if key is None:  # a LOCATION report: newest position wins, a repeat changes nothing
         with transaction.atomic():
             follower = followers.follower_get_or_create(openid=inbound.openid)
@@ -122,7 +172,8 @@ def webhook_receive(*, inbound: official.Inbound) -> str:
         return ""
     try:
         with transaction.atomic():
-            follower = None if inbound.is_system else followers.follower_get_or_create(openid=inbound.openid)
+            if follower is None and not inbound.is_system:
+                follower = followers.follower_get_or_create(openid=inbound.openid)
             row = InboundMessage.objects.create(
                 dedup_key=key,
                 follower=follower,
@@ -145,11 +196,7 @@ def webhook_receive(*, inbound: official.Inbound) -> str:
                 transaction.on_commit(lambda: robot_followup_enqueue(inbound_id=row_id))
             return row.reply
     except IntegrityError:
-        stored = InboundMessage.objects.filter(dedup_key=key).values_list("reply", flat=True).first()
-        if stored is None:
-            raise
-        logger.info("WeChat delivered %s again: answered as the first time", key)
-        return stored
+        return _stored_reply(key)
 
 
 FOLLOWUP_TASK = "official.robot_followup"

@@ -98,6 +98,14 @@ def follower_touch(*, follower: Follower, at: datetime, message: bool) -> None:
     a one-minute window; only a follower can do either (a row first seen through a message, or
     missed while the account was not configured, is marked following). One UPDATE at most, never
     moving a time backwards."""
+    changes = _touch_changes(follower, at, message)
+    if changes:
+        Follower.objects.filter(pk=follower.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(follower, name, value)
+
+
+def _touch_changes(follower: Follower, at: datetime, message: bool) -> dict:
     column = "last_message_at" if message else "last_event_at"
     current = getattr(follower, column)
     changes = {}
@@ -105,10 +113,12 @@ def follower_touch(*, follower: Follower, at: datetime, message: bool) -> None:
         changes[column] = at
     if not follower.subscribed:
         changes["subscribed"] = True
-    if changes:
-        Follower.objects.filter(pk=follower.pk).update(**changes)
-        for name, value in changes.items():
-            setattr(follower, name, value)
+    return changes
+
+
+def follower_touch_needed(*, follower: Follower, at: datetime, message: bool) -> bool:
+    """Whether ``follower_touch`` would write (a newer time, or a follower marked not following)."""
+    return bool(_touch_changes(follower, at, message))
 
 
 @transaction.atomic

@@ -17,7 +17,9 @@ from datetime import datetime, time, timedelta
 from time import time_ns
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -273,6 +275,7 @@ class _Compiled:
 # The active rules of this process, compiled, with the version of the shared cache they were read
 # at: every save or delete sets a new version (``keyword_rules_changed``), so each worker reloads
 # them once after a change and otherwise reads one cache key per lookup instead of the table.
+# Without a shared cache (no Redis) they are read at every lookup.
 RULES_VERSION_KEY = "official:keyword-rules:version"
 _loaded: dict = {"version": None, "rules": ()}
 
@@ -283,7 +286,15 @@ def _load_rules() -> tuple[_Compiled, ...]:
     )
 
 
+def _shared_cache() -> bool:
+    """Whether every worker reads the same cache (Redis): a process's own memory (the locmem
+    default without Redis) would tell no other worker of a change."""
+    return not isinstance(caches["default"], LocMemCache | DummyCache)
+
+
 def _rules() -> tuple[_Compiled, ...]:
+    if not _shared_cache():  # nothing would tell this worker of a change: read them
+        return _load_rules()
     try:
         version = cache.get(RULES_VERSION_KEY)
         if version is None:  # first use since the cache was emptied: a version all workers share

@@ -107,12 +107,12 @@ def _handle(
 
 def _answer_at_once(inbound: official.Inbound, follower: Follower, answer: Answer) -> str:
     """A text the robot answers without writing anything (a command, a topic's latest posts, a
-    keyword rule): the delivery's row is inserted whole, in one autocommit statement that is also
-    the de-duplication (a retry fails on the unique key and gets the stored reply), after the
-    follower's window is opened (idempotent: a time never moves backwards). Three statements,
-    where a transaction around them would add three round trips (autocommit off, commit,
-    autocommit on) and nothing else: there is no other write to keep together with the row."""
-    followers.follower_touch(follower=follower, at=inbound.created, message=True)
+    keyword rule): the delivery's row is inserted whole (no second UPDATE of it), in one statement
+    that is also the de-duplication (a retry fails on the unique key and gets the stored reply),
+    together with the follower's window (``follower_touch``) in one commit. When the window needs no
+    write (a second message in the same second) the INSERT is its own transaction: a transaction
+    costs three round trips (autocommit off, commit, autocommit on) and nothing else."""
+    at = inbound.created
     reply = _render(inbound, answer)
     fields = {
         "dedup_key": inbound.dedup_key,
@@ -127,8 +127,11 @@ def _answer_at_once(inbound: official.Inbound, follower: Follower, answer: Answe
         "followup": answer.followup,
     }
     try:
-        if connection.in_atomic_block:  # called within a transaction (a test, a task): a savepoint
-            with transaction.atomic():
+        if connection.in_atomic_block or followers.follower_touch_needed(
+            follower=follower, at=at, message=True
+        ):
+            with transaction.atomic():  # (within a caller's transaction, a test's: a savepoint)
+                followers.follower_touch(follower=follower, at=at, message=True)
                 row = InboundMessage.objects.create(**fields)
         else:  # the statement is its own transaction
             row = InboundMessage.objects.create(**fields)

@@ -34,6 +34,16 @@ def follower_get_or_create(*, openid: str) -> Follower:
         return Follower.objects.select_related("user").get(openid=openid)
 
 
+def follower_lock(*, follower: Follower) -> Follower:
+    """The follower's row, read again under its lock (within a transaction). A delivery's
+    transaction takes it first: its INSERT's foreign-key check takes a shared lock on the row and
+    its later UPDATE an exclusive one, so two deliveries of one follower would otherwise deadlock."""
+    locked = Follower.objects.select_for_update().get(pk=follower.pk)
+    if locked.user_id and locked.user_id == follower.user_id:
+        locked.user = follower.user  # already read (select_related): no query
+    return locked
+
+
 def _scene_class_id(scene: str) -> int | None:
     if scene.startswith(CLASS_SCENE_PREFIX):
         value = scene[len(CLASS_SCENE_PREFIX) :]

@@ -175,8 +175,10 @@ def webhook_receive(*, inbound: official.Inbound) -> str:
         return ""
     try:
         with transaction.atomic():
-            if follower is None and not inbound.is_system:
-                follower = followers.follower_get_or_create(openid=inbound.openid)
+            if not inbound.is_system:
+                if follower is None:
+                    follower = followers.follower_get_or_create(openid=inbound.openid)
+                follower = followers.follower_lock(follower=follower)
             row = InboundMessage.objects.create(
                 dedup_key=key,
                 follower=follower,

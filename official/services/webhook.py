@@ -5,6 +5,12 @@ transaction that also holds every effect and the passive reply. A retry of WeCha
 message again when no answer came within 5 s) fails on the unique key — waiting, on MariaDB, for
 the first delivery's transaction to end — and is answered with the reply stored by the first, so
 the follower sees one answer and the portal did everything once.
+
+A text the robot answers without writing anything (``_answer_at_once``: a command, a topic's
+latest posts, a keyword rule) is decided first and its row inserted whole, with the follower's
+window in the same commit: the fewest round trips for the robot's latency target. Every
+transaction takes the follower's row lock before its INSERT, so deliveries of one follower queue
+instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -178,6 +184,8 @@ def webhook_receive(*, inbound: official.Inbound) -> str:
             if not inbound.is_system:
                 if follower is None:
                     follower = followers.follower_get_or_create(openid=inbound.openid)
+                # Its lock before the INSERT (a locking read of an openid not yet stored would
+                # take a gap lock, and new followers' INSERTs would deadlock on it instead).
                 follower = followers.follower_lock(follower=follower)
             row = InboundMessage.objects.create(
                 dedup_key=key,

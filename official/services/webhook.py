@@ -19,7 +19,7 @@ import json
 import logging
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from wechathhu.core.tasks import enqueue
@@ -157,9 +157,31 @@ def _stored_reply(key: str) -> str:
     return stored
 
 
+DEADLOCK_ATTEMPTS = 3
+
+
+def _is_deadlock(exc: OperationalError) -> bool:
+    return bool(exc.args) and exc.args[0] == 1213  # MariaDB: "try restarting transaction"
+
+
 def webhook_receive(*, inbound: official.Inbound) -> str:
     """Record and handle one verified delivery; returns the passive reply's XML (plain text,
-    encrypted by the caller in safe mode), empty when there is nothing to say."""
+    encrypted by the caller in safe mode), empty when there is nothing to say.
+
+    A deadlock MariaDB breaks (deliveries of one follower, or WeChat's copies of one event,
+    taking the follower's and the delivery's locks at once) rolled the delivery back whole, so it
+    is run again, as MariaDB advises, instead of answering WeChat 503."""
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            return _receive(inbound)
+        except OperationalError as exc:
+            if not _is_deadlock(exc) or attempt == DEADLOCK_ATTEMPTS or connection.in_atomic_block:
+                raise
+            logger.info("Webhook delivery %s deadlocked (attempt %s): run again", inbound.dedup_key, attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _receive(inbound: official.Inbound) -> str:
     key = inbound.dedup_key
     follower = None
     if key is not None and inbound.kind in ("text", "voice") and inbound.content:
@@ -181,12 +203,16 @@ def webhook_receive(*, inbound: official.Inbound) -> str:
         return ""
     try:
         with transaction.atomic():
-            if not inbound.is_system:
-                if follower is None:
-                    follower = followers.follower_get_or_create(openid=inbound.openid)
-                # Its lock before the INSERT (a locking read of an openid not yet stored would
-                # take a gap lock, and new followers' INSERTs would deadlock on it instead).
+            if follower is not None:
+                # A text read before the transaction: its follower's lock before the INSERT.
                 follower = followers.follower_lock(follower=follower)
+            elif not inbound.is_system:
+                # An event: the dedup INSERT comes first, so that WeChat's copies of it fail there
+                # before any of them asks for the follower's lock. (Locking first, the copies'
+                # failed INSERTs of a new follower hold shared locks on its row and each waits for
+                # the others: tried, and the subscribe race caught it; a locking read of an
+                # unknown openid takes a gap lock the new followers' INSERTs deadlock on.)
+                follower = followers.follower_get_or_create(openid=inbound.openid)
             row = InboundMessage.objects.create(
                 dedup_key=key,
                 follower=follower,

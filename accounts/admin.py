@@ -81,7 +81,7 @@ class UserAdmin(ImportExportModelAdmin, DjangoUserAdmin):
     search_help_text = _("按工号/学号、姓名、拼音或手机号查找")
     ordering = ("username",)
     autocomplete_fields = ("department", "school_class")
-    readonly_fields = ("last_login", "date_joined", "name_pinyin", "name_initials", "alpha")
+    readonly_fields = ("last_login", "date_joined", "name_pinyin", "name_initials", "alpha", "wechat_unionid")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (
@@ -103,7 +103,7 @@ class UserAdmin(ImportExportModelAdmin, DjangoUserAdmin):
                 "classes": ("collapse",),
             },
         ),
-        (_("微信与认领"), {"fields": ("wechat_openid", "claimed_at", "awaiting_approval")}),
+        (_("微信与认领"), {"fields": ("wechat_openid", "wechat_unionid", "claimed_at", "awaiting_approval")}),
         (
             _("权限"),
             {

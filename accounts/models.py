@@ -147,6 +147,9 @@ class User(AbstractUser):
         related_name="students",
     )
     wechat_openid = models.CharField(_("微信 openid"), max_length=64, unique=True, null=True, blank=True)
+    # The WeChat unionid code2session gives with the openid (when the mini-program is in an open
+    # platform): the same person's key in the official account, which links the two (issue 19).
+    wechat_unionid = models.CharField(_("微信 unionid"), max_length=64, unique=True, null=True, blank=True)
     # An imported account is claimed once, by its owner, from the mini-program (see services).
     claimed_at = models.DateTimeField(_("认领时间"), null=True, blank=True)
     # Signed up through open registration; stays inactive until staff approve it.

@@ -7,13 +7,17 @@ is exact with any number of web workers.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from messaging.services import message_send
 from wechathhu.core.errors import NON_FIELD_ERRORS, ApplicationError, NotFoundError
@@ -44,6 +48,8 @@ OUT_OF_WINDOW = "打卡时间不在指定的时间范围内。"
 NOT_ENROLLED = "您尚未报名该活动，无法进行本次打卡。"
 ON_WAITING_LIST = "您在候补名单中，尚未获得参加名额，无法进行本次打卡。"
 DUPLICATE_CLOCKIN = "已存在该打卡记录。"
+logger = logging.getLogger(__name__)
+
 LOCATION_REQUIRED = "该活动要求在活动地点打卡，请允许小程序获取位置后重试。"
 LOCATION_INVALID = "位置信息不合法。"
 
@@ -353,14 +359,50 @@ def _clockin(*, user, item: ClockinItem, latitude=None, longitude=None) -> Clock
     activity = item.activity
     if activity.has_geofence:
         if lat is None or lon is None:
-            raise ApplicationError(LOCATION_REQUIRED, code=Code.LOCATION_REQUIRED)
-        distance = _distance_m(float(lat), float(lon), float(activity.latitude), float(activity.longitude))
-        if distance > activity.geofence_radius:
-            raise ApplicationError(
-                f"您不在活动地点附近（相距约 {round(distance)} 米），无法打卡。", code=Code.TOO_FAR
+            _geofence_check_stored(user=user, activity=activity)
+        else:
+            distance = _distance_m(
+                float(lat), float(lon), float(activity.latitude), float(activity.longitude)
             )
+            if distance > activity.geofence_radius:
+                raise ApplicationError(
+                    f"您不在活动地点附近（相距约 {round(distance)} 米），无法打卡。", code=Code.TOO_FAR
+                )
     return _insert_record(
         item=item, enrollment=enrollment, user=user, source=ClockinSource.QR, latitude=lat, longitude=lon
+    )
+
+
+def _geofence_check_stored(*, user, activity) -> None:
+    """A clock-in without coordinates: the geofence may use the position the user's WeChat last
+    reported to the official account (issue 19), if it is younger than
+    ACTIVITIES_GEOFENCE_POSITION_MINUTES; without one it is ``LOCATION_REQUIRED`` as before. The
+    stored position is not copied onto the record: positions stay visible only to staff with
+    ``official.view_followerlocation``."""
+    position = None
+    if settings.ACTIVITIES_GEOFENCE_POSITION_MINUTES > 0 and apps.is_installed("official"):
+        recent_position = import_string("official.selectors.follower_recent_position")
+        position = recent_position(
+            user_id=user.pk, max_age_minutes=settings.ACTIVITIES_GEOFENCE_POSITION_MINUTES
+        )
+    if position is None:
+        raise ApplicationError(LOCATION_REQUIRED, code=Code.LOCATION_REQUIRED)
+    distance = _distance_m(
+        float(position.latitude),
+        float(position.longitude),
+        float(activity.latitude),
+        float(activity.longitude),
+    )
+    if distance > activity.geofence_radius:
+        raise ApplicationError(
+            f"根据您在公众号上报的位置（{timezone.localtime(position.reported_at):%H:%M}），"
+            f"您不在活动地点附近（相距约 {round(distance)} 米），无法打卡。",
+            code=Code.TOO_FAR,
+        )
+    logger.info(
+        "Clock-in of user %s to activity %s by the position reported to the official account",
+        user.pk,
+        activity.pk,
     )
 
 

@@ -81,14 +81,17 @@ def follower_window(*, follower: Follower, now: datetime | None = None) -> Windo
 
 
 def follower_recent_position(
-    *, user_id: int, max_age_seconds: int | None = None, now: datetime | None = None
+    *, user_id: int, max_age_minutes: int | None = None, now: datetime | None = None
 ) -> FollowerLocation | None:
-    """The user's position as their WeChat last reported it, if within ``max_age_seconds``
-    (default WECHAT_OFFICIAL_FRESH_POSITION_SECONDS): what the activity geofence may trust."""
+    """The user's position as their WeChat last reported it, if within ``max_age_minutes``
+    (default ACTIVITIES_GEOFENCE_POSITION_MINUTES): what the activity geofence may trust. Only
+    the geofence reads it; people see positions in the admin with ``view_followerlocation``."""
     now = now or timezone.now()
-    age = settings.WECHAT_OFFICIAL_FRESH_POSITION_SECONDS if max_age_seconds is None else max_age_seconds
+    minutes = settings.ACTIVITIES_GEOFENCE_POSITION_MINUTES if max_age_minutes is None else max_age_minutes
+    if minutes <= 0:
+        return None
     return FollowerLocation.objects.filter(
-        follower__user_id=user_id, reported_at__gte=now - timedelta(seconds=age)
+        follower__user_id=user_id, reported_at__gte=now - timedelta(minutes=minutes)
     ).first()
 
 

@@ -540,6 +540,9 @@ ACTIVITIES_CLOCKIN_STEP_SECONDS = env.int("ACTIVITIES_CLOCKIN_STEP_SECONDS", def
 ACTIVITIES_CLOCKIN_SECRET = env("ACTIVITIES_CLOCKIN_SECRET", default="")
 # Typed six-digit clock-in codes (phones without a camera) a user may try, DRF rate syntax.
 ACTIVITIES_CLOCKIN_CODE_RATE = env.rate("ACTIVITIES_CLOCKIN_CODE_RATE", default="10/min")
+# A clock-in without coordinates to a geofenced activity may use the position the user's WeChat
+# last reported to the official account (LOCATION), if reported within this many minutes; 0: never.
+ACTIVITIES_GEOFENCE_POSITION_MINUTES = env.int("ACTIVITIES_GEOFENCE_POSITION_MINUTES", default=5)
 
 # repairs
 # Photos on a repair request: at most this many, each at most this many bytes (JPEG/PNG/GIF/WebP).
@@ -572,9 +575,8 @@ GUIDES_LINK_MAX_AGE = env.int("GUIDES_LINK_MAX_AGE", default=7 * 24 * 3600)
 WECHAT_OFFICIAL_TIMESTAMP_TOLERANCE = env.int("WECHAT_OFFICIAL_TIMESTAMP_TOLERANCE", default=300)
 WECHAT_OFFICIAL_MAX_BODY_BYTES = env.int("WECHAT_OFFICIAL_MAX_BODY_BYTES", default=64 * 1024)
 # Followers' last known positions are deleted this many days after they were reported; the
-# activity geofence only trusts a position reported within WECHAT_OFFICIAL_FRESH_POSITION_SECONDS.
+# activity geofence only trusts one reported within ACTIVITIES_GEOFENCE_POSITION_MINUTES.
 WECHAT_OFFICIAL_LOCATION_RETENTION_DAYS = env.int("WECHAT_OFFICIAL_LOCATION_RETENTION_DAYS", default=30)
-WECHAT_OFFICIAL_FRESH_POSITION_SECONDS = env.int("WECHAT_OFFICIAL_FRESH_POSITION_SECONDS", default=300)
 # Received events (follows, clicks, job reports) are kept this many days; messages stay with
 # their inbox thread.
 WECHAT_OFFICIAL_EVENT_RETENTION_DAYS = env.int("WECHAT_OFFICIAL_EVENT_RETENTION_DAYS", default=30)

@@ -19,7 +19,7 @@ from ..errors import AccountsErrorCode as Code
 from ..models import AuthToken, ClaimCode, User
 from ..usernames import username_is_well_formed, username_normalize
 from .tokens import token_issue
-from .wechat import openid_move, wechat_session
+from .wechat import official_follower_link, openid_move, unionid_move, wechat_session
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ def user_claim(
             claim_code=claim_code,
             new_password=new_password,
             openid=session.openid,
+            unionid=session.unionid,
         )
         return token_issue(user=user, device=device)
 
@@ -119,6 +120,7 @@ def user_claim_account(
     claim_code: str | None = None,
     new_password: str | None = None,
     openid: str | None = None,
+    unionid: str | None = None,
 ) -> User:
     """The claim itself (see ``user_claim``), for every door: the mini-program binds its WeChat
     ``openid``; the H5 portal claims without one and opens a browser session. Returns the user;
@@ -153,9 +155,12 @@ def user_claim_account(
     if openid:
         openid_move(user=user, openid=openid)
         fields.append("wechat_openid")
+        if unionid_move(user=user, unionid=unionid):
+            fields.append("wechat_unionid")
     user.claimed_at = timezone.now()
     user.last_login = user.claimed_at
     user.save(update_fields=fields)
     ClaimCode.objects.filter(user=user).delete()
+    official_follower_link(user=user)
     logger.info("Account %s claimed", user.pk)
     return user

@@ -26,7 +26,7 @@ from ..models import AuthToken, KnownDevice, User
 from ..throttles import LoginRateThrottle, LoginUsernameRateThrottle
 from ..usernames import username_is_well_formed, username_normalize
 from .tokens import token_issue
-from .wechat import wechat_session
+from .wechat import user_record_unionid, wechat_session
 
 LOGIN_FAILED = "无法使用提供的认证信息登录。"
 LOGIN_THROTTLED = "登录尝试过于频繁，请稍后再试。"
@@ -162,4 +162,6 @@ def user_login_with_wechat_code(
     if user is None:
         raise ApplicationError(WECHAT_NOT_BOUND, code=Code.WECHAT_NOT_BOUND)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now(), last_login_ip=client_ip(request))
+    if session.unionid or user.wechat_unionid:
+        user_record_unionid(user=user, unionid=session.unionid)
     return token_issue(user=user, device=device, device_id=device_id)

@@ -2,8 +2,10 @@
 
 import logging
 
+from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from wechathhu.core.errors import ApplicationError
 from wechathhu.integrations import wechat
@@ -36,10 +38,13 @@ def user_bind_wechat(*, user: User, code: str) -> User:
     session = wechat_session(code)
     openid_move(user=user, openid=session.openid)
     fields = ["wechat_openid"]
+    if unionid_move(user=user, unionid=session.unionid):
+        fields.append("wechat_unionid")
     if user.claimed_at is None:  # the owner proved the password and bound WeChat: claimed
         user.claimed_at = timezone.now()
         fields.append("claimed_at")
     user.save(update_fields=fields)
+    official_follower_link(user=user)
     return user
 
 
@@ -55,6 +60,44 @@ def openid_move(*, user: User, openid: str) -> None:
         User.objects.filter(pk__in=previous).update(wechat_openid=None)
         logger.info("WeChat openid moved from user(s) %s to user %s", previous, user.pk)
     user.wechat_openid = openid
+
+
+def unionid_move(*, user: User, unionid: str | None) -> bool:
+    """Give the WeChat ``unionid`` code2session answered to ``user`` (unsaved), taking it from
+    anyone else who had it (it follows the openid: the same WeChat person). Returns whether the
+    user's field changed; no unionid (a mini-program outside an open platform) changes nothing."""
+    unionid = (unionid or "")[:64]
+    if not unionid or user.wechat_unionid == unionid:
+        return False
+    previous = list(
+        User.objects.select_for_update()
+        .filter(wechat_unionid=unionid)
+        .exclude(pk=user.pk)
+        .values_list("pk", flat=True)
+    )
+    if previous:
+        User.objects.filter(pk__in=previous).update(wechat_unionid=None)
+        logger.info("WeChat unionid moved from user(s) %s to user %s", previous, user.pk)
+    user.wechat_unionid = unionid
+    return True
+
+
+@transaction.atomic
+def user_record_unionid(*, user: User, unionid: str | None) -> None:
+    """A mini-program login learnt the user's unionid: stored (if new) and the official account's
+    follower of the same person bound to the user, when both are free (``official_follower_link``)."""
+    if unionid and user.wechat_unionid != unionid[:64]:
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if unionid_move(user=user, unionid=unionid):
+            user.save(update_fields=["wechat_unionid"])
+    official_follower_link(user=user)
+
+
+def official_follower_link(*, user: User) -> None:
+    """The official account (issue 19), when installed, binds the follower whose unionid is the
+    user's; it never takes a follower bound to someone else."""
+    if user.wechat_unionid and apps.is_installed("official"):
+        import_string("official.services.follower_link_unionid")(user=user)
 
 
 @transaction.atomic

@@ -48,6 +48,12 @@ class KeywordRuleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         services.keyword_rule_save(rule=obj)
 
+    def delete_model(self, request, obj):
+        services.keyword_rules_delete(rules=[obj])
+
+    def delete_queryset(self, request, queryset):
+        services.keyword_rules_delete(rules=list(queryset))
+
     @admin.display(description=_("生效时段"))
     def hours(self, obj):
         if obj.active_from is None:

@@ -34,6 +34,16 @@ def follower_get_or_create(*, openid: str) -> Follower:
         return Follower.objects.select_related("user").get(openid=openid)
 
 
+def follower_lock(*, follower: Follower) -> Follower:
+    """The follower's row, read again under its lock (within a transaction). A delivery's
+    transaction takes it first: its INSERT's foreign-key check takes a shared lock on the row and
+    its later UPDATE an exclusive one, so two deliveries of one follower would otherwise deadlock."""
+    locked = Follower.objects.select_for_update().get(pk=follower.pk)
+    if locked.user_id and locked.user_id == follower.user_id:
+        locked.user = follower.user  # already read (select_related): no query
+    return locked
+
+
 def _scene_class_id(scene: str) -> int | None:
     if scene.startswith(CLASS_SCENE_PREFIX):
         value = scene[len(CLASS_SCENE_PREFIX) :]
@@ -98,6 +108,14 @@ def follower_touch(*, follower: Follower, at: datetime, message: bool) -> None:
     a one-minute window; only a follower can do either (a row first seen through a message, or
     missed while the account was not configured, is marked following). One UPDATE at most, never
     moving a time backwards."""
+    changes = _touch_changes(follower, at, message)
+    if changes:
+        Follower.objects.filter(pk=follower.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(follower, name, value)
+
+
+def _touch_changes(follower: Follower, at: datetime, message: bool) -> dict:
     column = "last_message_at" if message else "last_event_at"
     current = getattr(follower, column)
     changes = {}
@@ -105,10 +123,12 @@ def follower_touch(*, follower: Follower, at: datetime, message: bool) -> None:
         changes[column] = at
     if not follower.subscribed:
         changes["subscribed"] = True
-    if changes:
-        Follower.objects.filter(pk=follower.pk).update(**changes)
-        for name, value in changes.items():
-            setattr(follower, name, value)
+    return changes
+
+
+def follower_touch_needed(*, follower: Follower, at: datetime, message: bool) -> bool:
+    """Whether ``follower_touch`` would write (a newer time, or a follower marked not following)."""
+    return bool(_touch_changes(follower, at, message))
 
 
 @transaction.atomic
@@ -188,9 +208,49 @@ def follower_fetch_unionid(*, follower_id: int) -> str | None:
 
 
 def follower_set_unionid(*, follower: Follower, unionid: str | None) -> None:
-    if unionid and follower.unionid != unionid:
+    """Store the follower's unionid (user info, page OAuth); an unbound follower whose unionid is
+    a user's mini-program unionid is bound to that user on the way (``_link``)."""
+    if unionid and follower.unionid != unionid[:64]:
         Follower.objects.filter(pk=follower.pk).update(unionid=unionid[:64])
         follower.unionid = unionid[:64]
+    if follower.unionid and not follower.user_id:
+        from accounts.models import User
+
+        user = User.objects.filter(
+            wechat_unionid=follower.unionid, is_active=True, official_follower=None
+        ).first()
+        if user is not None:
+            _link(follower, user)
+
+
+def follower_link_unionid(*, user) -> Follower | None:
+    """A mini-program login learnt ``user.wechat_unionid``: the unbound follower with that unionid
+    (the same WeChat person) is bound to the user without the claim flow. Nothing happens when the
+    follower is bound to someone else or the user already has a follower."""
+    if not user.wechat_unionid or not user.is_active:
+        return None
+    follower = Follower.objects.filter(unionid=user.wechat_unionid, user=None).first()
+    if follower is None or Follower.objects.filter(user=user).exists():
+        return None
+    return follower if _link(follower, user) else None
+
+
+def _link(follower: Follower, user) -> bool:
+    """Bind an unbound follower to a user without one, by their shared unionid. One conditional
+    UPDATE: a binding made meanwhile (the claim flow, another worker) is never overwritten, and
+    the unique user column refuses a second follower for the user."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            done = Follower.objects.filter(pk=follower.pk, user=None).update(
+                user=user, bound_at=now, updated_at=now
+            )
+    except IntegrityError:  # the user got another follower meanwhile
+        return False
+    if done:
+        follower.user, follower.bound_at = user, now
+        logger.info("Official follower %s bound to user %s by their unionid", follower.pk, user.pk)
+    return bool(done)
 
 
 # --- Positions ---------------------------------------------------------------------------------------

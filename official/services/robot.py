@@ -10,19 +10,23 @@ The commands read and write through the other apps' selectors and services only.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from time import time_ns
 
 from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from wechathhu.api.exceptions import is_cache_outage
 from wechathhu.core.errors import ApplicationError
 
 from ..models import Follower, Handling, InboundMessage, KeywordRule, MatchKind, ReplyKind
@@ -230,7 +234,6 @@ def _command(follower: Follower, text: str) -> Answer | None:
 # --- Keyword rules ----------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=512)
 def _regex(pattern: str):
     try:
         return re.compile(pattern)
@@ -246,14 +249,82 @@ def _active(rule: KeywordRule, clock: time) -> bool:
     return clock >= rule.active_from or clock < rule.active_until  # across midnight
 
 
-def _matches(rule: KeywordRule, text: str) -> bool:
-    pattern = rule.pattern
-    if rule.match == MatchKind.EXACT:
-        return text.strip().casefold() == pattern.strip().casefold()
-    if rule.match == MatchKind.CONTAINS:
-        return pattern.casefold() in text.casefold()
-    compiled = _regex(pattern)
-    return bool(compiled and compiled.search(text))
+@dataclass(frozen=True)
+class _Compiled:
+    """A rule ready to match: its pattern folded (exact, contains) or compiled (regex) once."""
+
+    rule: KeywordRule
+    match: str
+    folded: str
+    regex: re.Pattern | None
+
+    @classmethod
+    def of(cls, rule: KeywordRule) -> _Compiled:
+        regex = _regex(rule.pattern) if rule.match == MatchKind.REGEX else None
+        folded = (rule.pattern.strip() if rule.match == MatchKind.EXACT else rule.pattern).casefold()
+        return cls(rule, rule.match, folded, regex)
+
+    def matches(self, text: str, folded: str) -> bool:
+        if self.match == MatchKind.EXACT:
+            return folded.strip() == self.folded
+        if self.match == MatchKind.CONTAINS:
+            return self.folded in folded
+        return bool(self.regex and self.regex.search(text))
+
+
+# The active rules of this process, compiled, with the version of the shared cache they were read
+# at: every save or delete sets a new version (``keyword_rules_changed``), so each worker reloads
+# them once after a change and otherwise reads one cache key per lookup instead of the table.
+# Without a shared cache (no Redis) they are read at every lookup.
+RULES_VERSION_KEY = "official:keyword-rules:version"
+_loaded: dict = {"version": None, "rules": ()}
+
+
+def _load_rules() -> tuple[_Compiled, ...]:
+    return tuple(
+        _Compiled.of(rule) for rule in KeywordRule.objects.filter(is_active=True).order_by("priority", "id")
+    )
+
+
+def _shared_cache() -> bool:
+    """Whether every worker reads the same cache (Redis): a process's own memory (the locmem
+    default without Redis) would tell no other worker of a change."""
+    return not isinstance(caches["default"], LocMemCache | DummyCache)
+
+
+def _rules() -> tuple[_Compiled, ...]:
+    if not _shared_cache():  # nothing would tell this worker of a change: read them
+        return _load_rules()
+    try:
+        version = cache.get(RULES_VERSION_KEY)
+        if version is None:  # first use since the cache was emptied: a version all workers share
+            cache.add(RULES_VERSION_KEY, time_ns(), timeout=None)
+            version = cache.get(RULES_VERSION_KEY)
+    except Exception as exc:
+        if not is_cache_outage(exc):
+            raise
+        return _load_rules()  # no shared cache: nothing tells this worker of a change, so read them
+    if version is None or version != _loaded["version"]:
+        rules = _load_rules()
+        _loaded.update(version=version, rules=rules)
+        return rules
+    return _loaded["rules"]
+
+
+def keyword_rules_changed() -> None:
+    """Tell every worker to reload the rules (after the commit that changed them)."""
+
+    def bump():
+        try:
+            cache.set(RULES_VERSION_KEY, time_ns(), timeout=None)
+        except Exception as exc:
+            if not is_cache_outage(exc):
+                raise
+            logger.warning(
+                "Keyword rules changed but the cache is unreachable: workers reload on their next read"
+            )
+
+    transaction.on_commit(bump)
 
 
 def rule_reply(rule: KeywordRule) -> Answer:
@@ -276,10 +347,14 @@ def rule_reply(rule: KeywordRule) -> Answer:
 
 
 def _keyword(text: str, *, now: datetime) -> Answer | None:
+    rules = _rules()
+    if not rules:
+        return None
     clock = timezone.localtime(now).time()
-    for rule in KeywordRule.objects.filter(is_active=True).order_by("priority", "id"):
-        if _active(rule, clock) and _matches(rule, text):
-            return rule_reply(rule)
+    folded = text.casefold()
+    for compiled in rules:
+        if _active(compiled.rule, clock) and compiled.matches(text, folded):
+            return rule_reply(compiled.rule)
     return None
 
 
@@ -288,22 +363,45 @@ def keyword_rule_save(*, rule: KeywordRule) -> KeywordRule:
     """Save a staff rule (a regex must compile; each reply kind has what it needs)."""
     rule.full_clean()
     rule.save()
+    keyword_rules_changed()
     return rule
+
+
+@transaction.atomic
+def keyword_rules_delete(*, rules) -> int:
+    """Delete staff rules (the admin's delete and bulk delete)."""
+    deleted, _ = KeywordRule.objects.filter(pk__in=[rule.pk for rule in rules]).delete()
+    keyword_rules_changed()
+    return deleted
 
 
 # --- Deciding -------------------------------------------------------------------------------------------
 
 
-def robot_answer(*, follower: Follower, text: str, now: datetime | None = None) -> Answer | None:
+# ``robot_answer(…, writes=False)`` for a text whose answer would write (a #topic# post).
+WRITES = object()
+
+
+def robot_answer(
+    *, follower: Follower, text: str, now: datetime | None = None, writes: bool = True
+) -> Answer | None:
     """The robot's answer to ``text`` from ``follower``: a built-in command, a #topic#, a staff
-    keyword rule (in that order), or ``None`` when it has none (the message goes to the inbox)."""
+    keyword rule (in that order), or ``None`` when it has none (the message goes to the inbox).
+
+    With ``writes=False`` nothing is written: a text whose answer writes (a post to a #topic#)
+    gets ``WRITES`` instead, and the caller asks again within its transaction. Every other
+    answer only reads (报修's repair is its ``followup``, written after the answer)."""
     from .topics import topic_answer
 
     now = now or timezone.now()
     text = (text or "").strip()
     if not text:
         return None
-    return _command(follower, text) or topic_answer(follower=follower, text=text) or _keyword(text, now=now)
+    return (
+        _command(follower, text)
+        or topic_answer(follower=follower, text=text, post=writes)
+        or _keyword(text, now=now)
+    )
 
 
 # --- The slow part, in Celery ---------------------------------------------------------------------------

@@ -95,10 +95,10 @@ def topic_latest_text(*, name: str) -> str:
     return "\n".join(lines)
 
 
-def topic_answer(*, follower: Follower, text: str):
+def topic_answer(*, follower: Follower, text: str, post: bool = True):
     """The robot's part: post (bound users) or list the latest posts; ``None`` when ``text`` is not
-    a topic."""
-    from .robot import Answer, bind_link
+    a topic. With ``post=False`` a post is not made: ``robot.WRITES`` says one would be."""
+    from .robot import WRITES, Answer, bind_link
 
     parsed = parse_topic(text)
     if parsed is None:
@@ -108,6 +108,8 @@ def topic_answer(*, follower: Follower, text: str):
         return Answer(Handling.TOPIC, text=topic_latest_text(name=name))
     if not (follower.user_id and follower.user.is_active):
         return Answer(Handling.TOPIC, text=f"绑定校园账号后才能发表话题：{bind_link()}")
+    if not post:
+        return WRITES
     try:
         topic_post_create(name=name, content=content, follower=follower)
     except ApplicationError as exc:

@@ -44,6 +44,7 @@ class FakeWeChat:
         self.push_limit_per_second = 0  # 0: no limit; else 45009 beyond it (WeChat's frequency limit)
         self.script_openid: dict[str, list[tuple[int, str] | int]] = defaultdict(list)
         self.oauth_codes: dict[str, dict] = {}
+        self.js_codes: dict[str, dict] = {}  # the mini-program's wx.login() codes: code -> openid, unionid
         self.users: dict[str, dict] = {}
         self.refuse: dict[str, tuple[int, str]] = {}
         self.refuse_openid: dict[str, tuple[int, str]] = {}
@@ -151,6 +152,11 @@ class FakeWeChat:
                     "scope": "snsapi_base",
                     **found,
                 }
+            if path == "/sns/jscode2session":  # the mini-program's login (signed by its secret)
+                found = self.js_codes.pop(query.get("js_code", ""), None)
+                if found is None:
+                    return 200, {"errcode": 40029, "errmsg": "invalid code"}
+                return 200, {"session_key": "SESSION-KEY", **found}
             if query.get("access_token") not in {self.token, *self.tokens.values()}:
                 return 200, {"errcode": 40001, "errmsg": "invalid credential"}
             if path in self.PUSH_PATHS:

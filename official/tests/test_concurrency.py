@@ -69,3 +69,26 @@ def test_simultaneous_first_messages_open_one_thread(official_account):
     assert thread.unread == 6
     acknowledged = [r for r in responses if r.content != b"success"]
     assert len(acknowledged) == 1  # one "转人工" acknowledgement, not six
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_messages_of_one_follower_never_deadlock(official_account):
+    """Commands (answered at once), their retries, and messages for the inbox of one existing
+    follower, all at once: every delivery answered, each message recorded once."""
+    follower = BoundFollowerFactory(openid=openid(8))
+    at = int(time.time())
+    commands = [wx.text(openid(8), "帮助", msg_id=515150 + n, at=at + n) for n in range(4)]
+    retries = [wx.text(openid(8), "帮助", msg_id=515150, at=at)] * 3
+    questions = [wx.text(openid(8), f"请问第{n}件事", msg_id=525250 + n, at=at + n) for n in range(4)]
+    bodies = commands + retries + questions
+    responses = run_concurrently(lambda i: wx.WeChatSide(Client()).post(bodies[i]), len(bodies))
+    assert all(getattr(r, "status_code", None) == 200 for r in responses), responses
+    assert InboundMessage.objects.filter(follower=follower).count() == 8
+    replies = {r.content for r in responses[:1] + responses[4:7]}
+    assert (
+        len(replies) == 1 and b"\xe5\x8f\xaf\xe7\x94\xa8\xe6\x8c\x87\xe4\xbb\xa4" in replies.pop()
+    )  # 可用指令
+    follower.refresh_from_db()
+    assert follower.last_message_at.timestamp() == at + 3
+    assert InboxThread.objects.get(follower=follower).unread == 4

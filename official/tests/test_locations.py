@@ -37,7 +37,7 @@ def test_the_geofence_trusts_only_a_fresh_position(client, official_account, set
     side = wx.WeChatSide(client)
     side.post(wx.event(openid(2), "LOCATION", Latitude="31.9", Longitude="118.8", Precision="20"))
     assert selectors.follower_recent_position(user_id=follower.user_id) is not None
-    later = timezone.now() + dt.timedelta(seconds=settings.WECHAT_OFFICIAL_FRESH_POSITION_SECONDS + 1)
+    later = timezone.now() + dt.timedelta(minutes=settings.ACTIVITIES_GEOFENCE_POSITION_MINUTES, seconds=1)
     assert selectors.follower_recent_position(user_id=follower.user_id, now=later) is None
 
 

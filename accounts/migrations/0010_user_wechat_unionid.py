@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0008_issue16_colleagues_and_text_limits'),
+        ('accounts', '0009_directory_search_index'),
     ]
 
     operations = [

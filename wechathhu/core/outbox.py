@@ -215,17 +215,27 @@ def _rate(channel: str) -> int:
 
 
 def rate_limit_wait(channel: str) -> None:
-    """Wait until one more send on ``channel`` fits this second's budget (shared through the
-    cache, so every worker counts against the same budget). A cache outage does not stop sends."""
+    """Wait for this send's turn on ``channel``: at most the channel's rate per second, spread over
+    the second, across every worker (the turns are counted in the shared cache).
+
+    A second is cut into ``rate`` slots of 1/rate s; each send takes the next free slot of the current
+    second and sleeps until it starts. Sends are therefore spaced, never bunched at a second's edge (a
+    plain per-second counter lets the end of one second and the start of the next go out together,
+    twice the rate within a few milliseconds). Slots already past are skipped, not spent at once after
+    a quiet spell. A cache outage does not stop sends."""
     limit = _rate(channel)
     if limit <= 0:
         return
     while True:
         now = time.time()
-        key = f"outbox:rate:{channel}:{int(now)}"
+        second = int(now)
+        current = int((now - second) * limit)  # the slot this instant falls in, 0 … limit-1
+        key = f"outbox:rate:{channel}:{second}"  # the last slot of this second someone took
         try:
-            cache.add(key, 0, timeout=5)
-            used = cache.incr(key)
+            cache.add(key, current - 1, timeout=5)
+            slot = cache.incr(key)
+            if slot < current:  # the second was quiet until now: jump past the slots gone by
+                slot = cache.incr(key, current - slot)
         except ValueError:  # the key expired between add and incr: try this second again
             continue
         except Exception as exc:
@@ -235,9 +245,10 @@ def rate_limit_wait(channel: str) -> None:
                 raise
             logger.warning("Outbox rate limit unavailable (cache down): %r", exc)
             return
-        if used <= limit:
+        if slot < limit:
+            time.sleep(max(0.0, second + slot / limit - time.time()))
             return
-        time.sleep(max(0.0, 1.0 - (now - int(now))) + 0.001)
+        time.sleep(max(0.0, second + 1 - time.time()) + 0.001)  # this second is full
 
 
 # --- Registry -------------------------------------------------------------------------------------

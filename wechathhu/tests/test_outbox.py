@@ -309,6 +309,32 @@ def test_sends_on_one_channel_keep_to_its_rate(smtp_server, settings, workers):
     assert max(arrivals) >= int(started) + 2
 
 
+def test_the_rate_spreads_sends_over_the_second_instead_of_bunching_them(settings):
+    """Threads sharing a channel of 10 sends a second get turns 0.1 s apart: never the whole second's
+    budget at once (a per-second counter let 10 through in a few milliseconds, and the end of one
+    second and the start of the next together), and 24 sends take over two seconds."""
+    settings.OUTBOX_RATES = {"email": 10}
+    times = []
+    lock = threading.Lock()
+
+    def sender():
+        for _ in range(6):
+            outbox.rate_limit_wait("email")
+            with lock:
+                times.append(time.time())
+
+    threads = [threading.Thread(target=sender) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    times.sort()
+    assert len(times) == 24
+    assert times[-1] - times[0] >= 2.0
+    # Within any 0.25 s, 3 turns at most (2 slots, plus one send its thread woke late for).
+    assert max(sum(1 for t in times if start <= t < start + 0.25) for start in times) <= 3
+
+
 # --- Real concurrency and a real worker (MariaDB, Redis) ------------------------------------------------
 
 

@@ -152,6 +152,24 @@ def test_search_respects_privacy_and_cannot_probe_hidden_fields(api_client, peop
     assert "is_staff" not in row["user_meta"]
 
 
+def test_search_answers_seed_004s_flat_avatar_and_nickname_beside_the_directory_entry(api_client, people):
+    """seed 004's ``/user/search`` answers ``[{avatar, nickname}]``: each result carries both flat,
+    and still every key a directory entry has (``/contacts/``'s, ``user_meta`` included)."""
+    from accounts.services.avatars import user_set_avatar
+
+    user_set_avatar(user=people["zhang"], upload=image_file())
+    nameless = UserFactory(username="T3199", last_name="", first_name="")
+    contact_keys = set(api_client.get("/contacts/", {"search": "张三"}).json()[0])
+    [row] = api_client.get("/users/search/", {"q": "T3101"}).json()["results"]
+    assert set(row) == contact_keys | {"avatar", "nickname"}
+    assert row["nickname"] == "张三" == row["fullname"]
+    assert row["avatar"] == row["user_meta"]["avatar"] and row["avatar"].startswith("http")
+    [row] = api_client.get("/users/search/", {"q": "T3102"}).json()["results"]
+    assert row["avatar"] is None is row["user_meta"]["avatar"]
+    [row] = api_client.get("/users/search/", {"q": nameless.username}).json()["results"]
+    assert row["nickname"] == "T3199"  # no name: the number, as conversations show people
+
+
 def test_search_needs_a_query(api_client):
     response = api_client.get("/users/search/")
     assert response.status_code == 400

@@ -103,3 +103,21 @@ def test_unread_badge_is_one_query_beyond_auth(make_client, teacher, colleague, 
     with django_assert_num_queries(2):  # the token's read, the sum of counters
         response = client.get(reverse("conversations:conversation-unread"))
     assert response.json()["data"]["unread_count"] == 3
+
+
+def test_a_send_costs_the_same_queries_in_a_group_of_two_or_thirty(make_client, teacher):
+    """The members are read once under the conversation's lock (membership, pushes, events), so a
+    send's statements do not grow with the group (everyone is already pushed once)."""
+    client = make_client(teacher)
+
+    def send_count(conversation):
+        path = reverse("conversations:message-list", kwargs={"conversation_id": conversation.pk})
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(path, {"message": "第二条"}, format="json")
+        assert response.status_code == 201, response.content[:300]
+        return len(queries)
+
+    small, large = group(teacher, [UserFactory()]), group(teacher, UserFactory.create_batch(29))
+    for conversation in (small, large):
+        send(conversation, teacher, "第一条")  # the offline members' one push each
+    assert send_count(small) == send_count(large)

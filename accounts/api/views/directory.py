@@ -71,7 +71,7 @@ class ContactListView(GenericAPIView):
         )
         page = self.paginate_queryset(selectors.contact_rows(queryset))
         context = {"request": request, "visibility": visibility}
-        return self.get_paginated_response(UserSearchEntrySerializer(page, many=True, context=context).data)
+        return self.get_paginated_response(ContactSerializer(page, many=True, context=context).data)
 
 
 class UserSearchView(GenericAPIView):

@@ -24,6 +24,7 @@ FULL_SCALE = {
     "rooms": 500,
     "bookings": 200_000,
     "activities": 1_000,
+    "conversation_messages": 200_000,
 }
 
 

@@ -126,6 +126,7 @@ def tokens(count: int) -> list[tuple[int, str]]:
 def counts() -> dict:
     """The rows of the data set as the run found them (for the report)."""
     from activities.models import Activity, ClockinRecord, Enrollment
+    from conversations.models import Conversation, ConversationMessage
     from guides.models import Guide
     from messaging.models import Message, MessageRecipient
     from repairs.models import RepairRequest
@@ -142,6 +143,8 @@ def counts() -> dict:
         "clockin_records": ClockinRecord,
         "repair_requests": RepairRequest,
         "guides": Guide,
+        "conversations": Conversation,
+        "conversation_messages": ConversationMessage,
     }
     return {name: model.objects.count() for name, model in models.items()}
 
@@ -773,6 +776,242 @@ def build_guides(scale: dict, rng: random.Random) -> None:
     progress.close()
 
 
+# --- Conversations (issue 14): 200 000 messages, one user with 500 conversations ---------------
+
+CONVERSATIONS_DONE = "[bench] 会话数据已建成"
+CHAT_USER = "U000000"  # the bench user with CHAT_USER_CONVERSATIONS conversations
+CHAT_USER_CONVERSATIONS = 500
+CHAT_USER_GROUPS = 50  # of those, groups (the rest direct)
+MESSAGES_PER_CONVERSATION = 10  # on average: conversations = conversation messages / 10
+CHAT_LINES = [
+    "老师您好，请问明天的课在哪个教室？",
+    "收到，谢谢！",
+    "作业已经提交到系统了，请查收。",
+    "好的，我下午三点到办公室。",
+    "会议改到周四上午九点，地点不变。",
+    "实验报告的模板发群里了。",
+    "请大家今晚十点前确认是否参加。",
+    "没问题 👍",
+    "下周的讲座需要提前报名吗？",
+    "辛苦了！",
+]
+
+
+def _conversation_tables_clear() -> None:
+    from conversations.models import Conversation, ConversationMember, ConversationMessage, MessageReport
+
+    models = [MessageReport, ConversationMember, ConversationMessage, Conversation]
+    if connection.vendor == "mysql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET FOREIGN_KEY_CHECKS=0")
+            for model in models:
+                cursor.execute(f"TRUNCATE TABLE {model._meta.db_table}")
+            cursor.execute("SET FOREIGN_KEY_CHECKS=1")
+    else:
+        Conversation.objects.update(last_message=None)
+        for model in models:
+            model.objects.all().delete()
+
+
+def build_conversations(scale: dict, rng: random.Random) -> None:
+    """Direct and group conversations with ``scale["conversation_messages"]`` text messages over the
+    last 90 days (every conversation has at least one), members' read pointers and unread
+    counters as the services keep them (a member's unread count is the others' messages after
+    their pointer), and ``CHAT_USER`` in ``CHAT_USER_CONVERSATIONS`` of them. The first 2 000 bench
+    users (the ones with tokens) are paired off, so each has a conversation to write in; the rest
+    are random pairs of users, and one in fifty a group of 3–40."""
+    from conversations.models import (
+        Conversation,
+        ConversationKind,
+        ConversationMember,
+        ConversationMessage,
+        MemberRole,
+    )
+    from wechathhu.core.bulk import db_datetime, insert_ignore
+
+    if Conversation.objects.filter(name=CONVERSATIONS_DONE).exists():
+        return
+    _conversation_tables_clear()
+    users = [pk for pk, *_ in bench_users()]
+    chat_user = User.objects.get(username=CHAT_USER).pk
+    total_messages = scale.get("conversation_messages", 4 * len(users))
+    target = max(CHAT_USER_CONVERSATIONS + 1, total_messages // MESSAGES_PER_CONVERSATION)
+
+    # Who is in each conversation: (members, group name or "").
+    chats: list[tuple[list[int], str]] = []
+    pairs: set[tuple[int, int]] = set()
+
+    def add_direct(a: int, b: int) -> bool:
+        pair = (min(a, b), max(a, b))
+        if a == b or pair in pairs:
+            return False
+        pairs.add(pair)
+        chats.append(([a, b], ""))
+        return True
+
+    def add_group(owner: int, size: int) -> None:
+        others = [u for u in rng.sample(users, min(len(users), size + 1)) if u != owner][:size]
+        chats.append(([owner, *others], f"[压测] 群聊{len(chats) + 1}"))
+
+    others = [u for u in users if u != chat_user]
+    directs = min(CHAT_USER_CONVERSATIONS - CHAT_USER_GROUPS, len(others))
+    for partner in rng.sample(others, directs):
+        add_direct(chat_user, partner)
+    for _ in range(CHAT_USER_CONVERSATIONS - directs):
+        add_group(chat_user, rng.randint(3, 40))
+        people = chats[-1][0]
+        if rng.random() < 0.5 and len(people) > 1:  # the owner (listed first) is someone else
+            people[0], people[-1] = people[-1], people[0]
+    with_tokens = users[:2000]
+    for i in range(0, len(with_tokens) - 1, 2):
+        add_direct(with_tokens[i], with_tokens[i + 1])
+    attempts = 0
+    while len(chats) < target and attempts < target * 3 and len(users) > 2:
+        attempts += 1
+        if rng.random() < 0.02:
+            add_group(rng.choice(users), rng.randint(3, 40))
+        else:
+            add_direct(*rng.sample(users, 2))
+
+    # Messages per conversation: one each, the rest at random (some conversations much busier).
+    counts = [1] * len(chats)
+    weights = [rng.uniform(0.1, 3.0) for _ in chats]
+    for index in rng.choices(range(len(chats)), weights=weights, k=max(0, total_messages - len(chats))):
+        counts[index] += 1
+
+    now = timezone.now()
+    conversation_id, message_id = _next_id(Conversation), _next_id(ConversationMessage)
+    progress = Progress("conversation messages", sum(counts))
+    conversations, members, messages = [], [], []
+
+    def flush(force: bool = False) -> None:
+        nonlocal conversations, members, messages
+        if not force and len(messages) < 4 * BATCH:
+            return
+        insert_ignore(
+            Conversation,
+            [
+                "id",
+                "created_at",
+                "updated_at",
+                "kind",
+                "name",
+                "pair_key",
+                "created_by",
+                "last_seq",
+                "last_message_at",
+                "member_count",
+            ],
+            conversations,
+        )
+        insert_ignore(
+            ConversationMessage,
+            [
+                "id",
+                "conversation",
+                "seq",
+                "sender",
+                "message_type",
+                "text",
+                "file",
+                "file_name",
+                "file_size",
+                "content_type",
+                "created_at",
+            ],
+            messages,
+            batch_size=BATCH,
+        )
+        insert_ignore(
+            ConversationMember,
+            [
+                "conversation",
+                "user",
+                "role",
+                "joined_at",
+                "last_read_seq",
+                "unread_count",
+                "last_activity_at",
+                "push_pending",
+            ],
+            members,
+            batch_size=BATCH,
+        )
+        progress.advance(len(messages))
+        conversations, members, messages = [], [], []
+
+    for (people, name), n in zip(chats, counts, strict=True):
+        started = now - timedelta(seconds=rng.uniform(3600, 90 * 86400))
+        step = (now - started).total_seconds() / (n + 1)
+        senders, times = [], []
+        for seq in range(1, n + 1):
+            sender = rng.choice(people)
+            sent = started + timedelta(seconds=step * seq * rng.uniform(0.9, 1.0))
+            senders.append(sender)
+            times.append(sent)
+            messages.append(
+                (
+                    message_id,
+                    conversation_id,
+                    seq,
+                    sender,
+                    "text",
+                    rng.choice(CHAT_LINES),
+                    "",
+                    "",
+                    0,
+                    "",
+                    db_datetime(sent),
+                )
+            )
+            message_id += 1
+        group = bool(name)
+        conversations.append(
+            (
+                conversation_id,
+                db_datetime(started),
+                db_datetime(times[-1]),
+                ConversationKind.GROUP if group else ConversationKind.DIRECT,
+                name,
+                None if group else Conversation.pair_key_for(*people),
+                people[0],
+                n,
+                db_datetime(times[-1]),
+                len(people),
+            )
+        )
+        for position, person in enumerate(people):
+            # Most have read everything; some stopped somewhere (the badge counts the others' messages after it).
+            read = n if rng.random() < 0.7 else rng.randint(0, n)
+            unread = sum(1 for s in senders[read:] if s != person)
+            role = MemberRole.OWNER if group and position == 0 else MemberRole.MEMBER
+            members.append(
+                (
+                    conversation_id,
+                    person,
+                    role,
+                    db_datetime(started),
+                    read,
+                    unread,
+                    db_datetime(times[-1]),
+                    False,
+                )
+            )
+        conversation_id += 1
+        flush()
+    flush(force=True)
+    from django.db.models import OuterRef, Subquery
+
+    Conversation.objects.filter(last_message__isnull=True, last_seq__gt=0).update(
+        last_message=Subquery(
+            ConversationMessage.objects.filter(conversation=OuterRef("pk"), seq=OuterRef("last_seq")).values(
+                "pk"
+            )[:1]
+        )
+    )
+    progress.close()
+    Conversation.objects.create(kind=ConversationKind.GROUP, name=CONVERSATIONS_DONE)
+
 from .discussion import build_discussion  # noqa: E402 - it uses the helpers above
 
 BUILDERS = [
@@ -786,4 +1025,5 @@ BUILDERS = [
     build_activities,
     build_repairs,
     build_guides,
+    build_conversations,
 ]

@@ -285,6 +285,24 @@ def _official_subscribe(base_url: str, ctx: Context) -> dict:
     return subscribe_storm(base_url)
 
 
+def _chat_send(ctx: Context) -> list[Request]:
+    from .chat import send_requests
+
+    return send_requests(ctx.tokens)
+
+
+def _chat_list(ctx: Context) -> list[Request]:
+    from .chat import list_requests
+
+    return list_requests(ctx.tokens)
+
+
+def _chat_group_burst(base_url: str, ctx: Context) -> dict:
+    from .chat import group_burst
+
+    return group_burst(base_url, ctx.tokens)
+
+
 def _page(name: str) -> Callable[[Context], list[Request]]:
     """A portal page for each bench user, signed in by a browser session."""
 
@@ -344,5 +362,11 @@ SCENARIOS = [
     Scenario("official robot 帮助 (webhook)", _official_robot("帮助"), target_p50_ms=20, target_p99_ms=200),
     Scenario("official robot 未读 (webhook)", _official_robot("未读"), target_p99_ms=200),
     Scenario("official subscribe ×3 (500 users)", runner=_official_subscribe),
+    # Conversations (issue 14): the data builder's CHAT_USER has 500 conversations.
+    Scenario("presence ping", _each_user("/api/v1/presence/ping", "POST"), target_p50_ms=5),
+    Scenario("conversation send (text)", _chat_send, target_p50_ms=15),
+    Scenario("conversation list (500 conversations)", _chat_list, target_p50_ms=30),
+    Scenario("conversation unread badge", _each_user("/api/v1/conversations/unread"), target_p50_ms=5),
+    Scenario("conversation group burst (1 000 sends)", runner=_chat_group_burst),
     *PAGE_SCENARIOS,
 ]

@@ -47,10 +47,15 @@ def _refuse(code: Code, *, status: int = 403, field=None) -> ApplicationError:
     return ApplicationError(REFUSALS[code], code=code, status=status, field=field)
 
 
-def _bump_on_commit(conversation_id: int) -> None:
+def _bump_on_commit(conversation_id: int, user_ids: list[int] | None = None) -> None:
+    """After the commit, raise the event counter of the conversation's members (``user_ids`` when
+    the caller already read them under the conversation's lock)."""
+
     def bump():
         realtime.events_bump(
-            ConversationMember.objects.filter(conversation_id=conversation_id).values_list(
+            user_ids
+            if user_ids is not None
+            else ConversationMember.objects.filter(conversation_id=conversation_id).values_list(
                 "user_id", flat=True
             )
         )
@@ -331,16 +336,18 @@ def message_prepare(*, message_type: str, text: str = "", upload=None) -> Outgoi
     return Outgoing(message_type=message_type, file=check_upload(upload, message_type))
 
 
-def _push_offline(conversation: Conversation, message: ConversationMessage, sender: User) -> None:
+def _push_offline(
+    conversation: Conversation,
+    message: ConversationMessage,
+    sender: User,
+    members: list[tuple[int, bool, int]],
+) -> None:
     """One push per conversation per burst to each member who is offline and not pushed since
-    their last read (``push_pending``), through the delivery rules. Caller holds the lock."""
+    their last read (``push_pending``), through the delivery rules. Caller holds the lock and
+    read ``members`` (``(user id, push_pending, last_read_seq)``) under it."""
     from messaging.delivery import notify_user
 
-    pending = dict(
-        ConversationMember.objects.filter(conversation=conversation, push_pending=False)
-        .exclude(user_id=sender.pk)
-        .values_list("user_id", "last_read_seq")
-    )
+    pending = {uid: last_read for uid, pushed, last_read in members if not pushed and uid != sender.pk}
     if not pending:
         return
     online = realtime.presence_online_ids(pending)
@@ -392,7 +399,14 @@ def message_send(
     try:
         with transaction.atomic():
             locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-            if not ConversationMember.objects.filter(conversation=locked, user_id=sender.pk).exists():
+            # The members as they are under the lock (at most the group limit): who is in, who to
+            # push, whose events to raise — one read for all three.
+            members = list(
+                ConversationMember.objects.filter(conversation=locked).values_list(
+                    "user_id", "push_pending", "last_read_seq"
+                )
+            )
+            if not any(uid == sender.pk for uid, _, _ in members):
                 raise NotFoundError("会话不存在。", code=Code.NOT_A_MEMBER)
             if locked.kind == ConversationKind.DIRECT:
                 other_id = next(int(i) for i in locked.pair_key.split(":") if int(i) != sender.pk)
@@ -430,8 +444,8 @@ def message_send(
             ConversationMember.objects.filter(conversation=locked, user_id=sender.pk).update(
                 last_activity_at=now, last_read_seq=seq, unread_count=0, push_pending=False
             )
-            _push_offline(locked, message, sender)
-            _bump_on_commit(locked.pk)
+            _push_offline(locked, message, sender, members)
+            _bump_on_commit(locked.pk, [uid for uid, _, _ in members])
     except IntegrityError:
         outgoing.discard()
         if not client_id:

@@ -63,6 +63,21 @@ def supervisorctl(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+def _running(number: int) -> bool:
+    """Whether process ``number`` still runs. An exited process whose parent has not collected it
+    yet (a zombie: ``manage.py stack start`` replaced by supervisord under a launcher that waits
+    for it only later) has stopped, although ``kill(pid, 0)`` still finds it."""
+    try:
+        os.kill(number, 0)
+    except OSError:
+        return False
+    try:
+        state = Path(f"/proc/{number}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): kill(0) is all there is
+    return state not in ("Z", "X")
+
+
 def stop(*, timeout: float = 180) -> bool:
     """Ask supervisord to stop every program and exit; True once it has (False: it was not running)."""
     number = pid()
@@ -71,9 +86,7 @@ def stop(*, timeout: float = 180) -> bool:
     supervisorctl("shutdown")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(number, 0)
-        except OSError:
+        if not _running(number):
             return True
         time.sleep(0.2)
     raise TimeoutError(f"supervisord (pid {number}) still running after {timeout:.0f} s")

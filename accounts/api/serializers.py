@@ -333,6 +333,26 @@ class ContactSerializer(serializers.ModelSerializer):
         }
 
 
+class UserSearchEntrySerializer(ContactSerializer):
+    """A ``/users/search/`` result: a directory entry (every key of ``/contacts/``) plus seed 004's
+    flat ``avatar`` and ``nickname``, where a client of seed 004's ``/user/search`` reads them."""
+
+    avatar = AvatarUrlField(help_text="头像地址，没有头像时为 null（同 user_meta.avatar；seed 004）")
+    nickname = serializers.CharField(
+        read_only=True, help_text="姓名，没有姓名时为工号/学号（seed 004 的 nickname）"
+    )
+
+    class Meta(ContactSerializer.Meta):
+        fields = (*ContactSerializer.Meta.fields, "avatar", "nickname")
+        read_only_fields = fields
+
+    def to_representation(self, row):
+        entry = super().to_representation(row)
+        entry["avatar"] = entry["user_meta"]["avatar"]
+        entry["nickname"] = entry["fullname"] or row.username
+        return entry
+
+
 class ContactQuerySerializer(serializers.Serializer):
     my = serializers.ChoiceField(
         choices=[("yes", "yes"), ("no", "no")],

@@ -152,6 +152,25 @@ def test_search_respects_privacy_and_cannot_probe_hidden_fields(api_client, peop
     assert "is_staff" not in row["user_meta"]
 
 
+def test_search_answers_seed_004s_flat_avatar_and_nickname_beside_the_directory_entry(api_client, people):
+    """seed 004's ``/user/search`` answers ``[{avatar, nickname}]``: each result carries both flat,
+    and still every key a directory entry has (``/contacts/``'s, ``user_meta`` included)."""
+    from accounts.services.avatars import user_set_avatar
+
+    user_set_avatar(user=people["zhang"], upload=image_file())
+    nameless = UserFactory(username="T3199", last_name="", first_name="")
+    contact_keys = set(api_client.get("/contacts/", {"search": "张三"}).json()[0])
+    assert not contact_keys & {"avatar", "nickname"}  # C26's entries exactly as they were
+    [row] = api_client.get("/users/search/", {"q": "T3101"}).json()["results"]
+    assert set(row) == contact_keys | {"avatar", "nickname"}
+    assert row["nickname"] == "张三" == row["fullname"]
+    assert row["avatar"] == row["user_meta"]["avatar"] and row["avatar"].startswith("http")
+    [row] = api_client.get("/users/search/", {"q": "T3102"}).json()["results"]
+    assert row["avatar"] is None is row["user_meta"]["avatar"]
+    [row] = api_client.get("/users/search/", {"q": nameless.username}).json()["results"]
+    assert row["nickname"] == "T3199"  # no name: the number, as conversations show people
+
+
 def test_search_needs_a_query(api_client):
     response = api_client.get("/users/search/")
     assert response.status_code == 400
@@ -159,15 +178,17 @@ def test_search_needs_a_query(api_client):
 
 
 def test_search_query_count_is_constant(api_client, django_assert_num_queries):
+    # A surname the factory never gives (its sequence of surnames would make the caller a 张 too,
+    # depending on how many users earlier tests made).
     department = DepartmentFactory(name="人工智能系")
-    UserFactory(last_name="张", first_name="一", department=department)
-    api_client.get("/users/search/", {"q": "张"})
+    UserFactory(last_name="欧阳", first_name="一", department=department)
+    api_client.get("/users/search/", {"q": "欧阳"})
     # auth, friendships, count, page
     with django_assert_num_queries(4):
-        api_client.get("/users/search/", {"q": "张"})
-    UserFactory.create_batch(5, last_name="张", department=department)
+        api_client.get("/users/search/", {"q": "欧阳"})
+    UserFactory.create_batch(5, last_name="欧阳", department=department)
     with django_assert_num_queries(4):
-        assert api_client.get("/users/search/", {"q": "张"}).json()["count"] == 6
+        assert api_client.get("/users/search/", {"q": "欧阳"}).json()["count"] == 6
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "TEXT", "BMP"])

@@ -96,7 +96,7 @@ def test_friends_list_with_presence_and_avatar(make_client, teacher, colleague):
     make_client(colleague).post(PING)
     response = make_client(teacher).get(reverse("conversations-root:friend-list"))
     assert response.status_code == 200
-    [friend] = response.json()
+    [friend] = response.json()["data"]["friends"]
     assert friend["id"] == colleague.pk and friend["nickname"] == colleague.full_name
     assert "avatar" in friend and friend["presence"]["state"] == "online"
 

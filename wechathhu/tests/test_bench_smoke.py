@@ -17,7 +17,14 @@ from bench.__main__ import render_checks, render_table
 from messaging.models import Message, MessageRecipient
 from reservations.models import Reservation
 
-SCALE = {"users": 60, "message_recipients": 6000, "rooms": 3, "bookings": 30, "activities": 4}
+SCALE = {
+    "users": 60,
+    "message_recipients": 6000,
+    "rooms": 3,
+    "bookings": 30,
+    "activities": 4,
+    "conversation_messages": 3000,
+}
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +56,7 @@ def test_builders_make_the_data_set_once(built):
     assert counts["bookings"] == 30
     assert counts["activities"] == 4 + 1  # and the clock-in burst's activity
     assert counts["guides"] == data.GUIDES
+    assert counts["conversation_messages"] == SCALE["conversation_messages"]
     assert Message.objects.filter(title=data.MESSAGES_DONE).exists()
 
     for builder in data.BUILDERS:  # a second run adds nothing
@@ -134,6 +142,37 @@ def test_every_scenario_builds_well_formed_requests(built):
             )
             if body:
                 json.loads(body)
+
+
+def test_conversations_are_consistent_and_the_chat_user_has_500(built):
+    from django.db.models import Count, Max
+
+    from conversations.models import Conversation, ConversationMember, ConversationMessage
+
+    chat_user = User.objects.get(username=data.CHAT_USER)
+    assert ConversationMember.objects.filter(user=chat_user).count() == data.CHAT_USER_CONVERSATIONS
+    # Each conversation as the services would have left it: seq 1..n, the last message recorded,
+    # the member count, and each member's badge the others' messages after their read pointer.
+    built_ones = Conversation.objects.exclude(name=data.CONVERSATIONS_DONE).annotate(
+        n=Count("messages", distinct=True), top=Max("messages__seq"), people=Count("members", distinct=True)
+    )
+    assert built_ones.count() >= data.CHAT_USER_CONVERSATIONS
+    for conversation in built_ones:
+        assert conversation.n == conversation.top == conversation.last_seq >= 1
+        assert conversation.people == conversation.member_count
+        assert conversation.last_message.seq == conversation.last_seq
+    for member in ConversationMember.objects.filter(user=chat_user)[:50]:
+        expected = (
+            ConversationMessage.objects.filter(
+                conversation_id=member.conversation_id, seq__gt=member.last_read_seq
+            )
+            .exclude(sender=chat_user)
+            .count()
+        )
+        assert member.unread_count == expected
+    # Every bench user with a token has a conversation to write in.
+    with_tokens = {pk for pk, _ in built}
+    assert with_tokens <= set(ConversationMember.objects.values_list("user_id", flat=True))
 
 
 def test_free_slots_are_free(built):

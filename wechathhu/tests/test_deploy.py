@@ -13,6 +13,7 @@ import runpy
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -472,3 +473,35 @@ def test_every_throttle_rate_is_checked_before_the_first_request(settings):
         ("wechathhu.E001", "DEFAULT_THROTTLE_RATES['login']"),
         ("wechathhu.E001", "SOMETHING_RATE"),
     ]
+
+
+def test_stack_stop_returns_once_supervisord_has_exited_even_before_its_parent_collects_it(
+    tmp_path, settings, monkeypatch
+):
+    """``manage.py stack start`` becomes supervisord; when whatever launched it waits for it only
+    after ``stack stop`` returns (a script, a process manager), supervisord is a zombie meanwhile:
+    stopped, yet ``kill(pid, 0)`` finds it. ``stop`` took it for running and failed after 180 s."""
+    settings.VAR_DIR = tmp_path
+    (tmp_path / "run").mkdir()
+    exited = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603 - this interpreter
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{exited.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    (tmp_path / "run" / "supervisord.pid").write_text(str(exited.pid))
+    monkeypatch.setattr(stack, "supervisorctl", lambda *args: None)  # nothing to talk to
+    try:
+        started = time.monotonic()
+        assert stack.stop(timeout=5) is True
+        assert time.monotonic() - started < 2
+    finally:
+        exited.wait()
+    # A process that runs is still waited for.
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])  # noqa: S603
+    (tmp_path / "run" / "supervisord.pid").write_text(str(running.pid))
+    try:
+        with pytest.raises(TimeoutError):
+            stack.stop(timeout=0.5)
+    finally:
+        running.kill()
+        running.wait()

@@ -21,6 +21,7 @@ import contextlib
 import csv
 import email.header
 import io
+import json
 import os
 import re
 import secrets
@@ -407,7 +408,29 @@ def test_the_readme_deployment_from_a_fresh_checkout(workdir, smtp, wechat, redi
             files=[("photos", "photo.png", photo, "image/png")],
         )
         assert status == 201, repair
-        phase("message and repair sent")
+        # A conversation: the admin (staff may start one with anyone) writes to the teacher, who is
+        # offline, and resends on a flaky network with the same client_id: stored once, pushed once.
+        status, chat = site.json(
+            "POST", "/api/v1/conversations/direct", token=admin_token, data={"user_id": teacher_id}
+        )
+        assert status == 201, chat
+        chat_id = chat["data"]["id"]
+        for expected in (201, 200):
+            status, said = site.json(
+                "POST",
+                f"/api/v1/conversations/{chat_id}/messages",
+                token=admin_token,
+                data={"message": "部署冒烟测试会话", "client_id": "smoke-chat-1"},
+            )
+            assert status == expected, said
+        wait_for(
+            "the conversation's push to WeChat (through the worker)",
+            lambda: [
+                m for m in wechat.subscribe_messages if "给你发来消息" in json.dumps(m, ensure_ascii=False)
+            ],
+            timeout=240,
+        )
+        phase("message, repair and conversation sent")
 
         # 5. One process exiting does not stop the others: the worker is killed; supervisord starts a
         # new one while the site answers; the repair is mailed and the message pushed once each.
@@ -458,9 +481,20 @@ def test_the_readme_deployment_from_a_fresh_checkout(workdir, smtp, wechat, redi
         wait_for(
             "the second repair's mail", lambda: len(_mails_to(inbox, "duty@example.test")) == 2, timeout=240
         )
-        # Once each, although the worker was killed and the stack stopped and started again.
-        assert len([m for m in wechat.subscribe_messages if m.get("touser") == "openid-t1001"]) == 1
+        # Once each, although the worker was killed and the stack stopped and started again: the
+        # scheduled message and the conversation's message (its resend stored and pushed nothing).
+        pushed = [m for m in wechat.subscribe_messages if m.get("touser") == "openid-t1001"]
+        assert len(pushed) == 2, pushed
+        assert sum("给你发来消息" in json.dumps(m, ensure_ascii=False) for m in pushed) == 1
         assert len(_mails_to(inbox, "t1001@example.test")) == 1
+        status, chats = site.json("GET", "/api/v1/conversations", token=teacher_token)
+        assert status == 200, chats
+        [mine] = chats["data"]["conversations"]
+        assert (mine["id"], mine["unread_count"], mine["last_message"]["message"]) == (
+            chat_id,
+            1,
+            "部署冒烟测试会话",
+        )
         phase("stop, start, second repair")
 
         # 7. make backup while it runs; make restore into an empty second database and folder.

@@ -13,6 +13,7 @@ from ..serializers import (
     ContactQuerySerializer,
     ContactSerializer,
     DepartmentSerializer,
+    UserSearchEntrySerializer,
     UserSearchQuerySerializer,
 )
 
@@ -75,7 +76,8 @@ class ContactListView(GenericAPIView):
 
 class UserSearchView(GenericAPIView):
     """Find people by 工号/学号 (exact or prefix), name, or pinyin (full or initials); answers
-    directory entries, 20 per page, with the same privacy as ``/contacts/``."""
+    directory entries, 20 per page, with the same privacy as ``/contacts/``, each with seed 004's
+    flat ``avatar`` and ``nickname`` besides ``user_meta``."""
 
     pagination_class = MiniProgramPagination
     queryset = User.objects.none()  # for the schema; requests use the selectors
@@ -83,7 +85,10 @@ class UserSearchView(GenericAPIView):
     @extend_schema(
         tags=["directory"],
         parameters=[UserSearchQuerySerializer, OpenApiParameter("page", int, required=False)],
-        responses={200: ContactSerializer(many=True), 400: OpenApiResponse(description='`{"q": ["…"]}`')},
+        responses={
+            200: UserSearchEntrySerializer(many=True),
+            400: OpenApiResponse(description='`{"q": ["…"]}`'),
+        },
     )
     def get(self, request):
         query = UserSearchQuerySerializer(data=request.query_params)
@@ -93,4 +98,4 @@ class UserSearchView(GenericAPIView):
             selectors.contact_rows(selectors.user_search(query=query.validated_data["q"]))
         )
         context = {"request": request, "visibility": visibility}
-        return self.get_paginated_response(ContactSerializer(page, many=True, context=context).data)
+        return self.get_paginated_response(UserSearchEntrySerializer(page, many=True, context=context).data)

@@ -1012,6 +1012,7 @@ def build_conversations(scale: dict, rng: random.Random) -> None:
     progress.close()
     Conversation.objects.create(kind=ConversationKind.GROUP, name=CONVERSATIONS_DONE)
 
+
 from .discussion import build_discussion  # noqa: E402 - it uses the helpers above
 
 BUILDERS = [

@@ -215,8 +215,8 @@ def _rate(channel: str) -> int:
 
 
 def rate_limit_wait(channel: str) -> None:
-    """Wait for this send's turn on ``channel``: at most the channel's rate per second, spread over
-    the second, across every worker (the turns are counted in the shared cache).
+    """Wait for this send's turn on ``channel``: rate − 1 sends a second (one slot kept free; a rate
+    of 1 stays 1), spread over the second, across every worker (turns are counted in the shared cache).
 
     A second is cut into ``rate`` slots of 1/rate s; each send takes the next free slot of the current
     second and sleeps until it starts. Sends are therefore spaced, never bunched at a second's edge (a
@@ -226,6 +226,10 @@ def rate_limit_wait(channel: str) -> None:
     limit = _rate(channel)
     if limit <= 0:
         return
+    # The last slot of each second stays free: a call reaches the other side a few milliseconds
+    # after its slot starts, so with every slot used the second's last call could land in the
+    # next second beside that second's full budget (rate + 1 where the other side counts).
+    usable = limit - 1 if limit > 1 else 1
     while True:
         now = time.time()
         second = int(now)
@@ -245,7 +249,7 @@ def rate_limit_wait(channel: str) -> None:
                 raise
             logger.warning("Outbox rate limit unavailable (cache down): %r", exc)
             return
-        if slot < limit:
+        if slot < usable:
             time.sleep(max(0.0, second + slot / limit - time.time()))
             return
         time.sleep(max(0.0, second + 1 - time.time()) + 0.001)  # this second is full

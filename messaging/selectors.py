@@ -28,7 +28,7 @@ from wechathhu.core.errors import ForbiddenError, NotFoundError
 from . import audiences
 from .errors import MessagingErrorCode
 from .filters import RecipientFilterSet, SenderMessageFilterSet, UserMessageFilterSet, apply_filterset
-from .models import Message, MessagePriority, MessageRecipient, MessageType
+from .models import Message, MessagePriority, MessageRecipient, MessageType, RecipientText
 from .polls import with_poll
 from .preferences import DeliveryPreferences, delivery_preferences_for_users  # noqa: F401 - the API
 
@@ -187,6 +187,25 @@ def message_inbox(*, user: User, filters=None) -> Inbox:
     targeted = apply_filterset(UserMessageFilterSet, filters, targeted)
     everyone = apply_filterset(UserMessageFilterSet, filters, everyone)
     return Inbox(user=user, targeted=targeted, everyone=everyone)
+
+
+def message_unread_titles(*, user: User, limit: int) -> list[str]:
+    """The titles of the user's ``limit`` newest unread messages, as they read them (a templated
+    message's title filled for them): two queries (the ids, then the titles), nothing else loaded."""
+    inbox = message_inbox(user=user, filters={"is_read": "false"})
+    ids = [row[0] for row in inbox._ids().order_by("-published_at", "-id")[:limit]]
+    titles = dict(
+        Message.objects.filter(pk__in=ids)
+        .annotate(
+            personal_title=Subquery(
+                RecipientText.objects.filter(
+                    recipient_row__message=OuterRef("pk"), recipient_row__recipient=user
+                ).values("title")[:1]
+            )
+        )
+        .values_list("pk", Coalesce("personal_title", "title"))
+    )
+    return [titles[pk] for pk in ids if pk in titles]
 
 
 def message_get_for_user(*, user: User, message_id: int) -> Message:

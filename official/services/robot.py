@@ -89,15 +89,14 @@ def _help(follower: Follower, args: str) -> Answer:
 
 
 def _unread(follower: Follower, args: str) -> Answer:
-    from messaging.selectors import message_inbox, message_unread_count
+    from messaging.selectors import message_unread_count, message_unread_titles
 
     user = follower.user
     count = message_unread_count(user=user)
     if not count:
         return Answer(Handling.COMMAND, text="您没有未读消息。")
-    latest = message_inbox(user=user, filters={"is_read": "false"})[0:3]
     lines = [f"您有 {count} 条未读消息，最新的是："]
-    lines += [f"· {m.title}" for m in latest]
+    lines += [f"· {title}" for title in message_unread_titles(user=user, limit=3)]
     return Answer(Handling.COMMAND, text="\n".join(lines))
 
 

@@ -65,6 +65,21 @@ def test_unread_gives_the_count_and_the_latest_titles(side, bound):
     assert content.count("·") == 3
 
 
+def test_unread_shows_a_templated_title_as_filled_for_the_reader(side, bound):
+    """A message sent from a template with placeholders is listed with the reader's own title, the
+    one the inbox shows them, never the raw 「{姓名}」."""
+    from messaging.models import RecipientText
+
+    row = MessageRecipientFactory(
+        message=MessageFactory(title="{姓名}同学：请确认信息"), recipient=bound.user
+    )
+    RecipientText.objects.create(recipient_row=row, title="王小明同学：请确认信息", content="")
+    MessageRecipientFactory(message=MessageFactory(title="停电通知"), recipient=bound.user)
+    content = say(side, bound.openid, "未读")["Content"]
+    assert "· 王小明同学：请确认信息" in content
+    assert "{姓名}" not in content and "· 停电通知" in content
+
+
 def test_unread_with_nothing_unread(side, bound):
     assert "没有未读" in say(side, bound.openid, "未读")["Content"]
 

@@ -156,12 +156,15 @@ class Inbox:
     def __len__(self) -> int:
         return self.count()
 
+    def page_ids(self, item: slice) -> list[int]:
+        """The ids of a slice of the list, in its order (one query)."""
+        ordering = ("-search_rank", "-published_at", "-id") if self.ranked else ("-published_at", "-id")
+        return [row[0] for row in self._ids().order_by(*ordering)[item]]
+
     def __getitem__(self, item):
         if not isinstance(item, slice):
             raise TypeError("Inbox supports slicing only.")
-        ordering = ("-search_rank", "-published_at", "-id") if self.ranked else ("-published_at", "-id")
-        page = list(self._ids().order_by(*ordering)[item])
-        ids = [row[0] for row in page]
+        ids = self.page_ids(item)
         if not ids:
             return []
         rows = {
@@ -192,8 +195,7 @@ def message_inbox(*, user: User, filters=None) -> Inbox:
 def message_unread_titles(*, user: User, limit: int) -> list[str]:
     """The titles of the user's ``limit`` newest unread messages, as they read them (a templated
     message's title filled for them): two queries (the ids, then the titles), nothing else loaded."""
-    inbox = message_inbox(user=user, filters={"is_read": "false"})
-    ids = [row[0] for row in inbox._ids().order_by("-published_at", "-id")[:limit]]
+    ids = message_inbox(user=user, filters={"is_read": "false"}).page_ids(slice(0, limit))
     titles = dict(
         Message.objects.filter(pk__in=ids)
         .annotate(
